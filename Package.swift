@@ -1,0 +1,81 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Swift 6 language mode for every target; a few upcoming features that keep module edges honest.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "fastest-shop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fastest-shop", targets: ["FastestShop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.5.2"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; apt names the Debian packages that provide them.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // Thin clients over the C libraries; blocking calls stay on threads they own.
+        .target(name: "BlockingThreads", swiftSettings: swiftSettings),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ", "BlockingThreads",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis", "BlockingThreads",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(name: "CurlHTTP", dependencies: ["CCurl", "CCurlShims"], swiftSettings: swiftSettings),
+
+        // Configuration and local services.
+        .target(
+            name: "Settings",
+            dependencies: [
+                "Postgres", "Redis",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(name: "LocalServices", swiftSettings: swiftSettings),
+
+        // Schema and data access.
+        .target(
+            name: "Storage",
+            dependencies: ["Postgres"],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "FastestShop",
+            dependencies: [
+                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+    ]
+)

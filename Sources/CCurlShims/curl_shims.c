@@ -1,0 +1,55 @@
+#include "CCurlShims.h"
+
+CURLcode fs_curl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode fs_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode fs_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode fs_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode fs_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode fs_curl_easy_setopt_data_callback(CURL *handle, CURLoption option, fs_curl_data_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
+CURLcode fs_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+CURLcode fs_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+CURLcode fs_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+CURLMcode fs_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+fs_curl_multi_done fs_curl_multi_info_read_done(CURLM *multi, int *remaining) {
+    fs_curl_multi_done done = {0, NULL, CURLE_OK};
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, remaining)) != NULL) {
+        if (message->msg == CURLMSG_DONE) {
+            done.is_done = 1;
+            done.easy = message->easy_handle;
+            done.result = message->data.result;
+            return done;
+        }
+    }
+    return done;
+}

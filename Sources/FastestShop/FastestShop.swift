@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Settings
+
+@main
+struct FastestShop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fastest-shop",
+        abstract: "A limited-stock drop platform: draws, raffles and open-runs.",
+        subcommands: [
+            Migrate.self,
+            Services.self,
+        ]
+    )
+
+    /// Known failures (bad configuration, unreachable services, bad input) end with one line on
+    /// stderr and a non-zero status instead of a stack of wrapped errors.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("fastest-shop: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch let error as CommandFailure {
+            FileHandle.standardError.write(Data("fastest-shop: \(error.message)\n".utf8))
+            Foundation.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A command that cannot do its job, reported as one line.
+struct CommandFailure: Error {
+    let message: String
+    var exitCode: Int32 = 1
+}

@@ -1,0 +1,56 @@
+/// Where and how to connect. Passed to libpq as keyword/value arrays (`PQconnectdbParams`),
+/// never as a string-built conninfo, so no value can inject another keyword.
+public struct PostgresConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var user: String
+    public var password: String?
+    public var applicationName: String
+    /// Seconds libpq waits for a connection before giving up.
+    public var connectTimeoutSeconds: Int
+    /// Server-side cap on any one statement, in milliseconds; 0 disables it.
+    public var statementTimeoutMilliseconds: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 5432,
+        database: String,
+        user: String,
+        password: String? = nil,
+        applicationName: String = "fastest-shop",
+        connectTimeoutSeconds: Int = 2,
+        statementTimeoutMilliseconds: Int = 30_000
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.applicationName = applicationName
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+    }
+
+    var connectionParameters: [(String, String)] {
+        var parameters: [(String, String)] = [
+            ("host", host),
+            ("port", String(port)),
+            ("dbname", database),
+            ("user", user),
+            ("application_name", applicationName),
+            ("connect_timeout", String(connectTimeoutSeconds)),
+            // Timestamps are decoded from ISO text in UTC; the session must not depend on the
+            // server's locale settings.
+            ("options", "-c TimeZone=UTC -c DateStyle=ISO -c client_min_messages=warning -c statement_timeout=\(statementTimeoutMilliseconds)"),
+            ("client_encoding", "UTF8"),
+            // Detect a dead server on an idle connection within seconds, not hours.
+            ("keepalives", "1"),
+            ("keepalives_idle", "5"),
+            ("keepalives_interval", "2"),
+            ("keepalives_count", "3"),
+        ]
+        if let password { parameters.append(("password", password)) }
+        return parameters
+    }
+}

@@ -1,0 +1,277 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection with a synchronous API.
+///
+/// Not thread-safe: it is used by exactly one thread at a time (the pool gives each connection a
+/// ``DedicatedThread``). Only the ``canceller`` may be used from other threads.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    public let canceller: PostgresCanceller
+    public let configuration: PostgresConfiguration
+
+    public init(configuration: PostgresConfiguration) throws {
+        self.configuration = configuration
+        let parameters = configuration.connectionParameters
+        let keys = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        let connection = keyPointers.withUnsafeMutableBufferPointer { keyBuffer in
+            valuePointers.withUnsafeMutableBufferPointer { valueBuffer in
+                PQconnectdbParams(keyBuffer.baseAddress, valueBuffer.baseAddress, 0)
+            }
+        }
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { Self.trimmedMessage(PQerrorMessage($0)) } ?? "out of memory"
+            if let connection { PQfinish(connection) }
+            throw PostgresError(
+                code: .connectionFailure,
+                message: "cannot connect to \(configuration.host):\(configuration.port): \(message)")
+        }
+        self.handle = connection
+        self.canceller = PostgresCanceller(PQgetCancel(connection))
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Whether the connection is still usable. Reads whatever the server has sent meanwhile, so
+    /// a server that restarted (and closed our socket) is noticed here rather than by the next
+    /// statement failing.
+    public var isHealthy: Bool {
+        guard let handle else { return false }
+        if PQconsumeInput(handle) == 0 { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    // MARK: statements
+
+    /// Runs one parameterized statement and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
+        let handle = try connectedHandle()
+        let result: OpaquePointer? = withCStringArray(parameters.map(\.text)) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK])
+    }
+
+    /// Runs a script of several statements without parameters (migrations).
+    public func execute(script: String) throws {
+        let handle = try connectedHandle()
+        _ = try check(PQexec(handle, script), expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY])
+    }
+
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT. Any error thrown by `body` or by COMMIT rolls the
+    /// transaction back (when the connection still lives) and is rethrown.
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted,
+        _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        try query(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        do {
+            let value = try body(self)
+            try query("COMMIT")
+            return value
+        } catch {
+            if isHealthy, let handle {
+                PQclear(PQexec(handle, "ROLLBACK"))
+            }
+            throw error
+        }
+    }
+
+    // MARK: COPY
+
+    /// Streams rows into the server with `COPY … FROM STDIN`. `produce` writes the COPY text
+    /// through the writer; returns the number of rows copied.
+    @discardableResult
+    public func copyIn(_ sql: String, _ produce: (inout PostgresCopyInWriter) throws -> Void) throws -> Int {
+        let handle = try connectedHandle()
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try check(start, expecting: [])
+            throw PostgresError(code: .protocolViolation, message: "COPY did not enter COPY IN state")
+        }
+        PQclear(start)
+        var writer = PostgresCopyInWriter(handle: handle)
+        do {
+            try produce(&writer)
+            try writer.flush()
+        } catch {
+            PQputCopyEnd(handle, "aborted by client")
+            drainResults(handle)
+            throw error
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else {
+            throw connectionError(handle)
+        }
+        let rows = try check(PQgetResult(handle), expecting: [PGRES_COMMAND_OK])
+        drainResults(handle)
+        return rows.affectedRows
+    }
+
+    /// Streams rows out with `COPY … TO STDOUT`; `consume` receives each row's bytes (one line of
+    /// COPY text including its newline). Returns the number of rows.
+    @discardableResult
+    public func copyOut(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Int {
+        let handle = try connectedHandle()
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_OUT else {
+            _ = try check(start, expecting: [])
+            throw PostgresError(code: .protocolViolation, message: "COPY did not enter COPY OUT state")
+        }
+        PQclear(start)
+        var consumerError: (any Error)?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(handle, &buffer, 0)
+            if length > 0, let buffer {
+                if consumerError == nil {
+                    do {
+                        try buffer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+                            try consume(UnsafeBufferPointer(start: $0, count: Int(length)))
+                        }
+                    } catch {
+                        // Keep reading: the protocol requires the stream to be consumed to the end.
+                        consumerError = error
+                    }
+                }
+                PQfreemem(buffer)
+            } else if length == -1 {
+                break
+            } else {
+                throw connectionError(handle)
+            }
+        }
+        let rows = try check(PQgetResult(handle), expecting: [PGRES_COMMAND_OK])
+        drainResults(handle)
+        if let consumerError { throw consumerError }
+        return rows.affectedRows
+    }
+
+    // MARK: internals
+
+    private func connectedHandle() throws -> OpaquePointer {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(code: .connectionFailure, message: "connection is closed")
+        }
+        return handle
+    }
+
+    private func drainResults(_ handle: OpaquePointer) {
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+    }
+
+    private func connectionError(_ handle: OpaquePointer) -> PostgresError {
+        PostgresError(code: .connectionFailure, message: Self.trimmedMessage(PQerrorMessage(handle)))
+    }
+
+    /// Turns a libpq result into rows or a ``PostgresError``; frees the result on error.
+    private func check(_ result: OpaquePointer?, expecting statuses: [ExecStatusType]) throws -> PostgresRows {
+        guard let result else {
+            throw handle.map(connectionError) ?? PostgresError(code: .connectionFailure, message: "no connection")
+        }
+        let status = PQresultStatus(result)
+        if statuses.contains(status) { return PostgresRows(result: result) }
+        defer { PQclear(result) }
+        func field(_ code: UInt8) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(UInt8(ascii: "C"))
+        let message = field(UInt8(ascii: "M")) ?? Self.trimmedMessage(PQresultErrorMessage(result))
+        if let handle, PQstatus(handle) != CONNECTION_OK {
+            // The server went away (restart, crash, network): report a connection failure whatever
+            // SQLSTATE the farewell message carried, so callers treat it uniformly.
+            throw PostgresError(code: .connectionFailure, message: message)
+        }
+        throw PostgresError(
+            code: sqlState.map(PostgresError.Code.init) ?? .protocolViolation,
+            message: message,
+            detail: field(UInt8(ascii: "D")),
+            constraint: field(UInt8(ascii: "n")))
+    }
+
+    static func trimmedMessage(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown error" }
+        // libpq's messages span lines ("…refused\n\tIs the server running…"); keep one line.
+        return String(cString: message)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
+    }
+}
+
+/// Cancels the statement running on a connection, from any thread (`PQcancel` is thread-safe).
+public final class PostgresCanceller: @unchecked Sendable {
+    private let cancel: OpaquePointer?
+
+    init(_ cancel: OpaquePointer?) { self.cancel = cancel }
+
+    deinit { if let cancel { PQfreeCancel(cancel) } }
+
+    /// Asks the server to cancel the current statement; the statement then fails with
+    /// ``PostgresError/Code/queryCanceled``.
+    @discardableResult
+    public func cancelCurrentStatement() -> Bool {
+        guard let cancel else { return false }
+        var buffer = [CChar](repeating: 0, count: 256)
+        return PQcancel(cancel, &buffer, Int32(buffer.count)) == 1
+    }
+}
+
+/// Buffers COPY text and hands it to libpq in large chunks.
+public struct PostgresCopyInWriter {
+    let handle: OpaquePointer
+    private var buffer: [UInt8] = []
+    private static let chunkSize = 256 * 1024
+
+    init(handle: OpaquePointer) {
+        self.handle = handle
+        buffer.reserveCapacity(Self.chunkSize + 4096)
+    }
+
+    public mutating func write(_ bytes: some Sequence<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.chunkSize { try flush() }
+    }
+
+    public mutating func write(_ text: String) throws {
+        try write(text.utf8)
+    }
+
+    mutating func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let status = buffer.withUnsafeBufferPointer { pointer in
+            pointer.withMemoryRebound(to: CChar.self) {
+                PQputCopyData(handle, $0.baseAddress, Int32($0.count))
+            }
+        }
+        guard status == 1 else {
+            throw PostgresError(code: .connectionFailure, message: PostgresConnection.trimmedMessage(PQerrorMessage(handle)))
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Calls `body` with a C array of NUL-terminated strings (NULL entries stay NULL).
+func withCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    if strings.isEmpty { return body(nil) }
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

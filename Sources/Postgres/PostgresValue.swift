@@ -1,0 +1,71 @@
+import Foundation
+
+/// A statement parameter in PostgreSQL's text format; `nil` text is SQL NULL.
+///
+/// Every statement is parameterized: values travel beside the SQL, never inside it.
+public struct PostgresValue: Sendable, Hashable {
+    public let text: String?
+
+    public init(text: String?) { self.text = text }
+
+    public static let null = PostgresValue(text: nil)
+    public static func int(_ value: Int) -> PostgresValue { .init(text: String(value)) }
+    public static func int(_ value: Int64) -> PostgresValue { .init(text: String(value)) }
+    public static func int(_ value: Int?) -> PostgresValue { value.map { .int($0) } ?? .null }
+    public static func text(_ value: String) -> PostgresValue { .init(text: value) }
+    public static func text(_ value: String?) -> PostgresValue { .init(text: value) }
+    public static func bool(_ value: Bool) -> PostgresValue { .init(text: value ? "t" : "f") }
+    public static func double(_ value: Double) -> PostgresValue { .init(text: String(value)) }
+    /// A JSON document as text; cast the parameter with `::jsonb` in SQL.
+    public static func json(_ value: String) -> PostgresValue { .init(text: value) }
+
+    public static func timestamp(_ value: Date) -> PostgresValue {
+        .init(text: PostgresTimestamp.format(value))
+    }
+
+    public static func timestamp(_ value: Date?) -> PostgresValue { value.map { .timestamp($0) } ?? .null }
+
+    /// bytea in hex form (`\x…`).
+    public static func bytes(_ value: some Collection<UInt8>) -> PostgresValue {
+        var text = "\\x"
+        text.reserveCapacity(2 + value.count * 2)
+        for byte in value {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return .init(text: text)
+    }
+
+    /// An array literal of integers; cast with `::bigint[]`.
+    public static func intArray(_ values: some Sequence<Int>) -> PostgresValue {
+        var text = "{"
+        var first = true
+        for value in values {
+            if !first { text.append(",") }
+            first = false
+            text.append(String(value))
+        }
+        text.append("}")
+        return .init(text: text)
+    }
+
+    /// An array literal of text, each element quoted and escaped; cast with `::text[]`.
+    public static func textArray(_ values: some Sequence<String>) -> PostgresValue {
+        var text = "{"
+        var first = true
+        for value in values {
+            if !first { text.append(",") }
+            first = false
+            text.append("\"")
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { text.append("\\") }
+                text.unicodeScalars.append(character)
+            }
+            text.append("\"")
+        }
+        text.append("}")
+        return .init(text: text)
+    }
+}
+
+private let hexDigits: [Character] = Array("0123456789abcdef")

@@ -1,0 +1,173 @@
+import Foundation
+import Synchronization
+
+/// A Redis client for async callers that pipelines automatically.
+///
+/// Each connection is owned by its own thread. Callers queue commands; the thread takes everything
+/// queued since its last round trip, writes it all, then reads all replies. Under load, many
+/// callers' commands share one round trip without any caller batching by hand.
+public final class RedisClient: Sendable {
+    public let configuration: RedisConfiguration
+    private let connections: [PipeliningConnection]
+    private let nextConnection = Atomic<Int>(0)
+
+    public init(configuration: RedisConfiguration, connections: Int = 1, name: String = "redis") {
+        precondition(connections > 0)
+        self.configuration = configuration
+        self.connections = (0..<connections).map {
+            PipeliningConnection(configuration: configuration, name: "\(name)-\($0)")
+        }
+    }
+
+    /// Sends one command; a server error reply is returned as `.error`, not thrown.
+    public func send(_ command: RedisCommand) async throws -> RedisReply {
+        try await pipeline([command])[0]
+    }
+
+    /// Sends one command and throws the server's error reply.
+    @discardableResult
+    public func execute(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisReply {
+        try await send(RedisCommand(name, arguments)).throwingError()
+    }
+
+    /// Sends several commands in one round trip, in order, on one connection.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count
+        return try await connections[index].submit(commands)
+    }
+
+    /// Runs a Lua script, loading it first when the server does not know it.
+    public func run(_ script: RedisScript, keys: [String] = [], arguments: [any RedisArgument] = []) async throws -> RedisReply {
+        try await runAll(script, calls: [(keys, arguments)])[0]
+    }
+
+    /// Runs a script once per call, all in one round trip (one more if it must be loaded first).
+    /// Error replies of individual calls are returned, not thrown.
+    public func runAll(_ script: RedisScript, calls: [(keys: [String], arguments: [any RedisArgument])]) async throws -> [RedisReply] {
+        let commands = calls.map { script.command(keys: $0.keys, arguments: $0.arguments) }
+        var replies = try await pipeline(commands)
+        let missing = replies.indices.filter {
+            if case .error(let message) = replies[$0], message.hasPrefix("NOSCRIPT") { return true }
+            return false
+        }
+        if !missing.isEmpty {
+            try await send(RedisCommand("SCRIPT", "LOAD", script.source)).throwingError()
+            let retried = try await pipeline(missing.map { commands[$0] })
+            for (position, index) in missing.enumerated() { replies[index] = retried[position] }
+        }
+        return replies
+    }
+
+    public func shutdown() {
+        for connection in connections { connection.shutdown() }
+    }
+}
+
+/// One connection, its thread, and the queue of commands waiting for the next round trip.
+final class PipeliningConnection: @unchecked Sendable {
+    private struct Request {
+        let commands: [RedisCommand]
+        let continuation: CheckedContinuation<[RedisReply], any Error>
+    }
+
+    private let configuration: RedisConfiguration
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queued: [Request] = []
+    private var stopping = false
+    private var stopped = false
+    // Only touched on the connection's thread.
+    private var connection: RedisConnection?
+
+    init(configuration: RedisConfiguration, name: String) {
+        self.configuration = configuration
+        let thread = Thread { self.loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    func submit(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                continuation.resume(throwing: RedisError(code: .closed, message: "the client is shut down"))
+                return
+            }
+            queued.append(Request(commands: commands, continuation: continuation))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queued.isEmpty && !stopping { condition.wait() }
+            if queued.isEmpty && stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                connection = nil
+                return
+            }
+            let batch = queued
+            queued.removeAll(keepingCapacity: true)
+            condition.unlock()
+            roundTrip(batch)
+        }
+    }
+
+    private func roundTrip(_ batch: [Request]) {
+        let connection: RedisConnection
+        do {
+            connection = try connected()
+        } catch {
+            for request in batch { request.continuation.resume(throwing: error) }
+            return
+        }
+        let commands = batch.count == 1 ? batch[0].commands : batch.flatMap(\.commands)
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        do {
+            try connection.pipeline(commands) { replies.append($0) }
+        } catch {
+            self.connection = nil
+            // Requests whose replies all arrived succeeded; the rest fail (their fate is unknown).
+            var offset = 0
+            for request in batch {
+                let end = offset + request.commands.count
+                if end <= replies.count {
+                    request.continuation.resume(returning: Array(replies[offset..<end]))
+                } else {
+                    request.continuation.resume(throwing: error)
+                }
+                offset = end
+            }
+            return
+        }
+        var offset = 0
+        for request in batch {
+            let end = offset + request.commands.count
+            request.continuation.resume(returning: Array(replies[offset..<end]))
+            offset = end
+        }
+    }
+
+    private func connected() throws -> RedisConnection {
+        if let connection, !connection.isBroken { return connection }
+        connection = nil
+        let fresh = try RedisConnection(configuration: configuration)
+        connection = fresh
+        return fresh
+    }
+}

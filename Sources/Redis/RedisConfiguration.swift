@@ -1,0 +1,27 @@
+/// Where Redis listens and how long to wait for it.
+public struct RedisConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var password: String?
+    public var database: Int
+    /// Milliseconds to wait for a connection.
+    public var connectTimeoutMilliseconds: Int
+    /// Milliseconds to wait for any one reply (blocking commands add their own timeout to this).
+    public var commandTimeoutMilliseconds: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        password: String? = nil,
+        database: Int = 0,
+        connectTimeoutMilliseconds: Int = 1000,
+        commandTimeoutMilliseconds: Int = 5000
+    ) {
+        self.host = host
+        self.port = port
+        self.password = password
+        self.database = database
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
+    }
+}

@@ -1,0 +1,144 @@
+import CHiredis
+import Glibc
+
+/// One hiredis connection with a synchronous API.
+///
+/// Not thread-safe: owned by one thread at a time. After any I/O error hiredis leaves the context
+/// unusable, so ``isBroken`` turns true and the owner replaces the connection.
+final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+    private(set) var isBroken = false
+    private let configuration: RedisConfiguration
+
+    init(configuration: RedisConfiguration) throws {
+        self.configuration = configuration
+        let connectTimeout = timeval(milliseconds: configuration.connectTimeoutMilliseconds)
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), connectTimeout) else {
+            throw RedisError(code: .connectionFailure, message: "cannot allocate a Redis context")
+        }
+        if context.pointee.err != 0 {
+            let message = Self.errorText(context)
+            redisFree(context)
+            throw RedisError(
+                code: .connectionFailure,
+                message: "cannot connect to \(configuration.host):\(configuration.port): \(message)")
+        }
+        self.context = context
+        _ = redisEnableKeepAlive(context)
+        setReplyTimeout(milliseconds: configuration.commandTimeoutMilliseconds)
+        if let password = configuration.password {
+            try send(RedisCommand("AUTH", password)).throwingError()
+        }
+        if configuration.database != 0 {
+            try send(RedisCommand("SELECT", configuration.database)).throwingError()
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    func setReplyTimeout(milliseconds: Int) {
+        _ = redisSetTimeout(context, timeval(milliseconds: milliseconds))
+    }
+
+    func send(_ command: RedisCommand) throws -> RedisReply {
+        try pipeline([command])[0]
+    }
+
+    /// Writes every command, then reads every reply: N commands, one round trip.
+    func pipeline(_ commands: [RedisCommand]) throws -> [RedisReply] {
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        try pipeline(commands) { replies.append($0) }
+        return replies
+    }
+
+    /// Like ``pipeline(_:)`` but hands each reply to `receive` as it is read.
+    func pipeline(_ commands: [RedisCommand], receive: (RedisReply) -> Void) throws {
+        guard !isBroken else { throw RedisError(code: .connectionFailure, message: "connection is broken") }
+        for command in commands { try append(command) }
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw brokenConnectionError()
+            }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            receive(Self.convert(reply))
+            freeReplyObject(raw)
+        }
+    }
+
+    private func append(_ command: RedisCommand) throws {
+        let count = command.ends.count
+        let status: Int32 = command.bytes.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                        var start = 0
+                        // An empty final argument may sit at the very end of the buffer; hiredis
+                        // reads zero bytes from it, so any valid pointer will do.
+                        let base = chars.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        for index in 0..<count {
+                            argv[index] = base + start
+                            lengths[index] = command.ends[index] - start
+                            start = command.ends[index]
+                        }
+                        return redisAppendCommandArgv(context, Int32(count), argv.baseAddress, lengths.baseAddress)
+                    }
+                }
+            }
+        }
+        guard status == REDIS_OK else { throw brokenConnectionError() }
+    }
+
+    private func brokenConnectionError() -> RedisError {
+        isBroken = true
+        let message = Self.errorText(context)
+        let code: RedisError.Code = message.contains("temporarily unavailable") || message.contains("timed out")
+            ? .timeout : .connectionFailure
+        return RedisError(code: code, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let value = reply.pointee
+        switch value.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(value.str, value.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(value.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(value.elements)
+            for index in 0..<value.elements {
+                if let element = value.element[index] { elements.append(convert(element)) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+}
+
+extension timeval {
+    init(milliseconds: Int) {
+        self.init(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    }
+}

@@ -1,0 +1,31 @@
+/// An error from Redis or from this client. `description` never includes command arguments.
+public struct RedisError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// Could not connect, or the connection broke; the command may or may not have run.
+        public static let connectionFailure = Code("connection-failure")
+        /// No reply within the configured timeout.
+        public static let timeout = Code("timeout")
+        /// The server answered with an error reply (see `message`).
+        public static let server = Code("server")
+        /// `EVALSHA` named a script the server does not have.
+        public static let noScript = Code("noscript")
+        /// A reply did not have the shape the caller expected.
+        public static let unexpectedReply = Code("unexpected-reply")
+        /// The client is shut down.
+        public static let closed = Code("closed")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "Redis error (\(code.rawValue)): \(message)" }
+}

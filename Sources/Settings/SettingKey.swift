@@ -1,0 +1,80 @@
+import Foundation
+
+/// One configuration key: its dotted name, type, default and meaning.
+///
+/// ``SettingKey/all`` is the single list of keys. `config/fastest-shop.json` and
+/// `config/README.md` document the same keys with the same defaults (a unit test checks it).
+public struct SettingKey: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        case string, int, bool, double
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// The default as JSON text (`"…"` for strings); nil when the key has no default.
+    public let defaultJSON: String?
+    public let meaning: String
+    public let isSecret: Bool
+
+    init(_ name: String, _ kind: Kind, _ defaultJSON: String?, secret: Bool = false, _ meaning: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultJSON = defaultJSON
+        self.meaning = meaning
+        self.isSecret = secret
+    }
+
+    /// The environment variable that overrides this key: `FASTEST_SHOP_` + the name in upper
+    /// snake case (`postgres.pool_size` → `FASTEST_SHOP_POSTGRES_POOL_SIZE`).
+    public var environmentVariable: String {
+        "FASTEST_SHOP_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+extension SettingKey {
+    public static let all: [SettingKey] = [
+        .init("postgres.host", .string, "\"127.0.0.1\"", "PostgreSQL host."),
+        .init("postgres.port", .int, "5432", "PostgreSQL port."),
+        .init("postgres.database", .string, "\"fastest_shop\"", "Database name."),
+        .init("postgres.user", .string, "\"fastest\"", "Database user."),
+        .init("postgres.password", .string, "\"\"", secret: true, "Database password; empty for none. Environment or flag only."),
+        .init("postgres.pool_size", .int, "8", "Connections per process for request and job work (each owned by its own thread)."),
+        .init("postgres.connect_timeout_s", .int, "2", "Seconds to wait for a new connection."),
+        .init("postgres.statement_timeout_ms", .int, "30000", "Server-side limit on any one statement, in milliseconds."),
+        .init("redis.host", .string, "\"127.0.0.1\"", "Redis host."),
+        .init("redis.port", .int, "6379", "Redis port."),
+        .init("redis.password", .string, "\"\"", secret: true, "Redis password; empty for none. Environment or flag only."),
+        .init("redis.connections", .int, "2", "Pipelining connections per process (each owned by its own thread)."),
+        .init("redis.command_timeout_ms", .int, "5000", "Milliseconds to wait for a Redis reply before the connection is declared dead."),
+        .init("redis.key_prefix", .string, "\"fs:\"", "Prefix of every Redis key this deployment uses."),
+        .init("http.host", .string, "\"127.0.0.1\"", "Address the intake API listens on."),
+        .init("http.port", .int, "8080", "Port the intake API listens on (0 picks a free port)."),
+        .init("http.max_body_bytes", .int, "65536", "Largest request body accepted; larger bodies get 413."),
+        .init("auth.jwt_secret", .string, "\"\"", secret: true, "HS256 key for access tokens, at least 32 bytes. Required by serve. Environment, file or flag."),
+        .init("auth.token_ttl_s", .int, "3600", "Lifetime of an access token in seconds."),
+        .init("auth.bcrypt_cost", .int, "10", "bcrypt cost factor for stored passwords (4...31)."),
+        .init("payments.url", .string, "\"http://127.0.0.1:8090/v1/charges\"", "Payment provider endpoint that receives charge.requested webhooks."),
+        .init("payments.secret", .string, "\"\"", secret: true, "Key that signs our outbound charge webhooks (Standard Webhooks). Required by worker."),
+        .init("payments.callback_secret", .string, "\"\"", secret: true, "The provider's key for inbound callbacks to /v1/payments/callback. Required by serve."),
+        .init("payments.timeout_ms", .int, "5000", "Milliseconds for one charge request, connection included."),
+        .init("payments.connect_timeout_ms", .int, "1000", "Milliseconds to connect to the payment provider."),
+        .init("payments.window_s", .int, "900", "Seconds a pending payment may take before the order expires and its unit is released."),
+        .init("payments.max_in_flight", .int, "512", "Charge requests a worker process keeps in flight at once."),
+        .init("limits.customer_per_s", .double, "20", "Sustained requests per second allowed per customer on customer routes."),
+        .init("limits.customer_burst", .int, "40", "Burst allowance per customer."),
+        .init("limits.ip_per_s", .double, "2000", "Sustained requests per second allowed per client address."),
+        .init("limits.ip_burst", .int, "4000", "Burst allowance per client address."),
+        .init("entries.max_batch", .int, "2000", "Most entry requests committed together in one group-commit batch."),
+        .init("entries.writers", .int, "2", "Group-commit writers (each with its own connection and thread)."),
+        .init("worker.concurrency", .int, "64", "Jobs a worker process runs at once."),
+        .init("worker.queues", .string, "\"drops,payments\"", "Comma-separated queues a worker takes jobs from."),
+        .init("worker.heartbeat_ms", .int, "1000", "Milliseconds between worker heartbeats."),
+        .init("worker.shutdown_grace_s", .int, "10", "Seconds a stopping worker lets running jobs finish before handing them back."),
+        .init("scheduler.tick_ms", .int, "500", "Milliseconds between scheduler ticks."),
+        .init("jobs.catalog", .string, "\"jobs\"", "Directory of the job catalog (one JSON file per job kind)."),
+        .init("open_run.strategy", .string, "\"gate\"", "How open-run purchases are admitted: gate (Redis admission gate + batched FOR UPDATE) or classic (one FOR UPDATE transaction per request; a baseline for benchmarks)."),
+        .init("log.level", .string, "\"info\"", "Log level: trace, debug, info, notice, warning, error or critical."),
+    ]
+
+    public static func named(_ name: String) -> SettingKey? { all.first { $0.name == name } }
+}

@@ -1,0 +1,318 @@
+import Configuration
+import Foundation
+import SystemPackage
+
+/// Every setting of every role, read once at start-up and validated.
+///
+/// Precedence, highest first: command-line flags, environment (`FASTEST_SHOP_*`), the JSON
+/// configuration file, the defaults in ``SettingKey/all``.
+public struct ShopSettings: Sendable {
+    public struct Postgres: Sendable {
+        public var host: String
+        public var port: Int
+        public var database: String
+        public var user: String
+        public var password: String?
+        public var poolSize: Int
+        public var connectTimeoutSeconds: Int
+        public var statementTimeoutMilliseconds: Int
+    }
+
+    public struct Redis: Sendable {
+        public var host: String
+        public var port: Int
+        public var password: String?
+        public var connections: Int
+        public var commandTimeoutMilliseconds: Int
+        public var keyPrefix: String
+    }
+
+    public struct HTTP: Sendable {
+        public var host: String
+        public var port: Int
+        public var maxBodyBytes: Int
+    }
+
+    public struct Auth: Sendable {
+        public var jwtSecret: String
+        public var tokenTTLSeconds: Int
+        public var bcryptCost: Int
+    }
+
+    public struct Payments: Sendable {
+        public var url: String
+        public var secret: String
+        public var callbackSecret: String
+        public var timeoutMilliseconds: Int
+        public var connectTimeoutMilliseconds: Int
+        public var windowSeconds: Int
+        public var maxInFlight: Int
+    }
+
+    public struct Limits: Sendable {
+        public var customerPerSecond: Double
+        public var customerBurst: Int
+        public var ipPerSecond: Double
+        public var ipBurst: Int
+    }
+
+    public struct Entries: Sendable {
+        public var maxBatch: Int
+        public var writers: Int
+    }
+
+    public struct Worker: Sendable {
+        public var concurrency: Int
+        public var queues: [String]
+        public var heartbeatMilliseconds: Int
+        public var shutdownGraceSeconds: Int
+    }
+
+    public enum OpenRunStrategy: String, Sendable {
+        case gate, classic
+    }
+
+    public var postgres: Postgres
+    public var redis: Redis
+    public var http: HTTP
+    public var auth: Auth
+    public var payments: Payments
+    public var limits: Limits
+    public var entries: Entries
+    public var worker: Worker
+    public var schedulerTickMilliseconds: Int
+    public var jobCatalogDirectory: String
+    public var openRunStrategy: OpenRunStrategy
+    public var logLevel: String
+}
+
+extension ShopSettings {
+    /// Reads and validates every key.
+    ///
+    /// - Parameters:
+    ///   - overrides: values from command-line flags, by key name.
+    ///   - environment: the process environment; only `FASTEST_SHOP_*` variables are read.
+    ///   - configFile: a JSON file; nil for none. A file key that is not a setting is an error.
+    public static func load(
+        overrides: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        configFile: String? = nil
+    ) async throws -> ShopSettings {
+        let reader = try await makeReader(overrides: overrides, environment: environment, configFile: configFile)
+        let values = SettingsValues(reader: reader)
+        return try ShopSettings(values)
+    }
+
+    static func makeReader(
+        overrides: [String: String],
+        environment: [String: String],
+        configFile: String?
+    ) async throws -> ConfigReader {
+        for name in overrides.keys where SettingKey.named(name) == nil {
+            throw ConfigurationError(key: name, problem: "is not a setting")
+        }
+        // Flags and environment are both text: the environment provider parses text into typed
+        // values, so both go through it, keyed by the environment-style name.
+        var flagVariables: [String: String] = [:]
+        for (name, value) in overrides {
+            flagVariables[SettingKey.named(name)!.environmentVariable.dropPrefix("FASTEST_SHOP_")] = value
+        }
+        var environmentVariables: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("FASTEST_SHOP_") {
+            environmentVariables[name.dropPrefix("FASTEST_SHOP_")] = value
+        }
+        let secretNames = Set(SettingKey.all.filter(\.isSecret).map { $0.environmentVariable.dropPrefix("FASTEST_SHOP_") })
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: flagVariables, secretsSpecifier: .specific(secretNames)),
+            EnvironmentVariablesProvider(environmentVariables: environmentVariables, secretsSpecifier: .specific(secretNames)),
+        ]
+        if let configFile {
+            try validateFileKeys(configFile)
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+        }
+        providers.append(InMemoryProvider(name: "defaults", values: defaultValues()))
+        return ConfigReader(providers: providers)
+    }
+
+    /// A key in the file that is not a setting is almost always a typo; refuse it by name.
+    static func validateFileKeys(_ path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: "--config", problem: "cannot read \(path)")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigurationError(key: "--config", problem: "\(path) is not valid JSON")
+        }
+        func walk(_ value: Any, _ prefix: String) throws {
+            if let dictionary = value as? [String: Any] {
+                for (key, child) in dictionary {
+                    try walk(child, prefix.isEmpty ? key : prefix + "." + key)
+                }
+            } else if SettingKey.named(prefix) == nil {
+                throw ConfigurationError(key: prefix, problem: "in \(path) is not a setting")
+            }
+        }
+        try walk(object, "")
+    }
+
+    static func defaultValues() -> [AbsoluteConfigKey: ConfigValue] {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for key in SettingKey.all {
+            guard let json = key.defaultJSON,
+                  let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+            else { continue }
+            let content: ConfigContent
+            switch key.kind {
+            case .string: content = .string(parsed as! String)
+            case .int: content = .int((parsed as! NSNumber).intValue)
+            case .double: content = .double((parsed as! NSNumber).doubleValue)
+            case .bool: content = .bool((parsed as! NSNumber).boolValue)
+            }
+            values[AbsoluteConfigKey(ConfigKey(key.name))] = ConfigValue(content, isSecret: key.isSecret)
+        }
+        return values
+    }
+}
+
+/// Typed reads with range checks; every failure names its key.
+struct SettingsValues {
+    let reader: ConfigReader
+
+    func string(_ name: String, nonEmpty: Bool = false) throws -> String {
+        let key = try setting(name)
+        let value: String
+        do {
+            value = try reader.requiredString(forKey: ConfigKey(name), isSecret: key.isSecret)
+        } catch {
+            throw ConfigurationError(key: name, problem: "is missing or not text")
+        }
+        if nonEmpty && value.isEmpty { throw ConfigurationError(key: name, problem: "must not be empty") }
+        return value
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int {
+        _ = try setting(name)
+        let value: Int
+        do {
+            value = try reader.requiredInt(forKey: ConfigKey(name))
+        } catch {
+            throw ConfigurationError(key: name, problem: "must be an integer")
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(key: name, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
+    func double(_ name: String, in range: ClosedRange<Double>) throws -> Double {
+        _ = try setting(name)
+        let value: Double
+        do {
+            value = try reader.requiredDouble(forKey: ConfigKey(name))
+        } catch {
+            throw ConfigurationError(key: name, problem: "must be a number")
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(key: name, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
+    func optionalSecret(_ name: String) throws -> String? {
+        let value = try string(name)
+        return value.isEmpty ? nil : value
+    }
+
+    private func setting(_ name: String) throws -> SettingKey {
+        guard let key = SettingKey.named(name) else {
+            preconditionFailure("\(name) is read but not declared in SettingKey.all")
+        }
+        return key
+    }
+}
+
+extension ShopSettings {
+    init(_ values: SettingsValues) throws {
+        postgres = Postgres(
+            host: try values.string("postgres.host", nonEmpty: true),
+            port: try values.int("postgres.port", in: 1...65535),
+            database: try values.string("postgres.database", nonEmpty: true),
+            user: try values.string("postgres.user", nonEmpty: true),
+            password: try values.optionalSecret("postgres.password"),
+            poolSize: try values.int("postgres.pool_size", in: 1...256),
+            connectTimeoutSeconds: try values.int("postgres.connect_timeout_s", in: 1...300),
+            statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000))
+        redis = Redis(
+            host: try values.string("redis.host", nonEmpty: true),
+            port: try values.int("redis.port", in: 1...65535),
+            password: try values.optionalSecret("redis.password"),
+            connections: try values.int("redis.connections", in: 1...64),
+            commandTimeoutMilliseconds: try values.int("redis.command_timeout_ms", in: 10...600_000),
+            keyPrefix: try values.string("redis.key_prefix"))
+        http = HTTP(
+            host: try values.string("http.host", nonEmpty: true),
+            port: try values.int("http.port", in: 0...65535),
+            maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)))
+        auth = Auth(
+            jwtSecret: try values.string("auth.jwt_secret"),
+            tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...31 * 86_400),
+            bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31))
+        if !auth.jwtSecret.isEmpty && auth.jwtSecret.utf8.count < 32 {
+            throw ConfigurationError(key: "auth.jwt_secret", problem: "must be at least 32 bytes long")
+        }
+        payments = Payments(
+            url: try values.string("payments.url", nonEmpty: true),
+            secret: try values.string("payments.secret"),
+            callbackSecret: try values.string("payments.callback_secret"),
+            timeoutMilliseconds: try values.int("payments.timeout_ms", in: 10...600_000),
+            connectTimeoutMilliseconds: try values.int("payments.connect_timeout_ms", in: 10...60_000),
+            windowSeconds: try values.int("payments.window_s", in: 1...7 * 86_400),
+            maxInFlight: try values.int("payments.max_in_flight", in: 1...10_000))
+        guard payments.url.hasPrefix("http://") || payments.url.hasPrefix("https://") else {
+            throw ConfigurationError(key: "payments.url", problem: "must be an http:// or https:// URL")
+        }
+        limits = Limits(
+            customerPerSecond: try values.double("limits.customer_per_s", in: 0.01...1_000_000),
+            customerBurst: try values.int("limits.customer_burst", in: 1...10_000_000),
+            ipPerSecond: try values.double("limits.ip_per_s", in: 0.01...10_000_000),
+            ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000))
+        entries = Entries(
+            maxBatch: try values.int("entries.max_batch", in: 1...100_000),
+            writers: try values.int("entries.writers", in: 1...64))
+        let queues = try values.string("worker.queues", nonEmpty: true)
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !queues.isEmpty else {
+            throw ConfigurationError(key: "worker.queues", problem: "must name at least one queue")
+        }
+        worker = Worker(
+            concurrency: try values.int("worker.concurrency", in: 1...10_000),
+            queues: queues,
+            heartbeatMilliseconds: try values.int("worker.heartbeat_ms", in: 50...60_000),
+            shutdownGraceSeconds: try values.int("worker.shutdown_grace_s", in: 0...3600))
+        schedulerTickMilliseconds = try values.int("scheduler.tick_ms", in: 10...60_000)
+        jobCatalogDirectory = try values.string("jobs.catalog", nonEmpty: true)
+        let strategy = try values.string("open_run.strategy")
+        guard let parsedStrategy = OpenRunStrategy(rawValue: strategy) else {
+            throw ConfigurationError(key: "open_run.strategy", problem: "must be gate or classic, got '\(strategy)'")
+        }
+        openRunStrategy = parsedStrategy
+        logLevel = try values.string("log.level")
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else {
+            throw ConfigurationError(key: "log.level", problem: "must be one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
+        }
+    }
+
+    /// Stops start-up of a role that needs a secret that was not given.
+    public func require(_ name: String, _ value: String) throws {
+        if value.isEmpty { throw ConfigurationError(key: name, problem: "is required by this command but not set") }
+    }
+}
+
+extension String {
+    fileprivate func dropPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}
