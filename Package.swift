@@ -70,12 +70,46 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings),
 
+        // The domain: drops, draws, payments rules. Pure Swift, never imports a C library.
+        .target(
+            name: "ShopDomain",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
+        // The job queue on Redis lists, its worker runtime and maintenance services.
+        .target(
+            name: "JobQueue",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // `fastest-shop bench …` scenarios.
+        .target(
+            name: "Bench",
+            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue"],
+            swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "FastestShop",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage",
+                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings),
+
+        // Unit tests: no database, no Redis, no network.
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["ShopDomain", "Settings", "Postgres", "JobQueue"],
+            swiftSettings: swiftSettings),
+        // Integration tests: real PostgreSQL, Redis and HTTP, started by scripts/services.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue"],
             swiftSettings: swiftSettings),
     ]
 )

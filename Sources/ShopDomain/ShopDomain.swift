@@ -1,0 +1,1 @@
+// The domain module: see the files beside this one.

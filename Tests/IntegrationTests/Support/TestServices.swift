@@ -1,0 +1,115 @@
+import Foundation
+import LocalServices
+import Postgres
+import Redis
+import Storage
+
+/// The PostgreSQL and Redis every integration test talks to.
+///
+/// Taken from `FASTEST_SHOP_POSTGRES_*` / `FASTEST_SHOP_REDIS_*` when set (the test script sets
+/// them), otherwise started with `scripts/services`. There is no fallback: when neither works the
+/// test fails with the reason.
+actor TestServices {
+    static let shared = TestServices()
+
+    private var settings: [String: String]?
+    private var templateDatabase: String?
+
+    func connectionSettings() throws -> [String: String] {
+        if let settings { return settings }
+        let environment = ProcessInfo.processInfo.environment
+        let resolved: [String: String]
+        if environment["FASTEST_SHOP_POSTGRES_PORT"] != nil && environment["FASTEST_SHOP_REDIS_PORT"] != nil {
+            resolved = environment.filter { $0.key.hasPrefix("FASTEST_SHOP_") }
+        } else {
+            resolved = try LocalServices().start()
+        }
+        settings = resolved
+        return resolved
+    }
+
+    func postgresConfiguration(database: String? = nil) throws -> PostgresConfiguration {
+        let settings = try connectionSettings()
+        return PostgresConfiguration(
+            host: settings["FASTEST_SHOP_POSTGRES_HOST"] ?? "127.0.0.1",
+            port: Int(settings["FASTEST_SHOP_POSTGRES_PORT"]!)!,
+            database: database ?? settings["FASTEST_SHOP_POSTGRES_DATABASE"] ?? "fastest_shop",
+            user: settings["FASTEST_SHOP_POSTGRES_USER"] ?? "fastest",
+            password: settings["FASTEST_SHOP_POSTGRES_PASSWORD"],
+            applicationName: "fastest-shop-tests")
+    }
+
+    func redisConfiguration() throws -> RedisConfiguration {
+        let settings = try connectionSettings()
+        return RedisConfiguration(
+            host: settings["FASTEST_SHOP_REDIS_HOST"] ?? "127.0.0.1",
+            port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!,
+            password: settings["FASTEST_SHOP_REDIS_PASSWORD"])
+    }
+
+    /// A new database with every migration applied, copied from a template migrated once per run.
+    func freshDatabase() async throws -> PostgresConfiguration {
+        let template = try await migratedTemplate()
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
+        defer { Task { await admin.shutdown() } }
+        try await admin.query("CREATE DATABASE \(name) TEMPLATE \(template)")
+        await admin.shutdown()
+        return try postgresConfiguration(database: name)
+    }
+
+    func dropDatabase(_ name: String) async throws {
+        let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
+        try await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        await admin.shutdown()
+    }
+
+    private func migratedTemplate() async throws -> String {
+        if let templateDatabase { return templateDatabase }
+        let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
+        let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
+        try await admin.query("CREATE DATABASE \(name)")
+        await admin.shutdown()
+        let pool = PostgresPool(configuration: try postgresConfiguration(database: name), size: 1, name: "test-migrate")
+        try await Migrator().migrate(pool)
+        // No session may stay connected to a template while it is copied.
+        await pool.shutdown()
+        templateDatabase = name
+        return name
+    }
+}
+
+/// Runs `body` with a pool on a fresh migrated database, then drops the database.
+func withTestDatabase<T>(
+    poolSize: Int = 4,
+    _ body: (PostgresPool, PostgresConfiguration) async throws -> T
+) async throws -> T {
+    let configuration = try await TestServices.shared.freshDatabase()
+    let pool = PostgresPool(configuration: configuration, size: poolSize, name: "test")
+    do {
+        let value = try await body(pool, configuration)
+        await pool.shutdown()
+        try await TestServices.shared.dropDatabase(configuration.database)
+        return value
+    } catch {
+        await pool.shutdown()
+        try? await TestServices.shared.dropDatabase(configuration.database)
+        throw error
+    }
+}
+
+/// A Redis key prefix no other test uses; keys under it are deleted afterwards.
+func withRedisNamespace<T>(_ body: (RedisClient, String) async throws -> T) async throws -> T {
+    let client = RedisClient(configuration: try await TestServices.shared.redisConfiguration())
+    let prefix = "test:\(UUID().uuidString.prefix(8)):"
+    defer { client.shutdown() }
+    let value = try await body(client, prefix)
+    var cursor = "0"
+    repeat {
+        let reply = try await client.send(RedisCommand("SCAN", cursor, "MATCH", prefix + "*", "COUNT", 1000)).requireArray()
+        cursor = reply[0].string ?? "0"
+        let keys = reply[1].array?.compactMap(\.string) ?? []
+        if !keys.isEmpty { _ = try await client.send(RedisCommand("DEL", keys)) }
+    } while cursor != "0"
+    return value
+}
