@@ -66,7 +66,7 @@ let package = Package(
         // Schema and data access.
         .target(
             name: "Storage",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "ShopDomain"],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings),
 
@@ -87,16 +87,43 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // `fastest-shop serve`: the HTTP intake API.
+        .target(
+            name: "Intake",
+            dependencies: [
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // `fastest-shop mock-payments`: a real HTTP payment provider for tests, demos, benchmarks.
+        .target(
+            name: "MockPayments",
+            dependencies: [
+                "ShopDomain", "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
         // `fastest-shop bench …` scenarios.
         .target(
             name: "Bench",
-            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue"],
+            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments"],
             swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "FastestShop",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
+                "Intake", "MockPayments",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -109,7 +136,11 @@ let package = Package(
         // Integration tests: real PostgreSQL, Redis and HTTP, started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue"],
+            dependencies: [
+                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue",
+                "Intake", "MockPayments",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,54 @@
+/// The life of a drop. Every status change goes through ``DropStatus/canMove(to:kind:)``, and the
+/// SQL that performs it names the status it expects (`UPDATE … WHERE status = $expected`), so two
+/// processes can never both make the same move.
+///
+/// ```
+/// draw/raffle: scheduled → open → closing → drawn → settled
+/// open_run:    scheduled → open → closed → settled      (open → settled when sold out and paid)
+/// ```
+public enum DropStatus: String, Sendable, Codable, CaseIterable {
+    /// Created; `opens_at` is in the future.
+    case scheduled
+    /// Accepting entries (draw/raffle) or purchases (open-run).
+    case open
+    /// Draw/raffle past `closes_at`: entries are frozen and the close job is due.
+    case closing
+    /// Draw/raffle whose winners were picked; orders are being paid, released and re-offered.
+    case drawn
+    /// Open-run past `closes_at`: no more purchases; pending orders still settle.
+    case closed
+    /// Every unit is paid, or nobody is left to offer it to. Final.
+    case settled
+
+    /// The moves the platform makes, per kind.
+    public func canMove(to next: DropStatus, kind: DropKind) -> Bool {
+        switch (self, next) {
+        case (.scheduled, .open):
+            return true
+        case (.open, .closing), (.closing, .drawn), (.drawn, .settled):
+            return kind.isDrawn
+        case (.open, .closed), (.closed, .settled), (.open, .settled):
+            return kind == .openRun
+        default:
+            return false
+        }
+    }
+
+    public var isFinal: Bool { self == .settled }
+}
+
+/// A status change that the state machine forbids.
+public struct InvalidDropTransition: Error, CustomStringConvertible, Sendable {
+    public let from: DropStatus
+    public let to: DropStatus
+    public let kind: DropKind
+    public var description: String { "a \(kind.rawValue) drop cannot move from \(from.rawValue) to \(to.rawValue)" }
+}
+
+extension DropStatus {
+    /// Returns `next` or throws when the move is not allowed.
+    public func moved(to next: DropStatus, kind: DropKind) throws -> DropStatus {
+        guard canMove(to: next, kind: kind) else { throw InvalidDropTransition(from: self, to: next, kind: kind) }
+        return next
+    }
+}

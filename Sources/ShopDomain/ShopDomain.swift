@@ -1,1 +1,0 @@
-// The domain module: see the files beside this one.
