@@ -81,8 +81,29 @@ let package = Package(
             name: "JobQueue",
             dependencies: [
                 "Redis",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // `fastest-shop worker`: the job handlers (draws, charges, expiries).
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Postgres", "Redis", "CurlHTTP", "Settings", "ShopDomain", "Storage", "JobQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // `fastest-shop scheduler`: leader election, drop lifecycle, queue maintenance, reconcile.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "BlockingThreads",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
@@ -122,8 +143,10 @@ let package = Package(
             name: "FastestShop",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
-                "Intake", "MockPayments",
+                "Intake", "MockPayments", "Worker", "Scheduler",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -138,7 +161,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue",
-                "Intake", "MockPayments",
+                "Intake", "MockPayments", "Worker", "Scheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),

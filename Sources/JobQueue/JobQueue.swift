@@ -1,1 +1,96 @@
-// The job queue.
+import Foundation
+import Redis
+
+/// The job queue: enqueueing, and the operations workers and maintenance services build on.
+///
+/// Jobs wait in one Redis list per queue. A worker takes jobs by moving them atomically into its
+/// own in-flight hash (at-least-once delivery); acknowledging removes them; failures go to a
+/// delayed sorted set for their retry or, after the last attempt, to the dead set.
+public final class JobQueue: Sendable {
+    public let redis: RedisClient
+    public let catalog: JobCatalog
+    public let clock: any JobClock
+    let keys: QueueKeys
+
+    public init(redis: RedisClient, catalog: JobCatalog, keyPrefix: String, clock: any JobClock = SystemJobClock()) {
+        self.redis = redis
+        self.catalog = catalog
+        self.clock = clock
+        self.keys = QueueKeys(prefix: keyPrefix)
+    }
+
+    public var keyPrefix: String { keys.prefix }
+
+    /// A job to enqueue.
+    public struct NewJob: Sendable {
+        public var kind: String
+        public var payload: String
+        public var uniqueKey: String?
+        /// Run no earlier than this (Unix ms); nil for now.
+        public var runAtMilliseconds: Int?
+
+        public init(kind: String, payload: String, uniqueKey: String? = nil, runAtMilliseconds: Int? = nil) {
+            self.kind = kind
+            self.payload = payload
+            self.uniqueKey = uniqueKey
+            self.runAtMilliseconds = runAtMilliseconds
+        }
+    }
+
+    /// Enqueues one job; returns false when its unique key is already held by a waiting or
+    /// running job (and nothing was enqueued).
+    @discardableResult
+    public func enqueue(_ job: NewJob) async throws -> Bool {
+        try await enqueue([job]) == 1
+    }
+
+    /// Enqueues many jobs in one round trip; returns how many were enqueued (unique duplicates
+    /// are skipped).
+    @discardableResult
+    public func enqueue(_ jobs: [NewJob]) async throws -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        let now = clock.nowMilliseconds()
+        var plain: [String: [[UInt8]]] = [:]  // queue → envelopes that need no script
+        var scripted: [(keys: [String], arguments: [any RedisArgument])] = []
+        for newJob in jobs {
+            let definition = try catalog.definition(newJob.kind)
+            if let uniqueKey = newJob.uniqueKey, uniqueKey.isEmpty || uniqueKey.contains("|") {
+                throw JobQueueError(code: .invalidJob, message: "a unique key must be non-empty and free of '|'")
+            }
+            let job = Job(
+                id: JobID.make(), kind: definition.kind, queue: definition.queue, attempt: 1,
+                maxAttempts: definition.maxAttempts,
+                visibilityMilliseconds: Int(definition.visibilityTimeoutSeconds * 1000),
+                enqueuedAtMilliseconds: now, uniqueKey: newJob.uniqueKey, payload: newJob.payload)
+            let runAt = newJob.runAtMilliseconds.map { $0 > now ? $0 : 0 } ?? 0
+            if newJob.uniqueKey == nil && runAt == 0 {
+                plain[job.queue, default: []].append(job.encoded)
+            } else {
+                scripted.append((
+                    [keys.queue(job.queue), keys.unique, keys.delayed, keys.queues],
+                    [job.encoded, job.id, newJob.uniqueKey ?? "", runAt, job.queue]))
+            }
+        }
+        var commands: [RedisCommand] = []
+        for (queue, envelopes) in plain {
+            commands.append(RedisCommand("SADD", keys.queues, queue))
+            // One RPUSH per chunk keeps each command a reasonable size.
+            for start in stride(from: 0, to: envelopes.count, by: 1000) {
+                var push = RedisCommand("RPUSH", keys.queue(queue))
+                for envelope in envelopes[start..<min(start + 1000, envelopes.count)] { push.append(envelope) }
+                commands.append(push)
+            }
+        }
+        var enqueued = 0
+        if !commands.isEmpty {
+            for reply in try await redis.pipeline(commands) { try reply.throwingError() }
+            enqueued += plain.values.reduce(0) { $0 + $1.count }
+        }
+        if !scripted.isEmpty {
+            for reply in try await redis.runAll(QueueScripts.enqueue, calls: scripted) {
+                enqueued += try reply.requireInt()
+            }
+        }
+        return enqueued
+    }
+}

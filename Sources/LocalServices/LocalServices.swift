@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The project's own PostgreSQL and Redis, started by `scripts/services` on free local ports.
 ///
@@ -45,22 +48,38 @@ public struct LocalServices: Sendable {
     }
 
     private func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errorData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Output goes through files, not pipes: a server started by the script could keep a pipe
+        // open. The child is spawned and reaped with posix_spawn/waitpid directly, because
+        // Foundation's `Process.waitUntilExit` can miss the exit when called from a task.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("services-\(UUID().uuidString)").path
+        defer {
+            unlink(scratch + ".out")
+            unlink(scratch + ".err")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, scratch + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, scratch + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ["/bin/bash", script] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, nil, &cArguments, environ)
+        guard spawned == 0 else {
+            throw LocalServicesError(message: "cannot run scripts/services: \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = FileManager.default.contents(atPath: scratch + ".out") ?? Data()
+        let errors = FileManager.default.contents(atPath: scratch + ".err") ?? Data()
+        let exited = (status & 0x7f) == 0
+        guard exited && (status >> 8) & 0xff == 0 else {
+            let message = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw LocalServicesError(message: "scripts/services \(arguments.joined(separator: " ")) failed: \(message)")
         }
-        return String(decoding: outputData, as: UTF8.self)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// `scripts/services`, searched upwards from the working directory and from the executable.

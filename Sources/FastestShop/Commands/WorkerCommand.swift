@@ -1,0 +1,44 @@
+import ArgumentParser
+import JobQueue
+import Redis
+import Settings
+import Worker
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs: draws, charges, expiries (any number of worker processes).")
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Option(help: "Jobs this process runs at once (worker.concurrency).")
+    var concurrency: Int?
+
+    @Option(help: "Comma-separated queues to take jobs from (worker.queues).")
+    var queues: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        if let concurrency { flags["worker.concurrency"] = String(concurrency) }
+        if let queues { flags["worker.queues"] = queues }
+        let settings = try await settings.load(flags)
+        let logger = ProcessSetup.bootstrapLogging(settings)
+        let catalog = try ProcessSetup.loadCatalog(settings)
+        for queue in settings.worker.queues where !catalog.queues.contains(queue) {
+            throw CommandFailure(message: "worker: no job kind in \(settings.jobCatalogDirectory) uses queue '\(queue)'", exitCode: 2)
+        }
+        let redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections)
+        defer { redis.shutdown() }
+        let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
+        let worker = JobWorker(
+            queue: queue,
+            handlers: WorkerHandlers.make(catalog: catalog, redis: redis),
+            configuration: .init(
+                queues: settings.worker.queues,
+                concurrency: settings.worker.concurrency,
+                heartbeatMilliseconds: settings.worker.heartbeatMilliseconds,
+                shutdownGraceSeconds: Double(settings.worker.shutdownGraceSeconds)),
+            logger: logger)
+        try await ProcessSetup.run([worker], logger: logger)
+    }
+}

@@ -1,0 +1,302 @@
+import Foundation
+import Logging
+import Metrics
+import Redis
+import ServiceLifecycle
+import Synchronization
+
+/// A worker process's job runtime: N runners, one fetcher per queue, heartbeats, batched
+/// acknowledgements and graceful shutdown.
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it stops taking jobs, hands
+/// back jobs it fetched but did not start, lets running jobs finish within the grace period, then
+/// cancels what is left and hands those back too, so nothing is lost and `run()` returns normally.
+public final class JobWorker: Service {
+    public struct Configuration: Sendable {
+        public var workerID: String
+        public var queues: [String]
+        public var concurrency: Int
+        public var heartbeatMilliseconds: Int
+        public var shutdownGraceSeconds: Double
+        /// Most jobs taken from Redis in one fetch.
+        public var fetchBatch: Int
+        /// How long an idle fetcher blocks on its queue per `BLMOVE`.
+        public var idleBlockSeconds: Double
+
+        public init(
+            workerID: String = JobWorker.makeWorkerID(), queues: [String], concurrency: Int,
+            heartbeatMilliseconds: Int = 1000, shutdownGraceSeconds: Double = 10, fetchBatch: Int = 256,
+            idleBlockSeconds: Double = 1
+        ) {
+            self.workerID = workerID
+            self.queues = queues
+            self.concurrency = concurrency
+            self.heartbeatMilliseconds = heartbeatMilliseconds
+            self.shutdownGraceSeconds = shutdownGraceSeconds
+            self.fetchBatch = fetchBatch
+            self.idleBlockSeconds = idleBlockSeconds
+        }
+    }
+
+    public let configuration: Configuration
+    private let queue: JobQueue
+    private let handlers: [String: any JobHandler]
+    private let logger: Logger
+    private let dispatch: WorkerDispatch
+    private let acknowledger: Acknowledger
+    private let metrics: WorkerMetrics
+    private let stopping = Atomic<Bool>(false)
+    private let running = Mutex<[String: Job]>([:])
+
+    public init(queue: JobQueue, handlers: [String: any JobHandler], configuration: Configuration, logger: Logger) {
+        self.queue = queue
+        self.handlers = handlers
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "worker"] = .string(configuration.workerID)
+        self.logger = logger
+        self.dispatch = WorkerDispatch(capacity: configuration.concurrency)
+        self.acknowledger = Acknowledger(queue: queue, worker: configuration.workerID, logger: logger)
+        self.metrics = WorkerMetrics(queues: configuration.queues, kinds: Array(queue.catalog.definitions.keys))
+    }
+
+    public static func makeWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    public func run() async throws {
+        try await registerHeartbeat()
+        logger.info("worker started", metadata: [
+            "queues": .string(configuration.queues.joined(separator: ",")),
+            "concurrency": .stringConvertible(configuration.concurrency),
+        ])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<configuration.concurrency {
+                    group.addTask { await self.runnerLoop() }
+                }
+                for queueName in configuration.queues {
+                    group.addTask { await self.fetchLoop(queueName) }
+                }
+                group.addTask { await self.heartbeatLoop() }
+                await self.waitForShutdown()
+                // Jobs still running after the grace period are cancelled; `run` hands them back.
+                group.cancelAll()
+                await self.handBackStragglers()
+                await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .sequentiallyConsistent)
+        }
+        do {
+            try await queue.retire(worker: configuration.workerID)
+        } catch {
+            logger.warning("could not deregister the worker; the rescuer will", metadata: ["error": "\(error)"])
+        }
+        logger.info("worker stopped")
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
+
+    // MARK: fetching
+
+    private func fetchLoop(_ queueName: String) async {
+        let blocking = RedisBlockingClient(configuration: queue.redis.configuration, name: "fetch-\(queueName)")
+        defer { blocking.shutdown() }
+        var failures = 0
+        while !isStopping {
+            let room = await dispatch.reserve(upTo: configuration.fetchBatch)
+            if room == 0 || isStopping {
+                dispatch.unreserve(room)
+                break
+            }
+            do {
+                var jobs = try await queue.fetch(queue: queueName, worker: configuration.workerID, limit: room)
+                if jobs.isEmpty {
+                    // Idle: block on the queue instead of polling it.
+                    let landed = try await blocking.blmove(
+                        from: queue.keys.queue(queueName), to: queue.keys.landing(configuration.workerID),
+                        timeoutSeconds: configuration.idleBlockSeconds)
+                    if landed != nil { jobs = try await queue.adopt(worker: configuration.workerID) }
+                }
+                dispatch.unreserve(room - jobs.count)
+                if !jobs.isEmpty {
+                    let now = queue.clock.nowMilliseconds()
+                    for job in jobs { metrics.pickup(job, latencyMilliseconds: now - job.enqueuedAtMilliseconds) }
+                    dispatch.deliver(jobs)
+                }
+                failures = 0
+            } catch {
+                dispatch.unreserve(room)
+                failures += 1
+                if failures == 1 || failures % 30 == 0 {
+                    logger.warning("fetching failed; retrying", metadata: ["queue": .string(queueName), "error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(100 * failures, 2000)))
+            }
+        }
+    }
+
+    // MARK: running
+
+    private func runnerLoop() async {
+        while let job = await dispatch.next() {
+            await run(job)
+            dispatch.finished()
+        }
+    }
+
+    private func run(_ job: Job) async {
+        var jobLogger = self.logger
+        jobLogger[metadataKey: "job.id"] = .string(job.id)
+        jobLogger[metadataKey: "job.kind"] = .string(job.kind)
+        jobLogger[metadataKey: "job.attempt"] = .stringConvertible(job.attempt)
+        let logger = jobLogger
+        running.withLock { $0[job.id] = job }
+        defer { running.withLock { _ = $0.removeValue(forKey: job.id) } }
+
+        guard let handler = handlers[job.kind] else {
+            await fail(job, error: JobQueueError(code: .unknownKind, message: "this worker has no handler for '\(job.kind)'"), logger: logger)
+            return
+        }
+        let timeout = queue.catalog[job.kind]?.timeoutSeconds ?? 60
+        let started = ContinuousClock.now
+        do {
+            try await withJobTimeout(seconds: timeout) {
+                try await handler.handle(JobContext(job: job, logger: logger))
+            }
+            metrics.succeeded(job, seconds: started.duration(to: .now).seconds)
+            await acknowledger.acknowledge(job)
+        } catch where isStopping && Task.isCancelled {
+            // Cut short by shutdown (whatever error the cancellation surfaced as): hand it back
+            // without spending an attempt.
+            await handBack([job])
+        } catch {
+            metrics.failed(job, seconds: started.duration(to: .now).seconds)
+            await fail(job, error: error, logger: logger)
+        }
+    }
+
+    private func fail(_ job: Job, error: any Error, logger: Logger) async {
+        let definition = queue.catalog[job.kind]
+        if error is PermanentJobFailure || definition == nil || job.isLastAttempt {
+            await persist(logger) { try await self.queue.bury(job, worker: self.configuration.workerID, error: "\(error)") }
+            metrics.dead(job)
+            logger.error("job failed for good", metadata: ["error": "\(error)"])
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            let backoff = definition!.backoffMilliseconds(afterAttempt: job.attempt, using: &generator)
+            let delay = max(backoff, (error as? RetryLater)?.afterMilliseconds ?? 0)
+            await persist(logger) { try await self.queue.retry(job, worker: self.configuration.workerID, delayMilliseconds: delay) }
+            metrics.retried(job)
+            logger.warning("job failed; will retry", metadata: ["error": "\(error)", "retry_in_ms": .stringConvertible(delay)])
+        }
+    }
+
+    /// Records a job's outcome in Redis, retrying while Redis is unreachable: this worker keeps
+    /// heartbeating, so a job left in its in-flight hash would never be rescued. Gives up only
+    /// when the worker stops (the rescuer then recovers the job once heartbeats end).
+    private func persist(_ logger: Logger, _ operation: @Sendable () async throws -> Bool) async {
+        var failures = 0
+        while true {
+            do {
+                _ = try await operation()
+                return
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("recording the job's outcome failed; retrying", metadata: ["error": "\(error)"])
+                }
+                if stopping.load(ordering: .relaxed) { return }
+                try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
+            }
+        }
+    }
+
+    private func handBack(_ jobs: [Job]) async {
+        guard !jobs.isEmpty else { return }
+        do {
+            try await queue.release(jobs, worker: configuration.workerID)
+        } catch {
+            logger.error("could not hand jobs back; the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
+        }
+    }
+
+    // MARK: liveness and shutdown
+
+    private func registerHeartbeat() async throws {
+        try await queue.heartbeat(worker: configuration.workerID)
+    }
+
+    private func heartbeatLoop() async {
+        var ticks = 0
+        while !isStopping {
+            try? await Task.sleep(for: .milliseconds(configuration.heartbeatMilliseconds))
+            do {
+                try await queue.heartbeat(worker: configuration.workerID)
+                ticks += 1
+                if ticks % 5 == 1 { try await metrics.recordDepths(queue) }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Returns once stopping and every running job finished, or the grace period is over.
+    /// Buffered jobs that no runner started are handed back at once.
+    private func waitForShutdown() async {
+        while !isStopping {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        await handBack(dispatch.close())
+        let deadline = ContinuousClock.now + .seconds(configuration.shutdownGraceSeconds)
+        while ContinuousClock.now < deadline, !running.withLock({ $0.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// After cancelling: a handler that ignores cancellation (a blocking call) gets one more
+    /// second; then its job is handed back anyway and may run twice (delivery is at-least-once).
+    private func handBackStragglers() async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < deadline, !running.withLock({ $0.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let leftovers = running.withLock { Array($0.values) }
+        if !leftovers.isEmpty {
+            logger.warning("jobs ignored cancellation; handing them back", metadata: ["jobs": .stringConvertible(leftovers.count)])
+            await handBack(leftovers)
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// Runs `body`, cancelling it and throwing ``JobTimedOut`` when it takes longer than `seconds`.
+func withJobTimeout(seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await body()
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return false
+        }
+        defer { group.cancelAll() }
+        guard let finished = try await group.next(), finished else {
+            throw JobTimedOut(seconds: seconds)
+        }
+    }
+}
+
+public struct JobTimedOut: Error, CustomStringConvertible {
+    public let seconds: Double
+    public var description: String { "the job ran longer than its timeout of \(seconds) s" }
+}
