@@ -42,6 +42,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [[3, 1, 7, 1, 1, 12, 2], [1], [1, 1, 1], [40, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 30]])
+    func everySlotBelongsToTheEntryHoldingIt(tickets: [Int]) throws {
+        let slots = try TicketSlots(entries: tickets.enumerated().map { DrawEntry(userID: $0.offset, tickets: $0.element) })
+        let owners = tickets.enumerated().flatMap { Array(repeating: $0.offset, count: $0.element) }
+        #expect(slots.total == owners.count)
+        #expect((0..<slots.total).map(slots.entryIndex(ofSlot:)) == owners)
+    }
+
+    @Test func ticketTotalsNearTheLimitDrawWithoutOverflow() throws {
+        let result = try DrawProtocolV1.draw(Self.input([(1, Int.max / 2), (2, Int.max / 2 + 1)], stock: 1, waitlistDepth: 1))
+        #expect((result.winners + result.waitlist).sorted() == [1, 2])
+    }
+
     @Test func noEntriesDrawsNobody() throws {
         let result = try DrawProtocolV1.draw(Self.input([], stock: 3, waitlistDepth: 3))
         #expect(result.winners.isEmpty && result.waitlist.isEmpty)

@@ -5,6 +5,12 @@ struct TicketSlots {
     let total: Int
     /// `ends[k]` = tickets of entries `0...k`; entry k owns slots `ends[k-1]..<ends[k]`.
     private let ends: [Int]
+    /// Slots grouped in buckets of about the average ticket count, so there are about as many
+    /// buckets as entries. `bucketOwners[b]` = the entry owning slot `b·bucketSize`, plus the last
+    /// entry as a sentinel. A search over all `ends` is a chain of cache misses; a search between
+    /// two neighbouring owners covers a few entries.
+    private let bucketSize: Int
+    private let bucketOwners: [Int]
 
     /// Also checks the entries: strictly ascending `userID`, at least one ticket each.
     init(entries: [DrawEntry]) throws(DrawInputError) {
@@ -27,16 +33,35 @@ struct TicketSlots {
         }
         self.total = total
         self.ends = ends
+
+        bucketSize = max(1, dividedRoundingUp(total, by: max(entries.count, 1)))
+        let bucketCount = dividedRoundingUp(total, by: bucketSize)
+        var owners: [Int] = []
+        owners.reserveCapacity(bucketCount + 1)
+        var owner = 0
+        for bucket in 0..<bucketCount {
+            while ends[owner] <= bucket * bucketSize { owner += 1 }
+            owners.append(owner)
+        }
+        owners.append(entries.count - 1)
+        bucketOwners = owners
     }
 
     /// The index of the entry owning `slot`: the first k with `ends[k] > slot`.
     func entryIndex(ofSlot slot: Int) -> Int {
-        var low = 0
-        var high = ends.count - 1
+        let bucket = slot / bucketSize
+        var low = bucketOwners[bucket]
+        var high = bucketOwners[bucket + 1]
         while low < high {
             let middle = low + (high - low) / 2
             if ends[middle] > slot { high = middle } else { low = middle + 1 }
         }
         return low
     }
+}
+
+/// ⌈value / divisor⌉ for non-negative values, without overflowing near `Int.max`.
+private func dividedRoundingUp(_ value: Int, by divisor: Int) -> Int {
+    let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+    return remainder == 0 ? quotient : quotient + 1
 }
