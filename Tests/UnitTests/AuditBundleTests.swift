@@ -73,7 +73,10 @@ import Testing
 
     @Test(arguments: ["", "[]", "{", #"{"protocol":"fastest-shop/draw/v1""#, AuditBundleTests.compactJSON + "x", AuditBundleTests.compactJSON + "{}"])
     func refusesMalformedDocuments(json: String) {
-        #expect { try Self.decode(json) } throws: { ($0 as? AuditBundleDecodingError)?.code == .malformedJSON }
+        #expect { try Self.decode(json) } throws: { error in
+            guard let error = error as? AuditBundleDecodingError else { return false }
+            return error.code == .malformedJSON && error.field == nil && error.description.hasPrefix("malformed JSON: expected ")
+        }
     }
 
     @Test func refusesInvalidUTF8() throws {

@@ -31,12 +31,12 @@ public enum DrawProtocolV1 {
     }
 
     /// Steps 2 to 6: the ranking of `input.entries`, split into winners and waitlist.
-    public static func draw(_ input: DrawInput) throws -> DrawResult {
+    public static func draw(_ input: DrawInput) throws(DrawInputError) -> DrawResult {
         try draw(input, entriesDigest: entriesDigest(input.entries))
     }
 
     /// Steps 3 to 6, for a caller that already streamed the entries through an ``EntriesDigester``.
-    public static func draw(_ input: DrawInput, entriesDigest: String) throws -> DrawResult {
+    public static func draw(_ input: DrawInput, entriesDigest: String) throws(DrawInputError) -> DrawResult {
         try input.validate()
         guard entriesDigest.utf8.count == 64, [UInt8](lowercaseHex: entriesDigest) != nil else {
             throw DrawInputError(.invalidEntriesDigest, "the entries digest must be 64 lowercase hex digits")

@@ -6,9 +6,9 @@ protocol DrawWordSource {
 }
 
 extension DrawWordSource {
-    /// SPEC §5 step 4: a value in `0..<n`, every value equally likely. Words at or above the
-    /// largest multiple of `n` that fits in 64 bits are rejected, since `x mod n` would favour
-    /// small values there. Always consumes at least one word.
+    /// SPEC §5 step 4: a value in `0..<n`, every value equally likely. Words at or above
+    /// 2^64 − (2^64 mod n), the largest multiple of `n` up to 2^64, are rejected: `x mod n` over
+    /// that incomplete last run would favour small values. Always consumes at least one word.
     mutating func uniform(_ n: UInt64) -> UInt64 {
         precondition(n > 0, "uniform(0) has no value to return")
         // 2^64 mod n without 65-bit arithmetic: (2^64 − n) mod n, with 2^64 − n wrapping into 64 bits.

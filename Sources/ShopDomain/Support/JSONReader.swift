@@ -3,7 +3,7 @@
 /// millions of boxed values; this reads them straight into Swift arrays.
 struct JSONReader {
     /// A syntax or type error at a byte offset.
-    struct Failure: Error {
+    struct Failure: Error, CustomStringConvertible {
         let offset: Int
         let expected: String
         var description: String { "expected \(expected) at byte \(offset)" }
