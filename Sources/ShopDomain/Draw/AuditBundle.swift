@@ -1,0 +1,51 @@
+/// Everything needed to recompute a draw offline (SPEC §5), served at `GET /v1/drops/{id}/audit`
+/// and checked by `fastest-shop verify` and `scripts/draw_reference.py --check`.
+///
+/// JSON keys: `protocol`, `drop_id`, `commitment`, `seed` (hex), `beacon`, `entries_digest`, `stock`,
+/// `waitlist_depth`, `entries` (`[[user_id, tickets], …]`), `winners`, `waitlist`.
+public struct AuditBundle: Sendable, Equatable {
+    /// `"fastest-shop/draw/v1"` for this protocol.
+    public var protocolName: String
+    public var dropID: Int
+    public var commitment: String
+    public var seed: [UInt8]
+    public var beacon: String
+    public var entriesDigest: String
+    public var stock: Int
+    public var waitlistDepth: Int
+    public var entries: [DrawEntry]
+    public var winners: [Int]
+    public var waitlist: [Int]
+
+    public init(
+        protocolName: String, dropID: Int, commitment: String, seed: [UInt8], beacon: String,
+        entriesDigest: String, stock: Int, waitlistDepth: Int, entries: [DrawEntry], winners: [Int],
+        waitlist: [Int]
+    ) {
+        self.protocolName = protocolName
+        self.dropID = dropID
+        self.commitment = commitment
+        self.seed = seed
+        self.beacon = beacon
+        self.entriesDigest = entriesDigest
+        self.stock = stock
+        self.waitlistDepth = waitlistDepth
+        self.entries = entries
+        self.winners = winners
+        self.waitlist = waitlist
+    }
+
+    /// The bundle publishing a draw that protocol v1 computed from `input`.
+    public init(input: DrawInput, result: DrawResult) {
+        self.init(
+            protocolName: DrawProtocolV1.identifier, dropID: input.dropID,
+            commitment: DrawProtocolV1.commitment(seed: input.seed), seed: input.seed, beacon: input.beacon,
+            entriesDigest: result.entriesDigest, stock: input.stock, waitlistDepth: input.waitlistDepth,
+            entries: input.entries, winners: result.winners, waitlist: result.waitlist)
+    }
+
+    /// The draw input this bundle claims its result came from.
+    public var drawInput: DrawInput {
+        DrawInput(dropID: dropID, seed: seed, beacon: beacon, entries: entries, stock: stock, waitlistDepth: waitlistDepth)
+    }
+}

@@ -1,0 +1,67 @@
+/// SPEC §5 step 5: slots `0..<total`, slot s belonging to the entry whose cumulative ticket range
+/// (in canonical order) contains s. Stores one running sum per entry, never one value per slot,
+/// so a raffle with a billion tickets costs what its entries cost.
+struct TicketSlots {
+    let total: Int
+    /// `ends[k]` = tickets of entries `0...k`; entry k owns slots `ends[k-1]..<ends[k]`.
+    private let ends: [Int]
+    /// Slots grouped in buckets of about the average ticket count, so there are about as many
+    /// buckets as entries. `bucketOwners[b]` = the entry owning slot `b·bucketSize`, plus the last
+    /// entry as a sentinel. A search over all `ends` is a chain of cache misses; a search between
+    /// two neighbouring owners covers a few entries.
+    private let bucketSize: Int
+    private let bucketOwners: [Int]
+
+    /// Also checks the entries: strictly ascending `userID`, at least one ticket each.
+    init(entries: [DrawEntry]) throws(DrawInputError) {
+        var ends: [Int] = []
+        ends.reserveCapacity(entries.count)
+        var total = 0
+        for (index, entry) in entries.enumerated() {
+            if index > 0, entry.userID <= entries[index - 1].userID {
+                throw DrawInputError(
+                    .entriesNotAscending,
+                    "entry \(index) (user \(entry.userID)) does not follow user \(entries[index - 1].userID): entries must be strictly ascending by user id")
+            }
+            guard entry.tickets >= 1 else {
+                throw DrawInputError(.invalidTickets, "entry \(index) (user \(entry.userID)) has \(entry.tickets) tickets; at least 1 is required")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(entry.tickets)
+            guard !overflow else { throw DrawInputError(.tooManyTickets, "the total number of tickets does not fit in 64 bits") }
+            total = sum
+            ends.append(total)
+        }
+        self.total = total
+        self.ends = ends
+
+        bucketSize = max(1, dividedRoundingUp(total, by: max(entries.count, 1)))
+        let bucketCount = dividedRoundingUp(total, by: bucketSize)
+        var owners: [Int] = []
+        owners.reserveCapacity(bucketCount + 1)
+        var owner = 0
+        for bucket in 0..<bucketCount {
+            while ends[owner] <= bucket * bucketSize { owner += 1 }
+            owners.append(owner)
+        }
+        owners.append(entries.count - 1)
+        bucketOwners = owners
+    }
+
+    /// The index of the entry owning `slot`: the first k with `ends[k] > slot`.
+    func entryIndex(ofSlot slot: Int) -> Int {
+        let bucket = slot / bucketSize
+        var low = bucketOwners[bucket]
+        var high = bucketOwners[bucket + 1]
+        while low < high {
+            let middle = low + (high - low) / 2
+            if ends[middle] > slot { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}
+
+/// ⌈value / divisor⌉ for non-negative values, without overflowing near `Int.max`.
+private func dividedRoundingUp(_ value: Int, by divisor: Int) -> Int {
+    let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+    return remainder == 0 ? quotient : quotient + 1
+}
