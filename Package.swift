@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "ShopDomain", "Storage", "JobQueue",
+                "Postgres", "Redis", "CurlHTTP", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "BlockingThreads",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "BlockingThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -131,6 +131,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings),
+
+        // The shop's job kinds and payloads, shared by intake, scheduler and worker.
+        .target(
+            name: "ShopJobs",
+            dependencies: ["JobQueue"],
             swiftSettings: swiftSettings),
 
         // `fastest-shop bench …` scenarios.
@@ -161,7 +167,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue",
-                "Intake", "MockPayments", "Worker", "Scheduler",
+                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),

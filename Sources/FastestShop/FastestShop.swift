@@ -12,6 +12,7 @@ struct FastestShop: AsyncParsableCommand {
             Services.self,
             WorkerCommand.self,
             JobsCommand.self,
+            SchedulerCommand.self,
             Verify.self,
         ]
     )

@@ -13,7 +13,8 @@ actor TestServices {
     static let shared = TestServices()
 
     private var settings: [String: String]?
-    private var templateDatabase: String?
+    /// Created once per run; concurrent tests await the same creation (the actor is reentrant).
+    private var templateCreation: Task<String, any Error>?
 
     func connectionSettings() throws -> [String: String] {
         if let settings { return settings }
@@ -65,7 +66,13 @@ actor TestServices {
     }
 
     private func migratedTemplate() async throws -> String {
-        if let templateDatabase { return templateDatabase }
+        if let templateCreation { return try await templateCreation.value }
+        let creation = Task { try await createTemplate() }
+        templateCreation = creation
+        return try await creation.value
+    }
+
+    private func createTemplate() async throws -> String {
         let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
         let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
         try await admin.query("CREATE DATABASE \(name)")
@@ -74,7 +81,6 @@ actor TestServices {
         try await Migrator().migrate(pool)
         // No session may stay connected to a template while it is copied.
         await pool.shutdown()
-        templateDatabase = name
         return name
     }
 }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import JobQueue
+import Postgres
+import Redis
+import Scheduler
+import Settings
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Open and close drops on time, maintain the job queues, reconcile Redis with PostgreSQL (one active leader; run standbys freely).")
+
+    @OptionGroup var settings: SettingsOptions
+
+    func run() async throws {
+        let settings = try await settings.load()
+        let logger = ProcessSetup.bootstrapLogging(settings)
+        let catalog = try ProcessSetup.loadCatalog(settings)
+        let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 2, name: "scheduler-pg")
+        let redis = RedisClient(configuration: settings.redisConfiguration, connections: 1)
+        defer { redis.shutdown() }
+        let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
+        let scheduler = SchedulerService(
+            configuration: .init(
+                tickMilliseconds: settings.schedulerTickMilliseconds,
+                candidateName: "\(ProcessInfo.processInfo.hostName)-\(getpid())"),
+            pool: pool, queue: queue, logger: logger)
+        try await ProcessSetup.run([scheduler], logger: logger)
+        await pool.shutdown()
+    }
+}
