@@ -136,7 +136,7 @@ let package = Package(
         // The shop's job kinds and payloads, shared by intake, scheduler and worker.
         .target(
             name: "ShopJobs",
-            dependencies: ["JobQueue"],
+            dependencies: ["JobQueue", "Storage", "ShopDomain"],
             swiftSettings: swiftSettings),
 
         // `fastest-shop bench …` scenarios.

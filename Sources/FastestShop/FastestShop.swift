@@ -13,6 +13,7 @@ struct FastestShop: AsyncParsableCommand {
             WorkerCommand.self,
             JobsCommand.self,
             SchedulerCommand.self,
+            AuditCommand.self,
             Verify.self,
         ]
     )

@@ -12,6 +12,11 @@ public struct JobContext: Sendable {
     /// Carries `job.id`, `job.kind` and `job.attempt` metadata.
     public let logger: Logger
 
+    public init(job: Job, logger: Logger) {
+        self.job = job
+        self.logger = logger
+    }
+
     public var id: String { job.id }
     public var kind: String { job.kind }
     public var attempt: Int { job.attempt }

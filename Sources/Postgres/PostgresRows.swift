@@ -33,16 +33,12 @@ public final class PostgresRows: @unchecked Sendable {
         return index
     }
 
+}
+
+extension PostgresRows: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
     public subscript(row: Int) -> PostgresRow { PostgresRow(rows: self, index: row) }
-
-    public var first: PostgresRow? { count > 0 ? self[0] : nil }
-
-    public func map<T>(_ transform: (PostgresRow) throws -> T) rethrows -> [T] {
-        var output: [T] = []
-        output.reserveCapacity(count)
-        for index in 0..<count { output.append(try transform(self[index])) }
-        return output
-    }
 }
 
 /// One row of a result, with typed decoders per column (by position or by name).

@@ -1,15 +1,45 @@
+import CurlHTTP
 import JobQueue
+import Postgres
 import Redis
+import ShopJobs
 
 /// The handlers a worker process registers, by job kind. Kinds the catalog does not define are
 /// left out, so a deployment chooses its kinds with its `jobs/` directory.
 public enum WorkerHandlers {
-    public static func make(catalog: JobCatalog, redis: RedisClient) -> [String: any JobHandler] {
-        var handlers: [String: any JobHandler] = [
+    public struct Dependencies: Sendable {
+        public let pool: PostgresPool
+        public let redis: RedisClient
+        public let queue: JobQueue
+        public let payments: PaymentClient
+        public let paymentWindowSeconds: Int
+        public let returnUnits: SettlementFollowUp.ReturnUnits?
+
+        public init(
+            pool: PostgresPool, redis: RedisClient, queue: JobQueue, payments: PaymentClient,
+            paymentWindowSeconds: Int, returnUnits: SettlementFollowUp.ReturnUnits?
+        ) {
+            self.pool = pool
+            self.redis = redis
+            self.queue = queue
+            self.payments = payments
+            self.paymentWindowSeconds = paymentWindowSeconds
+            self.returnUnits = returnUnits
+        }
+    }
+
+    public static func make(_ dependencies: Dependencies) -> [String: any JobHandler] {
+        let settler = PaymentSettler(
+            pool: dependencies.pool, paymentWindowSeconds: dependencies.paymentWindowSeconds,
+            followUp: SettlementFollowUp(queue: dependencies.queue, returnUnits: dependencies.returnUnits))
+        let handlers: [String: any JobHandler] = [
+            ShopJob.closeDropKind: CloseDropHandler(
+                pool: dependencies.pool, queue: dependencies.queue, paymentWindowSeconds: dependencies.paymentWindowSeconds),
+            ShopJob.chargeOrderKind: ChargeOrderHandler(pool: dependencies.pool, payments: dependencies.payments, settler: settler),
+            ShopJob.expireOrderKind: ExpireOrderHandler(pool: dependencies.pool, settler: settler),
             "noop": NoopJobHandler(),
-            "probe": ProbeJobHandler(redis: redis),
+            "probe": ProbeJobHandler(redis: dependencies.redis),
         ]
-        handlers = handlers.filter { catalog[$0.key] != nil }
-        return handlers
+        return handlers.filter { dependencies.queue.catalog[$0.key] != nil }
     }
 }

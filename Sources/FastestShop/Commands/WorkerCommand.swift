@@ -1,5 +1,7 @@
 import ArgumentParser
+import CurlHTTP
 import JobQueue
+import Postgres
 import Redis
 import Settings
 import Worker
@@ -30,9 +32,22 @@ struct WorkerCommand: AsyncParsableCommand {
         let redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections)
         defer { redis.shutdown() }
         let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
+        let pool = PostgresPool(configuration: settings.postgresConfiguration, size: settings.postgres.poolSize, name: "worker-pg")
+        let http = CurlHTTPClient(name: "payments-http")
+        defer { http.shutdown() }
+        let payments = PaymentClient(
+            configuration: .init(
+                url: settings.payments.url, secret: settings.payments.secret,
+                timeoutMilliseconds: settings.payments.timeoutMilliseconds,
+                connectTimeoutMilliseconds: settings.payments.connectTimeoutMilliseconds),
+            http: http)
+        if settings.worker.queues.contains("payments") { try settings.require("payments.secret", settings.payments.secret) }
+        let handlers = WorkerHandlers.make(.init(
+            pool: pool, redis: redis, queue: queue, payments: payments,
+            paymentWindowSeconds: settings.payments.windowSeconds, returnUnits: nil))
         let worker = JobWorker(
             queue: queue,
-            handlers: WorkerHandlers.make(catalog: catalog, redis: redis),
+            handlers: handlers,
             configuration: .init(
                 queues: settings.worker.queues,
                 concurrency: settings.worker.concurrency,
@@ -40,5 +55,6 @@ struct WorkerCommand: AsyncParsableCommand {
                 shutdownGraceSeconds: Double(settings.worker.shutdownGraceSeconds)),
             logger: logger)
         try await ProcessSetup.run([worker], logger: logger)
+        await pool.shutdown()
     }
 }

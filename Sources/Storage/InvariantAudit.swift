@@ -1,0 +1,102 @@
+import Postgres
+import ShopDomain
+
+/// Checks the SPEC §6 invariants over the whole database; one line per violation.
+///
+/// The schema already refuses most bad states (CHECKs, unique keys, foreign keys); the audit also
+/// checks what constraints cannot express: counters against the orders they count, one successful
+/// charge per order, promotions in ranking order, and every draw against its recomputation.
+public enum InvariantAudit {
+    public struct Report: Sendable {
+        public var violations: [String] = []
+        public var dropsChecked = 0
+        public var ordersChecked = 0
+        public var drawsRecomputed = 0
+    }
+
+    public static func run(_ connection: PostgresConnection) throws -> Report {
+        var report = Report()
+        report.dropsChecked = try connection.query("SELECT count(*) FROM drops")[0].int(0)
+        report.ordersChecked = try connection.query("SELECT count(*) FROM orders")[0].int(0)
+
+        // stock = available + held + sold, none negative; held and sold match the orders.
+        for row in try connection.query("""
+            SELECT d.id, d.stock, d.available, d.held, d.sold,
+                   count(o.id) FILTER (WHERE o.status = 'pending_payment'),
+                   count(o.id) FILTER (WHERE o.status = 'paid')
+            FROM drops d LEFT JOIN orders o ON o.drop_id = d.id
+            GROUP BY d.id
+            HAVING d.available < 0 OR d.held < 0 OR d.sold < 0 OR d.stock <> d.available + d.held + d.sold
+                OR d.held <> count(o.id) FILTER (WHERE o.status = 'pending_payment')
+                OR d.sold <> count(o.id) FILTER (WHERE o.status = 'paid')
+                OR count(o.id) FILTER (WHERE o.status IN ('pending_payment', 'paid')) > d.stock
+            ORDER BY d.id
+            """) {
+            report.violations.append("""
+                drop \(try row.int(0)): stock \(try row.int(1)) = available \(try row.int(2)) + held \(try row.int(3)) \
+                + sold \(try row.int(4)) must hold with held = \(try row.int(5)) pending and sold = \(try row.int(6)) paid orders
+                """)
+        }
+        // At most one live order per customer per drop; at most one entry per customer per drop.
+        for row in try connection.query("""
+            SELECT drop_id, user_id, count(*) FROM orders WHERE status IN ('pending_payment', 'paid')
+            GROUP BY drop_id, user_id HAVING count(*) > 1
+            """) {
+            report.violations.append("drop \(try row.int(0)): customer \(try row.int(1)) holds \(try row.int(2)) live orders")
+        }
+        for row in try connection.query("""
+            SELECT drop_id, user_id, count(*) FROM entries GROUP BY drop_id, user_id HAVING count(*) > 1
+            """) {
+            report.violations.append("drop \(try row.int(0)): customer \(try row.int(1)) has \(try row.int(2)) entries")
+        }
+        // No order charged twice; no charge taken for an order that did not sell.
+        for row in try connection.query("""
+            SELECT order_id, count(DISTINCT payment_id) FROM charge_attempts
+            WHERE outcome = 'succeeded' GROUP BY order_id HAVING count(DISTINCT payment_id) > 1
+            """) {
+            report.violations.append("order \(try row.int(0)): \(try row.int(1)) different successful charges")
+        }
+        for row in try connection.query("""
+            SELECT o.id, o.status FROM orders o
+            WHERE o.status IN ('failed', 'expired') AND (
+                EXISTS (SELECT 1 FROM charge_attempts a WHERE a.order_id = o.id AND a.outcome = 'succeeded')
+                OR EXISTS (SELECT 1 FROM payment_events e WHERE e.order_id = o.id AND e.type = 'charge.succeeded'))
+            """) {
+            report.violations.append("order \(try row.int(0)): charged successfully but \(try row.string(1)) (needs a refund)")
+        }
+        for row in try connection.query("SELECT id FROM orders WHERE status = 'paid' AND payment_id IS NULL") {
+            report.violations.append("order \(try row.int(0)): paid without a payment id")
+        }
+        // Units of a draw go to ranked entrants in ranking order: offered positions form a prefix.
+        for row in try connection.query("""
+            SELECT r.drop_id, min(r.position) FILTER (WHERE r.order_id IS NULL), max(r.position) FILTER (WHERE r.order_id IS NOT NULL)
+            FROM drop_rankings r GROUP BY r.drop_id
+            HAVING min(r.position) FILTER (WHERE r.order_id IS NULL) < max(r.position) FILTER (WHERE r.order_id IS NOT NULL)
+            """) {
+            report.violations.append("""
+                drop \(try row.int(0)): position \(try row.int(2)) was offered a unit before position \(try row.int(1))
+                """)
+        }
+        for row in try connection.query("""
+            SELECT o.id, o.drop_id FROM orders o JOIN drops d ON d.id = o.drop_id
+            WHERE d.kind <> 'open_run' AND NOT EXISTS (SELECT 1 FROM drop_rankings r WHERE r.order_id = o.id)
+            """) {
+            report.violations.append("order \(try row.int(0)): drop \(try row.int(1)) is a draw but the order is not linked to a ranked entry")
+        }
+        // Every draw's stored result equals the protocol's recomputation from its audit bundle.
+        for row in try connection.query("""
+            SELECT id FROM drops WHERE kind <> 'open_run' AND status IN ('drawn', 'settled') ORDER BY id
+            """) {
+            let dropID = try row.int(0)
+            guard case .bundle(let bundle) = try AuditBundleStore.bundle(connection, dropID: dropID) else {
+                report.violations.append("drop \(dropID): drawn but its audit bundle cannot be built")
+                continue
+            }
+            report.drawsRecomputed += 1
+            for difference in AuditVerifier.verify(bundle) {
+                report.violations.append("drop \(dropID): \(difference)")
+            }
+        }
+        return report
+    }
+}
