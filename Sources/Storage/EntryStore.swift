@@ -1,0 +1,259 @@
+import Foundation
+import Postgres
+import ShopDomain
+
+/// One customer's request to enter one drop.
+public struct EntryRequest: Sendable, Equatable {
+    public var dropID: Int
+    public var userID: Int
+    /// As the customer sent it; nil means the default (one ticket).
+    public var tickets: Int?
+
+    public init(dropID: Int, userID: Int, tickets: Int?) {
+        self.dropID = dropID
+        self.userID = userID
+        self.tickets = tickets
+    }
+}
+
+/// What became of one ``EntryRequest``.
+public enum EntryOutcome: Sendable, Equatable {
+    /// A new entry, committed.
+    case created(Entry)
+    /// The customer had already entered: the entry as it stands (idempotent repeat).
+    case existing(Entry)
+    /// The drop exists but takes no entries now (not open, or outside its window).
+    case notOpen
+    /// The drop is an open-run: it sells to the first comers and takes no entries.
+    case openRun
+    case noSuchDrop
+    case invalid(ValidationFailure)
+
+    public static func == (lhs: EntryOutcome, rhs: EntryOutcome) -> Bool {
+        switch (lhs, rhs) {
+        case (.created(let a), .created(let b)), (.existing(let a), .existing(let b)): a == b
+        case (.notOpen, .notOpen), (.openRun, .openRun), (.noSuchDrop, .noSuchDrop): true
+        case (.invalid(let a), .invalid(let b)): a.issues == b.issues
+        default: false
+        }
+    }
+}
+
+/// A customer's entry together with what the draw made of it.
+public struct EntryStanding: Sendable {
+    public var entry: Entry
+    public var status: EntryStatus
+    public var place: RankingPlace?
+    public var order: Order?
+}
+
+/// Entries in PostgreSQL.
+public struct EntryStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    private struct EntryKey: Hashable {
+        let dropID: Int
+        let userID: Int
+    }
+
+    /// Commits a batch of entry requests in one transaction on `connection` (group commit) and
+    /// returns one outcome per request, in order.
+    ///
+    /// The drops are read `FOR SHARE` and only while open and inside their window: moving a drop
+    /// to `closing` is an UPDATE, which waits for every batch holding the share lock, so no entry
+    /// can land after the freeze. `writer` names this writer's own `drop_entry_counts` row, so
+    /// concurrent writers never wait on each other's counter.
+    public static func commit(_ batch: [EntryRequest], writer: Int, on connection: PostgresConnection) throws -> [EntryOutcome] {
+        try connection.transaction { connection in
+            var dropIDs = Set<Int>()
+            for request in batch { dropIDs.insert(request.dropID) }
+            var accepting: [Int: (kind: DropKind, maxTickets: Int)] = [:]
+            let open = try connection.query(
+                """
+                SELECT id, kind, max_tickets FROM drops
+                WHERE id = ANY($1::bigint[]) AND status = 'open'
+                  AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now())
+                FOR SHARE
+                """,
+                [.intArray(dropIDs)])
+            for index in 0..<open.count {
+                let row = open[index]
+                guard let kind = DropKind(rawValue: try row.string(1)) else {
+                    throw PostgresError(code: .decoding, message: "unknown drop kind")
+                }
+                accepting[try row.int(0)] = (kind, try row.int(2))
+            }
+
+            var outcomes = [EntryOutcome?](repeating: nil, count: batch.count)
+            // The first request per (drop, customer) may insert; the others are repeats.
+            var candidates: [(index: Int, key: EntryKey, tickets: Int)] = []
+            var claimed = Set<EntryKey>()
+            // Requests answered with the entry as stored: repeats, and requests for drops that
+            // are not accepting (an earlier entry there is still answered idempotently).
+            var lookups: [Int] = []
+            for (index, request) in batch.enumerated() {
+                let key = EntryKey(dropID: request.dropID, userID: request.userID)
+                guard let drop = accepting[request.dropID] else {
+                    lookups.append(index)
+                    continue
+                }
+                if drop.kind == .openRun {
+                    outcomes[index] = .openRun
+                    continue
+                }
+                do {
+                    let tickets = try EntryRules.tickets(requested: request.tickets, kind: drop.kind, maxTickets: drop.maxTickets)
+                    if claimed.insert(key).inserted {
+                        candidates.append((index, key, tickets))
+                    } else {
+                        lookups.append(index)
+                    }
+                } catch let failure as ValidationFailure {
+                    outcomes[index] = .invalid(failure)
+                }
+            }
+
+            var inserted: [EntryKey: Entry] = [:]
+            if !candidates.isEmpty {
+                let rows = try connection.query(
+                    """
+                    INSERT INTO entries (drop_id, user_id, tickets)
+                    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[])
+                    ON CONFLICT (drop_id, user_id) DO NOTHING
+                    RETURNING drop_id, user_id, tickets, created_at
+                    """,
+                    [.intArray(candidates.map(\.key.dropID)), .intArray(candidates.map(\.key.userID)),
+                     .intArray(candidates.map(\.tickets))])
+                var perDrop: [Int: Int] = [:]
+                for index in 0..<rows.count {
+                    let entry = try Entry(row: rows[index])
+                    inserted[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+                    perDrop[entry.dropID, default: 0] += 1
+                }
+                if !perDrop.isEmpty {
+                    let counted = Array(perDrop)
+                    try connection.query(
+                        """
+                        INSERT INTO drop_entry_counts (drop_id, writer, entries)
+                        SELECT drop_id, $3, entries FROM unnest($1::bigint[], $2::bigint[]) AS t(drop_id, entries)
+                        ON CONFLICT (drop_id, writer) DO UPDATE SET entries = drop_entry_counts.entries + EXCLUDED.entries
+                        """,
+                        [.intArray(counted.map(\.key)), .intArray(counted.map(\.value)), .int(writer)])
+                }
+            }
+            for candidate in candidates {
+                if let entry = inserted[candidate.key] {
+                    outcomes[candidate.index] = .created(entry)
+                } else {
+                    // An entry committed earlier (or by another writer meanwhile): a repeat.
+                    lookups.append(candidate.index)
+                }
+            }
+            if !lookups.isEmpty {
+                try resolve(lookups, of: batch, inserted: inserted, accepting: Set(accepting.keys), into: &outcomes, on: connection)
+            }
+            return outcomes.map { $0! }
+        }
+    }
+
+    /// Answers requests that did not create an entry: with the stored entry when there is one,
+    /// otherwise with why not (the drop is not open, or does not exist).
+    private static func resolve(
+        _ indices: [Int], of batch: [EntryRequest], inserted: [EntryKey: Entry], accepting: Set<Int>,
+        into outcomes: inout [EntryOutcome?], on connection: PostgresConnection
+    ) throws {
+        var stored = inserted
+        let missing = indices.filter { stored[EntryKey(dropID: batch[$0].dropID, userID: batch[$0].userID)] == nil }
+        if !missing.isEmpty {
+            let rows = try connection.query(
+                """
+                SELECT e.drop_id, e.user_id, e.tickets, e.created_at
+                FROM entries e JOIN unnest($1::bigint[], $2::bigint[]) AS k(drop_id, user_id)
+                  ON e.drop_id = k.drop_id AND e.user_id = k.user_id
+                """,
+                [.intArray(missing.map { batch[$0].dropID }), .intArray(missing.map { batch[$0].userID })])
+            for index in 0..<rows.count {
+                let entry = try Entry(row: rows[index])
+                stored[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+            }
+        }
+        let unknownDrops = Set(indices.filter {
+            stored[EntryKey(dropID: batch[$0].dropID, userID: batch[$0].userID)] == nil && !accepting.contains(batch[$0].dropID)
+        }.map { batch[$0].dropID })
+        var existingDrops = Set<Int>()
+        if !unknownDrops.isEmpty {
+            let rows = try connection.query("SELECT id FROM drops WHERE id = ANY($1::bigint[])", [.intArray(unknownDrops)])
+            for index in 0..<rows.count { existingDrops.insert(try rows[index].int(0)) }
+        }
+        for index in indices {
+            let request = batch[index]
+            if let entry = stored[EntryKey(dropID: request.dropID, userID: request.userID)] {
+                outcomes[index] = .existing(entry)
+            } else if accepting.contains(request.dropID) || existingDrops.contains(request.dropID) {
+                outcomes[index] = .notOpen
+            } else {
+                outcomes[index] = .noSuchDrop
+            }
+        }
+    }
+
+    /// The customer's entry in a drop and where it stands; nil when they have not entered.
+    public func standing(dropID: Int, userID: Int) async throws -> EntryStanding? {
+        try await pool.withConnection { connection in
+            let rows = try connection.query(
+                """
+                SELECT e.drop_id, e.user_id, e.tickets, e.created_at, d.status, d.stock, r.position, r.order_id
+                FROM entries e
+                JOIN drops d ON d.id = e.drop_id
+                LEFT JOIN drop_rankings r ON r.drop_id = e.drop_id AND r.user_id = e.user_id
+                WHERE e.drop_id = $1 AND e.user_id = $2
+                """,
+                [.int(dropID), .int(userID)])
+            guard let row = rows.first else { return nil }
+            guard let dropStatus = DropStatus(rawValue: try row.string(4)) else {
+                throw PostgresError(code: .decoding, message: "unknown drop status")
+            }
+            let place = try row.optionalInt(6).map { RankingPlace(position: $0, orderID: try row.optionalInt(7)) }
+            let orders = try connection.query(
+                "SELECT \(Self.orderColumns) FROM orders WHERE drop_id = $1 AND user_id = $2", [.int(dropID), .int(userID)])
+            return EntryStanding(
+                entry: try Entry(row: row),
+                status: EntryStatus.of(dropStatus: dropStatus, stock: try row.int(5), place: place),
+                place: place,
+                order: try orders.first.map(Order.init(row:)))
+        }
+    }
+
+    // MARK: orders, read side
+    // Entries lead to orders; the intake only reads them. Writing orders belongs to the draw and
+    // payment code.
+
+    static let orderColumns =
+        "id, drop_id, user_id, status, amount_cents, currency, webhook_id, payment_id, expires_at, created_at, updated_at"
+
+    public func order(id: Int) async throws -> Order? {
+        let rows = try await pool.query("SELECT \(Self.orderColumns) FROM orders WHERE id = $1", [.int(id)])
+        return try rows.first.map(Order.init(row:))
+    }
+}
+
+extension Entry {
+    init(row: PostgresRow) throws {
+        self.init(dropID: try row.int(0), userID: try row.int(1), tickets: try row.int(2), createdAt: try row.date(3))
+    }
+}
+
+extension Order {
+    init(row: PostgresRow) throws {
+        guard let status = OrderStatus(rawValue: try row.string(3)) else {
+            throw PostgresError(code: .decoding, message: "unknown order status")
+        }
+        self.init(
+            id: try row.int(0), dropID: try row.int(1), userID: try row.int(2), status: status,
+            amountCents: try row.int(4), currency: try row.string(5), webhookID: try row.string(6),
+            paymentID: try row.optionalString(7), expiresAt: try row.date(8), createdAt: try row.date(9),
+            updatedAt: try row.date(10))
+    }
+}
