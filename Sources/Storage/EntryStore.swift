@@ -117,6 +117,9 @@ public struct EntryStore: Sendable {
 
             var inserted: [EntryKey: Entry] = [:]
             if !candidates.isEmpty {
+                // One lock order for every writer: two batches holding the same customers'
+                // repeats in opposite orders would otherwise deadlock on the primary key.
+                candidates.sort { ($0.key.dropID, $0.key.userID) < ($1.key.dropID, $1.key.userID) }
                 let rows = try connection.query(
                     """
                     INSERT INTO entries (drop_id, user_id, tickets)

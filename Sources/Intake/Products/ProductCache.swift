@@ -1,0 +1,89 @@
+import CoreMetrics
+import Foundation
+import Redis
+import ShopDomain
+import Storage
+import Synchronization
+
+/// Cache-aside for products: reads go to Redis first and to PostgreSQL on a miss, which then
+/// fills Redis; updates invalidate after their commit.
+///
+/// Single-flight: concurrent reads of one product share one lookup (and so at most one load
+/// from PostgreSQL per key at a time in this process), however many misses arrive together.
+final class ProductCache: Sendable {
+    private let redis: RedisClient
+    private let store: ProductStore
+    private let keyPrefix: String
+    private let metrics: IntakeMetrics
+    private let inFlight = Mutex<[Int: Task<Lookup, any Error>]>([:])
+
+    /// A cached copy lives at most this long: it bounds how stale another process's copy can be
+    /// if its invalidation was lost (Redis down at the wrong moment).
+    static let timeToLiveSeconds = 300
+
+    enum Source { case cache, database }
+
+    struct Lookup: Sendable {
+        let product: Product?
+        let source: Source
+    }
+
+    init(redis: RedisClient, store: ProductStore, keyPrefix: String, metrics: IntakeMetrics) {
+        self.redis = redis
+        self.store = store
+        self.keyPrefix = keyPrefix
+        self.metrics = metrics
+    }
+
+    func key(_ id: Int) -> String { "\(keyPrefix)product:\(id)" }
+
+    func product(id: Int) async throws -> Product? {
+        let task = inFlight.withLock { tasks in
+            if let running = tasks[id] { return running }
+            let lookup = Task { try await self.lookUp(id) }
+            tasks[id] = lookup
+            return lookup
+        }
+        let lookup = try await task.value
+        switch lookup.source {
+        case .cache: metrics.productCacheHits.increment()
+        case .database: metrics.productCacheMisses.increment()
+        }
+        return lookup.product
+    }
+
+    /// Drops the cached copy; call after the change is committed. A lookup already running may
+    /// have read the old row, so it is waited for first: its copy is then deleted too.
+    func invalidate(id: Int) async throws {
+        let running = inFlight.withLock { $0[id] }
+        _ = try? await running?.value
+        try await redis.execute("DEL", key(id))
+    }
+
+    private func lookUp(_ id: Int) async throws -> Lookup {
+        defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
+        let key = key(id)
+        do {
+            if case .bulk(let bytes) = try await redis.send(RedisCommand("GET", key)).throwingError(),
+               let product = try? Self.decoder.decode(Product.self, from: Data(bytes)) {
+                return Lookup(product: product, source: .cache)
+            }
+        } catch {
+            // The cache is an optimisation: with Redis away, reads are served from PostgreSQL.
+            metrics.productCacheErrors.increment()
+        }
+        metrics.productCacheLoads.increment()
+        let product = try await store.fetch(id: id)
+        if let product {
+            do {
+                try await redis.execute("SET", key, Array(try Self.encoder.encode(product)), "EX", Self.timeToLiveSeconds)
+            } catch {
+                metrics.productCacheErrors.increment()
+            }
+        }
+        return Lookup(product: product, source: .database)
+    }
+
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
+}
