@@ -10,6 +10,8 @@ struct FastestShop: AsyncParsableCommand {
         subcommands: [
             Migrate.self,
             Services.self,
+            Serve.self,
+            Admin.self,
         ]
     )
 

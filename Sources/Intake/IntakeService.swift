@@ -116,3 +116,10 @@ struct StoresService: Service {
         await service.shutdown()
     }
 }
+
+extension IntakeService {
+    /// Runs the API until SIGTERM or SIGINT, then shuts down gracefully (`fastest-shop serve`).
+    public func runUntilSignalled(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onServerRunning: onServerRunning).runService()
+    }
+}
