@@ -13,7 +13,9 @@ actor TestServices {
     static let shared = TestServices()
 
     private var settings: [String: String]?
-    private var templateDatabase: String?
+    /// The template's creation, shared: the actor is reentrant at every `await`, so concurrent
+    /// first callers must wait for one creation rather than each start their own.
+    private var templateDatabase: Task<String, any Error>?
 
     func connectionSettings() throws -> [String: String] {
         if let settings { return settings }
@@ -65,7 +67,13 @@ actor TestServices {
     }
 
     private func migratedTemplate() async throws -> String {
-        if let templateDatabase { return templateDatabase }
+        if let templateDatabase { return try await templateDatabase.value }
+        let creation = Task { try await createMigratedTemplate() }
+        templateDatabase = creation
+        return try await creation.value
+    }
+
+    private func createMigratedTemplate() async throws -> String {
         let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
         let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
         try await admin.query("CREATE DATABASE \(name)")
@@ -74,7 +82,6 @@ actor TestServices {
         try await Migrator().migrate(pool)
         // No session may stay connected to a template while it is copied.
         await pool.shutdown()
-        templateDatabase = name
         return name
     }
 }
