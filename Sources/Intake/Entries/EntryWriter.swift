@@ -126,6 +126,7 @@ public final class EntryWriter: Service, @unchecked Sendable {
     }
 
     private func commit(_ batch: [Pending], writer: Int, connection: inout PostgresConnection?, attempt: Int = 1) {
+        let reused = connection != nil
         do {
             let live: PostgresConnection
             if let existing = connection, existing.isHealthy {
@@ -139,7 +140,13 @@ public final class EntryWriter: Service, @unchecked Sendable {
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
         } catch let error as PostgresError where error.code == .connectionFailure {
             connection = nil
-            fail(batch, with: error)
+            if reused && attempt < Self.transientRetries {
+                // An idle connection can look healthy after the server restarted; a fresh one
+                // decides. Retrying is safe even after a lost COMMIT: entries are idempotent.
+                commit(batch, writer: writer, connection: &connection, attempt: attempt + 1)
+            } else {
+                fail(batch, with: error)
+            }
         } catch let error as PostgresError where error.isTransient && attempt < Self.transientRetries {
             commit(batch, writer: writer, connection: &connection, attempt: attempt + 1)
         } catch {
