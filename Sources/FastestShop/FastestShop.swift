@@ -12,6 +12,7 @@ struct FastestShop: AsyncParsableCommand {
             Services.self,
             Serve.self,
             Admin.self,
+            Bench.self,
         ]
     )
 
