@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import ShopDomain
+import Synchronization
 
 /// One customer's request to enter one drop.
 public struct EntryRequest: Sendable, Equatable {
@@ -47,159 +48,168 @@ public struct EntryStanding: Sendable {
     public var order: Order?
 }
 
+/// What entry validation needs to know about a drop. Both are fixed when the drop is created,
+/// so a writer may remember them for good.
+public struct DropFacts: Sendable, Equatable {
+    public let kind: DropKind
+    public let maxTickets: Int
+}
+
+/// ``DropFacts`` of the drops entries were sent to, loaded once per drop.
+public final class DropFactsCache: Sendable {
+    private let known = Mutex<[Int: DropFacts]>([:])
+
+    public init() {}
+
+    /// The facts of those of `dropIDs` that exist.
+    func facts(for dropIDs: Set<Int>, on connection: PostgresConnection) throws -> [Int: DropFacts] {
+        var found = known.withLock { known in
+            var found: [Int: DropFacts] = [:]
+            for id in dropIDs { found[id] = known[id] }
+            return found
+        }
+        let missing = dropIDs.subtracting(found.keys)
+        guard !missing.isEmpty else { return found }
+        let rows = try connection.query("SELECT id, kind, max_tickets FROM drops WHERE id = ANY($1::bigint[])", [.intArray(missing)])
+        var loaded: [Int: DropFacts] = [:]
+        for index in 0..<rows.count {
+            guard let kind = DropKind(rawValue: try rows[index].string(1)) else {
+                throw PostgresError(code: .decoding, message: "unknown drop kind")
+            }
+            loaded[try rows[index].int(0)] = DropFacts(kind: kind, maxTickets: try rows[index].int(2))
+        }
+        known.withLock { $0.merge(loaded) { old, _ in old } }
+        found.merge(loaded) { old, _ in old }
+        return found
+    }
+}
+
 /// Entries in PostgreSQL.
 public struct EntryStore: Sendable {
     let pool: PostgresPool
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    private struct EntryKey: Hashable {
+    struct EntryKey: Hashable {
         let dropID: Int
         let userID: Int
     }
 
-    /// Commits a batch of entry requests in one transaction on `connection` (group commit) and
-    /// returns one outcome per request, in order.
+    /// Commits a batch of entry requests on `connection` (group commit) and returns one outcome
+    /// per request, in order.
     ///
-    /// The drops are read `FOR SHARE` and only while open and inside their window: moving a drop
-    /// to `closing` is an UPDATE, which waits for every batch holding the share lock, so no entry
-    /// can land after the freeze. `writer` names this writer's own `drop_entry_counts` row, so
-    /// concurrent writers never wait on each other's counter.
-    public static func commit(_ batch: [EntryRequest], writer: Int, on connection: PostgresConnection) throws -> [EntryOutcome] {
-        try connection.transaction { connection in
-            var dropIDs = Set<Int>()
-            for request in batch { dropIDs.insert(request.dropID) }
-            var accepting: [Int: (kind: DropKind, maxTickets: Int)] = [:]
-            let open = try connection.query(
-                """
-                SELECT id, kind, max_tickets FROM drops
-                WHERE id = ANY($1::bigint[]) AND status = 'open'
-                  AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now())
-                FOR SHARE
-                """,
-                [.intArray(dropIDs)])
-            for index in 0..<open.count {
-                let row = open[index]
-                guard let kind = DropKind(rawValue: try row.string(1)) else {
-                    throw PostgresError(code: .decoding, message: "unknown drop kind")
-                }
-                accepting[try row.int(0)] = (kind, try row.int(2))
+    /// The batch is one statement, so one round trip and one commit for every request in it;
+    /// its result arrives only once the commit is durable. Its first step reads the drops
+    /// `FOR SHARE`, and only while open and inside their window: moving a drop to `closing` is an
+    /// UPDATE, which waits for every batch holding the share lock (and a batch that finds the
+    /// row already moved re-checks it and inserts nothing), so no entry lands after the freeze.
+    /// `writer` names this writer's own `drop_entry_counts` row, so concurrent writers never
+    /// wait on each other's counter. Tickets are checked against the drop's kind beforehand,
+    /// from ``DropFacts`` that never change once a drop exists.
+    public static func commit(
+        _ batch: [EntryRequest], writer: Int, facts: DropFactsCache, on connection: PostgresConnection
+    ) throws -> [EntryOutcome] {
+        let known = try facts.facts(for: Set(batch.map(\.dropID)), on: connection)
+        var outcomes = [EntryOutcome?](repeating: nil, count: batch.count)
+        // The first valid request per (drop, customer) may insert; the others are repeats.
+        var candidates: [(index: Int, key: EntryKey, tickets: Int)] = []
+        var claimed = Set<EntryKey>()
+        // Requests answered with the entry as stored: repeats, and requests for drops that are
+        // not accepting (an earlier entry there is still answered idempotently).
+        var lookups: [Int] = []
+        for (index, request) in batch.enumerated() {
+            guard let drop = known[request.dropID] else {
+                outcomes[index] = .noSuchDrop
+                continue
             }
-
-            var outcomes = [EntryOutcome?](repeating: nil, count: batch.count)
-            // The first request per (drop, customer) may insert; the others are repeats.
-            var candidates: [(index: Int, key: EntryKey, tickets: Int)] = []
-            var claimed = Set<EntryKey>()
-            // Requests answered with the entry as stored: repeats, and requests for drops that
-            // are not accepting (an earlier entry there is still answered idempotently).
-            var lookups: [Int] = []
-            for (index, request) in batch.enumerated() {
+            if drop.kind == .openRun {
+                outcomes[index] = .openRun
+                continue
+            }
+            do {
+                let tickets = try EntryRules.tickets(requested: request.tickets, kind: drop.kind, maxTickets: drop.maxTickets)
                 let key = EntryKey(dropID: request.dropID, userID: request.userID)
-                guard let drop = accepting[request.dropID] else {
-                    lookups.append(index)
-                    continue
-                }
-                if drop.kind == .openRun {
-                    outcomes[index] = .openRun
-                    continue
-                }
-                do {
-                    let tickets = try EntryRules.tickets(requested: request.tickets, kind: drop.kind, maxTickets: drop.maxTickets)
-                    if claimed.insert(key).inserted {
-                        candidates.append((index, key, tickets))
-                    } else {
-                        lookups.append(index)
-                    }
-                } catch let failure as ValidationFailure {
-                    outcomes[index] = .invalid(failure)
-                }
-            }
-
-            var inserted: [EntryKey: Entry] = [:]
-            if !candidates.isEmpty {
-                // One lock order for every writer: two batches holding the same customers'
-                // repeats in opposite orders would otherwise deadlock on the primary key.
-                candidates.sort { ($0.key.dropID, $0.key.userID) < ($1.key.dropID, $1.key.userID) }
-                let rows = try connection.query(
-                    """
-                    INSERT INTO entries (drop_id, user_id, tickets)
-                    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[])
-                    ON CONFLICT (drop_id, user_id) DO NOTHING
-                    RETURNING drop_id, user_id, tickets, created_at
-                    """,
-                    [.intArray(candidates.map(\.key.dropID)), .intArray(candidates.map(\.key.userID)),
-                     .intArray(candidates.map(\.tickets))])
-                var perDrop: [Int: Int] = [:]
-                for index in 0..<rows.count {
-                    let entry = try Entry(row: rows[index])
-                    inserted[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
-                    perDrop[entry.dropID, default: 0] += 1
-                }
-                if !perDrop.isEmpty {
-                    let counted = Array(perDrop)
-                    try connection.query(
-                        """
-                        INSERT INTO drop_entry_counts (drop_id, writer, entries)
-                        SELECT drop_id, $3, entries FROM unnest($1::bigint[], $2::bigint[]) AS t(drop_id, entries)
-                        ON CONFLICT (drop_id, writer) DO UPDATE SET entries = drop_entry_counts.entries + EXCLUDED.entries
-                        """,
-                        [.intArray(counted.map(\.key)), .intArray(counted.map(\.value)), .int(writer)])
-                }
-            }
-            for candidate in candidates {
-                if let entry = inserted[candidate.key] {
-                    outcomes[candidate.index] = .created(entry)
+                if claimed.insert(key).inserted {
+                    candidates.append((index, key, tickets))
                 } else {
-                    // An entry committed earlier (or by another writer meanwhile): a repeat.
-                    lookups.append(candidate.index)
+                    lookups.append(index)
                 }
+            } catch let failure as ValidationFailure {
+                outcomes[index] = .invalid(failure)
             }
-            if !lookups.isEmpty {
-                try resolve(lookups, of: batch, inserted: inserted, accepting: Set(accepting.keys), into: &outcomes, on: connection)
-            }
-            return outcomes.map { $0! }
         }
-    }
+        // One lock order for every writer: two batches holding the same customers' repeats in
+        // opposite orders would otherwise deadlock on the primary key.
+        candidates.sort { ($0.key.dropID, $0.key.userID) < ($1.key.dropID, $1.key.userID) }
 
-    /// Answers requests that did not create an entry: with the stored entry when there is one,
-    /// otherwise with why not (the drop is not open, or does not exist).
-    private static func resolve(
-        _ indices: [Int], of batch: [EntryRequest], inserted: [EntryKey: Entry], accepting: Set<Int>,
-        into outcomes: inout [EntryOutcome?], on connection: PostgresConnection
-    ) throws {
-        var stored = inserted
-        let missing = indices.filter { stored[EntryKey(dropID: batch[$0].dropID, userID: batch[$0].userID)] == nil }
-        if !missing.isEmpty {
+        var inserted: [EntryKey: Entry] = [:]
+        if !candidates.isEmpty {
             let rows = try connection.query(
                 """
-                SELECT e.drop_id, e.user_id, e.tickets, e.created_at
-                FROM entries e JOIN unnest($1::bigint[], $2::bigint[]) AS k(drop_id, user_id)
-                  ON e.drop_id = k.drop_id AND e.user_id = k.user_id
+                WITH open_drops AS (
+                    SELECT id FROM drops
+                    WHERE id = ANY($1::bigint[]) AND status = 'open'
+                      AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now())
+                    FOR SHARE
+                ), inserted AS (
+                    INSERT INTO entries (drop_id, user_id, tickets)
+                    SELECT c.drop_id, c.user_id, c.tickets
+                    FROM unnest($2::bigint[], $3::bigint[], $4::integer[]) WITH ORDINALITY AS c(drop_id, user_id, tickets, n)
+                    WHERE c.drop_id IN (SELECT id FROM open_drops)
+                    ORDER BY c.n
+                    ON CONFLICT (drop_id, user_id) DO NOTHING
+                    RETURNING drop_id, user_id, tickets, created_at
+                ), counted AS (
+                    INSERT INTO drop_entry_counts (drop_id, writer, entries)
+                    SELECT drop_id, $5, count(*) FROM inserted GROUP BY drop_id
+                    ON CONFLICT (drop_id, writer) DO UPDATE SET entries = drop_entry_counts.entries + EXCLUDED.entries
+                )
+                SELECT drop_id, user_id, tickets, created_at FROM inserted
                 """,
-                [.intArray(missing.map { batch[$0].dropID }), .intArray(missing.map { batch[$0].userID })])
+                [.intArray(Set(candidates.map(\.key.dropID))), .intArray(candidates.map(\.key.dropID)),
+                 .intArray(candidates.map(\.key.userID)), .intArray(candidates.map(\.tickets)), .int(writer)])
             for index in 0..<rows.count {
                 let entry = try Entry(row: rows[index])
-                stored[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+                inserted[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
             }
         }
-        let unknownDrops = Set(indices.filter {
-            stored[EntryKey(dropID: batch[$0].dropID, userID: batch[$0].userID)] == nil && !accepting.contains(batch[$0].dropID)
-        }.map { batch[$0].dropID })
-        var existingDrops = Set<Int>()
-        if !unknownDrops.isEmpty {
-            let rows = try connection.query("SELECT id FROM drops WHERE id = ANY($1::bigint[])", [.intArray(unknownDrops)])
-            for index in 0..<rows.count { existingDrops.insert(try rows[index].int(0)) }
-        }
-        for index in indices {
-            let request = batch[index]
-            if let entry = stored[EntryKey(dropID: request.dropID, userID: request.userID)] {
-                outcomes[index] = .existing(entry)
-            } else if accepting.contains(request.dropID) || existingDrops.contains(request.dropID) {
-                outcomes[index] = .notOpen
+        for candidate in candidates {
+            if let entry = inserted[candidate.key] {
+                outcomes[candidate.index] = .created(entry)
             } else {
-                outcomes[index] = .noSuchDrop
+                // Entered before (a repeat), or the drop is not accepting entries.
+                lookups.append(candidate.index)
             }
         }
+        if !lookups.isEmpty {
+            let stored = try storedEntries(lookups.map { batch[$0] }, inserted: inserted, on: connection)
+            for index in lookups {
+                let key = EntryKey(dropID: batch[index].dropID, userID: batch[index].userID)
+                outcomes[index] = stored[key].map(EntryOutcome.existing) ?? .notOpen
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// The stored entries of these requests (those just inserted included).
+    private static func storedEntries(
+        _ requests: [EntryRequest], inserted: [EntryKey: Entry], on connection: PostgresConnection
+    ) throws -> [EntryKey: Entry] {
+        var stored = inserted
+        let missing = requests.filter { stored[EntryKey(dropID: $0.dropID, userID: $0.userID)] == nil }
+        guard !missing.isEmpty else { return stored }
+        let rows = try connection.query(
+            """
+            SELECT e.drop_id, e.user_id, e.tickets, e.created_at
+            FROM entries e JOIN unnest($1::bigint[], $2::bigint[]) AS k(drop_id, user_id)
+              ON e.drop_id = k.drop_id AND e.user_id = k.user_id
+            """,
+            [.intArray(missing.map(\.dropID)), .intArray(missing.map(\.userID))])
+        for index in 0..<rows.count {
+            let entry = try Entry(row: rows[index])
+            stored[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+        }
+        return stored
     }
 
     /// The customer's entry in a drop and where it stands; nil when they have not entered.

@@ -25,6 +25,7 @@ public final class EntryWriter: Service, @unchecked Sendable {
     private let writerCount: Int
     private let metrics: IntakeMetrics
     private let logger: Logger
+    private let facts = DropFactsCache()
     /// Guards `queue`, `head`, `stopping`, `running` and `onStopped`.
     private let condition = NSCondition()
     private var queue: [Pending] = []
@@ -136,7 +137,7 @@ public final class EntryWriter: Service, @unchecked Sendable {
                 live = try PostgresConnection(configuration: configuration)
                 connection = live
             }
-            let outcomes = try EntryStore.commit(batch.map(\.request), writer: writer, on: live)
+            let outcomes = try EntryStore.commit(batch.map(\.request), writer: writer, facts: facts, on: live)
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
         } catch let error as PostgresError where error.code == .connectionFailure {
             connection = nil

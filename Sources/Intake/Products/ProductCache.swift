@@ -6,7 +6,7 @@ import Storage
 import Synchronization
 
 /// Cache-aside for products: reads go to Redis first and to PostgreSQL on a miss, which then
-/// fills Redis; updates invalidate after their commit.
+/// fills Redis; updates invalidate before and after their commit.
 ///
 /// Single-flight: concurrent reads of one product share one lookup (and so at most one load
 /// from PostgreSQL per key at a time in this process), however many misses arrive together.
@@ -52,12 +52,21 @@ final class ProductCache: Sendable {
         return lookup.product
     }
 
-    /// Drops the cached copy; call after the change is committed. A lookup already running may
-    /// have read the old row, so it is waited for first: its copy is then deleted too.
-    func invalidate(id: Int) async throws {
+    /// Runs `change` (a committed update of product `id`) with the cached copy dropped before
+    /// and after it. Before: Redis must answer, or nothing is changed (503, not applied). After:
+    /// a lookup that read the old row meanwhile is waited for and its copy deleted too; should
+    /// Redis fail at that moment, the change stands and the copy expires with its time to live.
+    func invalidating<T: Sendable>(id: Int, _ change: () async throws -> T) async throws -> T {
+        try await redis.execute("DEL", key(id))
+        let changed = try await change()
         let running = inFlight.withLock { $0[id] }
         _ = try? await running?.value
-        try await redis.execute("DEL", key(id))
+        do {
+            try await redis.execute("DEL", key(id))
+        } catch {
+            metrics.productCacheErrors.increment()
+        }
+        return changed
     }
 
     private func lookUp(_ id: Int) async throws -> Lookup {

@@ -56,15 +56,15 @@ struct ProductRoutes: RouteGroup {
         return try .json(ProductDocument(product: product))
     }
 
-    /// Changes the product in PostgreSQL, then drops the cached copy: after the commit, so a
+    /// Changes the product in PostgreSQL with the cached copy invalidated around the commit, so a
     /// concurrent read cannot put the old row back for good.
     @Sendable func update(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         _ = try context.requireRole(.operator)
         let id = try context.id(of: "product")
         let body = try await request.decodeJSON(as: ProductBody.self)
         let changes = try ProductChanges(name: body.name, priceCents: body.priceCents, currency: body.currency)
-        guard let product = try await products.update(id: id, changes) else { throw Problem.notFound("product") }
-        try await cache.invalidate(id: id)
+        let updated = try await cache.invalidating(id: id) { try await products.update(id: id, changes) }
+        guard let product = updated else { throw Problem.notFound("product") }
         return try .json(ProductDocument(product: product))
     }
 }
