@@ -11,13 +11,17 @@ import Synchronization
 
 /// `bench intake`: durable entries under concurrent load from many distinct customers.
 ///
-/// One in-process intake server answers three measurements driven by the same load generator
-/// (libcurl multi, same concurrency): `/healthz` (the server's ceiling), entries with group
-/// commit, and entries with one transaction per request (`entries.max_batch` 1 with as many
-/// writers as the request pool has connections: the naive handler) against the same database.
+/// Three measurements driven by the same load generator (libcurl multi, same concurrency):
+/// `/healthz` of the intake server (its ceiling), entries on that server (group commit), and
+/// entries on a second in-process server in naive mode (`entries.max_batch` 1 with as many
+/// writers as the request pool has connections: one INSERT and commit per request) against the
+/// same database. They take turns in rounds, each round with customers of its own.
 public struct IntakeBenchmark: Sendable {
     public var entries: Int
     public var concurrency: Int
+
+    /// Turns each measurement takes.
+    static let rounds = 5
 
     public init(entries: Int = 20_000, concurrency: Int = 128) {
         self.entries = entries
@@ -65,36 +69,40 @@ public struct IntakeBenchmark: Sendable {
         let load = HTTPLoad(concurrency: concurrency)
         defer { load.shutdown() }
         let entryBody = Array(#"{"tickets":1}"#.utf8)
-
-        let (healthz, group, batches) = try await InProcessIntake.with(settings: settings) { server in
-            progress("warming up")
-            _ = await load.run(count: 2_000) { _ in HTTPRequest(url: server.url("/healthz")) }
-            progress("measuring /healthz")
-            let healthz = await load.run(count: max(entries, 20_000)) { _ in HTTPRequest(url: server.url("/healthz")) }
-            progress("measuring entries (group commit)")
-            let group = await load.run(count: entries) { index in
-                HTTPRequest(
-                    method: "POST", url: server.url("/v1/drops/\(groupDrop)/entries"),
-                    headers: [("Authorization", "Bearer \(authorization[index])"), ("Content-Type", "application/json")],
-                    body: entryBody)
-            }
-            return (healthz, group, server.service.metrics)
+        @Sendable func entry(_ server: InProcessIntake, drop: Int, customer: Int) -> HTTPRequest {
+            HTTPRequest(
+                method: "POST", url: server.url("/v1/drops/\(drop)/entries"),
+                headers: [("Authorization", "Bearer \(authorization[customer])"), ("Content-Type", "application/json")],
+                body: entryBody)
         }
+
         var naiveSettings = settings
         naiveSettings.entries.maxBatch = 1
         naiveSettings.entries.writers = settings.postgres.poolSize
-        let naive = try await InProcessIntake.with(settings: naiveSettings) { server in
-            progress("measuring entries (one transaction per request)")
-            return await load.run(count: entries) { index in
-                HTTPRequest(
-                    method: "POST", url: server.url("/v1/drops/\(naiveDrop)/entries"),
-                    headers: [("Authorization", "Bearer \(authorization[index])"), ("Content-Type", "application/json")],
-                    body: entryBody)
+        let rounds = Self.rounds
+        let (healthz, group, naive, metrics) = try await InProcessIntake.with(settings: settings) { server in
+            try await InProcessIntake.with(settings: naiveSettings) { naiveServer in
+                progress("warming up")
+                _ = await load.run(count: 2_000) { _ in HTTPRequest(url: server.url("/healthz")) }
+                // The three measurements take turns in rounds, so that whatever else the machine
+                // is doing weighs on each alike.
+                var healthz: [HTTPLoad.Outcome] = []
+                var group: [HTTPLoad.Outcome] = []
+                var naive: [HTTPLoad.Outcome] = []
+                for round in 0..<rounds {
+                    let customers = (entries * round / rounds)..<(entries * (round + 1) / rounds)
+                    progress("round \(round + 1)/\(rounds): /healthz, group commit, one transaction per request")
+                    healthz.append(await load.run(count: max(customers.count, 4_000)) { _ in HTTPRequest(url: server.url("/healthz")) })
+                    group.append(await load.run(count: customers.count) { entry(server, drop: groupDrop, customer: customers.lowerBound + $0) })
+                    naive.append(await load.run(count: customers.count) { entry(naiveServer, drop: naiveDrop, customer: customers.lowerBound + $0) })
+                }
+                return (HTTPLoad.Outcome(combining: healthz), HTTPLoad.Outcome(combining: group),
+                        HTTPLoad.Outcome(combining: naive), server.service.metrics)
             }
         }
         let rows = try await BenchData.entryCount(pool: pool, dropID: groupDrop)
         let naiveRows = try await BenchData.entryCount(pool: pool, dropID: naiveDrop)
-        let batchCount = BenchData.sample(batches.exposition(), "intake_entry_batch_size_count")
+        let batchCount = BenchData.sample(metrics.exposition(), "intake_entry_batch_size_count")
         return Result(
             entries: entries, accepted: group.count(status: 201), rows: rows,
             entriesPerSecond: group.perSecond, p50Milliseconds: group.percentile(0.50), p99Milliseconds: group.percentile(0.99),
@@ -191,6 +199,19 @@ final class HTTPLoad: Sendable {
         let seconds: Double
 
         var perSecond: Double { Double(latenciesMilliseconds.count) / seconds }
+
+        init(statuses: [Int: Int], latenciesMilliseconds: [Double], seconds: Double) {
+            self.statuses = statuses
+            self.latenciesMilliseconds = latenciesMilliseconds
+            self.seconds = seconds
+        }
+
+        /// Several runs of one measurement as one: all their requests over all their time.
+        init(combining outcomes: [Outcome]) {
+            statuses = outcomes.reduce(into: [:]) { $0.merge($1.statuses, uniquingKeysWith: +) }
+            latenciesMilliseconds = outcomes.flatMap(\.latenciesMilliseconds).sorted()
+            seconds = outcomes.reduce(0) { $0 + $1.seconds }
+        }
         func count(status: Int) -> Int { statuses[status, default: 0] }
         func percentile(_ fraction: Double) -> Double {
             guard !latenciesMilliseconds.isEmpty else { return 0 }

@@ -8,9 +8,11 @@ import Storage
 /// Group commit for entries: concurrent entry requests are queued and committed together, many
 /// rows per transaction, by writers that each own one PostgreSQL connection and one thread.
 ///
-/// A writer takes everything queued (up to `maxBatch`) as one batch; while it commits, new
-/// requests accumulate for the next batch, so batches grow with load and a quiet system still
-/// answers a lone request at once. A caller is resumed only after its batch committed. When a
+/// A writer takes everything queued (up to `maxBatch`) as one batch. While a batch commits, the
+/// next one accumulates: another writer starts only when that commit ends, or at once when a
+/// full batch is already waiting (then several commits overlap). So batches grow with load, a
+/// quiet system still answers a lone request at once, and each commit carries as many entries
+/// as arrived during the previous one. A caller is resumed only after its batch committed. When a
 /// batch fails, nobody is left hanging: a lost connection fails the whole batch (clients retry
 /// safely, entries are idempotent), transient conflicts retry it, and any other error splits it
 /// in halves until the one bad request is isolated and answered with its error.
@@ -26,10 +28,12 @@ public final class EntryWriter: Service, @unchecked Sendable {
     private let metrics: IntakeMetrics
     private let logger: Logger
     private let facts = DropFactsCache()
-    /// Guards `queue`, `head`, `stopping`, `running` and `onStopped`.
+    /// Guards `queue`, `head`, `committing`, `stopping`, `running` and `onStopped`.
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var head = 0
+    /// Writers whose batch is being committed.
+    private var committing = 0
     private var stopping = false
     private var running: Int
     private var onStopped: [CheckedContinuation<Void, Never>] = []
@@ -96,6 +100,11 @@ public final class EntryWriter: Service, @unchecked Sendable {
         while let batch = nextBatch() {
             metrics.entryBatchSize.record(batch.count)
             commit(batch, writer: index, connection: &connection)
+            condition.lock()
+            committing -= 1
+            // A writer held back while this batch committed may start now.
+            condition.broadcast()
+            condition.unlock()
         }
         connection = nil
         condition.lock()
@@ -105,12 +114,18 @@ public final class EntryWriter: Service, @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Blocks until there is work; nil once stopping and the queue is empty.
+    /// Blocks until there is a batch to commit: requests are queued, and either no other batch is
+    /// committing or a full batch is waiting. Nil once stopping and the queue is empty.
     private func nextBatch() -> [Pending]? {
         condition.lock()
         defer { condition.unlock() }
-        while head == queue.count && !stopping { condition.wait() }
-        if head == queue.count { return nil }
+        while true {
+            let queued = queue.count - head
+            if queued == 0 && stopping { return nil }
+            if queued > 0 && (committing == 0 || queued >= maxBatch || stopping) { break }
+            condition.wait()
+        }
+        committing += 1
         let end = min(queue.count, head + maxBatch)
         let batch = Array(queue[head..<end])
         head = end
@@ -121,8 +136,6 @@ public final class EntryWriter: Service, @unchecked Sendable {
             queue.removeFirst(head)
             head = 0
         }
-        // More is waiting: wake another writer rather than leave it for this one's next turn.
-        if head < queue.count { condition.signal() }
         return batch
     }
 

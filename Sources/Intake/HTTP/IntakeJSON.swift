@@ -10,7 +10,6 @@ enum IntakeJSON {
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.format(date))
         }
-        encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
 
@@ -19,8 +18,44 @@ enum IntakeJSON {
 
 /// RFC 3339 timestamps: written in UTC with milliseconds, read with or without fractions.
 enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, by integer arithmetic: every response carries timestamps, and
+    /// Foundation's format styles cost more than the rest of encoding an entry.
     static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let (days, millisecondOfDay) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
+        let (day, time) = millisecondOfDay < 0 ? (days - 1, millisecondOfDay + 86_400_000) : (days, millisecondOfDay)
+        // Howard Hinnant's civil-from-days (proleptic Gregorian calendar).
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int64, width: Int) {
+            let digits = String(value)
+            for _ in digits.count..<width { text.append("0") }
+            text.append(digits)
+        }
+        append(year, width: 4)
+        text.append("-")
+        append(month, width: 2)
+        text.append("-")
+        append(dayOfMonth, width: 2)
+        text.append("T")
+        append(time / 3_600_000, width: 2)
+        text.append(":")
+        append(time / 60_000 % 60, width: 2)
+        text.append(":")
+        append(time / 1000 % 60, width: 2)
+        text.append(".")
+        append(time % 1000, width: 3)
+        text.append("Z")
+        return text
     }
 
     static func parse(_ text: String) -> Date? {
