@@ -66,7 +66,9 @@ public final class EntryWriter: Service, @unchecked Sendable {
                 return
             }
             queue.append(Pending(request: request, continuation: continuation))
-            condition.signal()
+            // While a batch commits, this request waits for the next one: waking a writer now
+            // would only have it find that out (unless a full batch is already waiting).
+            if committing == 0 || queue.count - head >= maxBatch { condition.signal() }
             condition.unlock()
         }
     }
