@@ -12,7 +12,8 @@ import Testing
         try await withIntakeServer { server in
             let operatorUser = try await server.makeUser(role: .operator)
             let product = try await server.makeProduct()
-            let opens = Timestamp.string(Date().addingTimeInterval(3600))
+            let opensAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3600).rounded(.down) + 0.25)
+            let opens = Timestamp.milliseconds(opensAt)
             let closes = Timestamp.string(Date().addingTimeInterval(7200))
             let response = try await server.call(
                 "POST", "/v1/drops", token: operatorUser.token,
@@ -38,6 +39,13 @@ import Testing
             #expect(read.json["held"] as? Int == 0)
             #expect(read.json["sold"] as? Int == 0)
             #expect(read.json["entry_count"] as? Int == 0)
+            // RFC 3339 in UTC with milliseconds.
+            let createdAt = try #require(read.json["created_at"] as? String)
+            #expect(createdAt.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil)
+            #expect(read.json["opens_at"] as? String == Timestamp.milliseconds(opensAt))
+
+            #expect(try await server.call("GET", "/v1/drops/999999").problemSlug == "not-found")
+            #expect(try await server.call("GET", "/v1/drops/x").status == 404)
         }
     }
 
@@ -129,4 +137,7 @@ import Testing
 
 enum Timestamp {
     static func string(_ date: Date) -> String { date.formatted(.iso8601) }
+    static func milliseconds(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
 }
