@@ -18,7 +18,7 @@ public struct EntryRequest: Sendable, Equatable {
 }
 
 /// What became of one ``EntryRequest``.
-public enum EntryOutcome: Sendable, Equatable {
+public enum EntryOutcome: Sendable {
     /// A new entry, committed.
     case created(Entry)
     /// The customer had already entered: the entry as it stands (idempotent repeat).
@@ -29,15 +29,6 @@ public enum EntryOutcome: Sendable, Equatable {
     case openRun
     case noSuchDrop
     case invalid(ValidationFailure)
-
-    public static func == (lhs: EntryOutcome, rhs: EntryOutcome) -> Bool {
-        switch (lhs, rhs) {
-        case (.created(let a), .created(let b)), (.existing(let a), .existing(let b)): a == b
-        case (.notOpen, .notOpen), (.openRun, .openRun), (.noSuchDrop, .noSuchDrop): true
-        case (.invalid(let a), .invalid(let b)): a.issues == b.issues
-        default: false
-        }
-    }
 }
 
 /// A customer's entry together with what the draw made of it.
@@ -50,7 +41,7 @@ public struct EntryStanding: Sendable {
 
 /// What entry validation needs to know about a drop. Both are fixed when the drop is created,
 /// so a writer may remember them for good.
-public struct DropFacts: Sendable, Equatable {
+public struct DropFacts: Sendable {
     public let kind: DropKind
     public let maxTickets: Int
 }
