@@ -8,8 +8,8 @@ import Synchronization
 /// Cache-aside for products: reads go to Redis first and to PostgreSQL on a miss, which then
 /// fills Redis; updates invalidate before and after their commit.
 ///
-/// Single-flight: concurrent reads of one product share one lookup (and so at most one load
-/// from PostgreSQL per key at a time in this process), however many misses arrive together.
+/// Single-flight: concurrent misses of one product share one lookup (and so at most one load
+/// from PostgreSQL per key at a time in this process), however many arrive together.
 final class ProductCache: Sendable {
     private let redis: RedisClient
     private let store: ProductStore
@@ -38,6 +38,10 @@ final class ProductCache: Sendable {
     func key(_ id: Int) -> String { "\(keyPrefix)product:\(id)" }
 
     func product(id: Int) async throws -> Product? {
+        if let cached = await cachedCopy(id) {
+            metrics.productCacheHits.increment()
+            return cached
+        }
         let task = inFlight.withLock { tasks in
             if let running = tasks[id] { return running }
             let lookup = Task { try await self.lookUp(id) }
@@ -69,28 +73,33 @@ final class ProductCache: Sendable {
         return changed
     }
 
+    /// The one lookup after a miss that every concurrent reader of `id` shares. It looks in
+    /// Redis once more first: a lookup that finished just before this one started has filled it.
     private func lookUp(_ id: Int) async throws -> Lookup {
         defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
-        let key = key(id)
-        do {
-            if case .bulk(let bytes) = try await redis.send(RedisCommand("GET", key)).throwingError(),
-               let product = try? Self.decoder.decode(Product.self, from: Data(bytes)) {
-                return Lookup(product: product, source: .cache)
-            }
-        } catch {
-            // The cache is an optimisation: with Redis away, reads are served from PostgreSQL.
-            metrics.productCacheErrors.increment()
-        }
+        if let cached = await cachedCopy(id) { return Lookup(product: cached, source: .cache) }
         metrics.productCacheLoads.increment()
         let product = try await store.fetch(id: id)
         if let product {
             do {
-                try await redis.execute("SET", key, Array(try Self.encoder.encode(product)), "EX", Self.timeToLiveSeconds)
+                try await redis.execute("SET", key(id), Array(try Self.encoder.encode(product)), "EX", Self.timeToLiveSeconds)
             } catch {
                 metrics.productCacheErrors.increment()
             }
         }
         return Lookup(product: product, source: .database)
+    }
+
+    /// The cached copy, if Redis has one. The cache is an optimisation: with Redis away, reads
+    /// are served from PostgreSQL.
+    private func cachedCopy(_ id: Int) async -> Product? {
+        do {
+            guard case .bulk(let bytes) = try await redis.send(RedisCommand("GET", key(id))).throwingError() else { return nil }
+            return try? Self.decoder.decode(Product.self, from: Data(bytes))
+        } catch {
+            metrics.productCacheErrors.increment()
+            return nil
+        }
     }
 
     private static let encoder = JSONEncoder()
