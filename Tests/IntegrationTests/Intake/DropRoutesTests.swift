@@ -1,4 +1,3 @@
-import Crypto
 import CurlHTTP
 import Foundation
 import Postgres
@@ -28,7 +27,7 @@ import Testing
 
             let seed = try await server.pool.query("SELECT seed FROM drops WHERE id = $1", [.int(id)])[0].byteArray(0)
             #expect(seed.count == 32)
-            #expect(SHA256.hash(data: seed).map { String(format: "%02x", $0) }.joined() == commitment)
+            #expect(DrawProtocolV1.commitment(seed: seed) == commitment)
 
             let read = try await server.call("GET", "/v1/drops/\(id)")
             #expect(read.status == 200)
