@@ -99,7 +99,8 @@ final class CurlTransfer {
 
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         var line = String(decoding: bytes, as: UTF8.self)
-        while line.last == "\n" || line.last == "\r" { line.removeLast() }
+        // "\r\n" is one Character in Swift: compare by newline-ness, not to "\n" or "\r".
+        while line.last?.isNewline == true { line.removeLast() }
         if line.hasPrefix("HTTP/") {
             // A new status line (after "100 Continue" or similar): earlier headers were interim.
             responseHeaders.removeAll(keepingCapacity: true)

@@ -15,6 +15,9 @@ struct FastestShop: AsyncParsableCommand {
             SchedulerCommand.self,
             AuditCommand.self,
             Verify.self,
+            Serve.self,
+            Admin.self,
+            Bench.self,
         ]
     )
 

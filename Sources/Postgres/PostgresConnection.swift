@@ -8,6 +8,8 @@ import Foundation
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     public let canceller: PostgresCanceller
+    /// Names of the statements prepared on this connection (see ``query(_:_:preparedAs:)``).
+    private var prepared: Set<String> = []
     public let configuration: PostgresConfiguration
 
     public init(configuration: PostgresConfiguration) throws {
@@ -58,6 +60,22 @@ public final class PostgresConnection {
         let handle = try connectedHandle()
         let result: OpaquePointer? = withCStringArray(parameters.map(\.text)) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK])
+    }
+
+    /// Runs one parameterized statement prepared on this connection under `name`: parsed and
+    /// planned once per connection instead of on every call (hot statements). The same name must
+    /// always be given the same SQL.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue], preparedAs name: String) throws -> PostgresRows {
+        let handle = try connectedHandle()
+        if !prepared.contains(name) {
+            _ = try check(PQprepare(handle, name, sql, Int32(parameters.count), nil), expecting: [PGRES_COMMAND_OK])
+            prepared.insert(name)
+        }
+        let result: OpaquePointer? = withCStringArray(parameters.map(\.text)) { values in
+            PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
         return try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK])
     }

@@ -57,3 +57,14 @@ public struct Drop: Sendable, Equatable {
         }
     }
 }
+
+/// A drop with its entry count (the sum of every writer's counter row).
+public struct DropOverview: Sendable, Equatable {
+    public var drop: Drop
+    public var entryCount: Int
+
+    public init(drop: Drop, entryCount: Int) {
+        self.drop = drop
+        self.entryCount = entryCount
+    }
+}

@@ -66,7 +66,7 @@ import Testing
                 queue: queue,
                 handlers: ["work": ClosureJobHandler { context in
                     await attempts.add(context.job)
-                    throw TestFailure(message: "boom \(context.attempt)")
+                    throw TestFailure("boom \(context.attempt)")
                 }],
                 configuration: .init(queues: ["main"], concurrency: 2, idleBlockSeconds: 0.2),
                 logger: testLogger)
@@ -181,9 +181,4 @@ actor Gate {
         waiters.forEach { $0.resume() }
         waiters.removeAll()
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

@@ -1,0 +1,74 @@
+import CurlHTTP
+import Foundation
+import Intake
+import Postgres
+import Redis
+import Settings
+import Storage
+
+/// `bench cache`: product reads through the cache-aside. Many distinct products are read once
+/// with a cold cache (every read misses: Redis, then PostgreSQL, then the fill), then read again
+/// with the cache warm (every read hits), with the same load generator and concurrency.
+public struct CacheBenchmark: Sendable {
+    public var products: Int
+    public var concurrency: Int
+
+    public init(products: Int = 20_000, concurrency: Int = 128) {
+        self.products = products
+        self.concurrency = concurrency
+    }
+
+    public struct Result: Sendable, Encodable {
+        public var reads: Int
+        public var cachedPerSecond: Double
+        public var uncachedPerSecond: Double
+        public var cachedP99Milliseconds: Double
+        public var uncachedP99Milliseconds: Double
+        public var cacheHits: Double
+        public var cacheMisses: Double
+        public var concurrency: Int
+
+        enum CodingKeys: String, CodingKey {
+            case reads, cachedPerSecond = "cached_per_s", uncachedPerSecond = "uncached_per_s"
+            case cachedP99Milliseconds = "cached_p99_ms", uncachedP99Milliseconds = "uncached_p99_ms"
+            case cacheHits = "cache_hits", cacheMisses = "cache_misses", concurrency
+        }
+    }
+
+    public func run(settings: ShopSettings, progress: @escaping @Sendable (String) -> Void) async throws -> Result {
+        let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 1, name: "bench-setup")
+        defer { Task { await pool.shutdown() } }
+        try await Migrator().migrate(pool)
+        progress("creating \(products) products")
+        let ids = try await pool.query(
+            """
+            INSERT INTO products (name, price_cents, currency)
+            SELECT 'bench product ' || n, 1000 + n, 'EUR' FROM generate_series(1, $1) AS n RETURNING id
+            """,
+            [.int(products)]
+        ).map { try $0.int(0) }
+
+        let load = HTTPLoad(concurrency: concurrency)
+        defer { load.shutdown() }
+        var isolated = settings
+        // A key prefix of its own: nothing cached by earlier runs can turn a miss into a hit.
+        isolated.redis.keyPrefix = settings.redis.keyPrefix + "bench-\(UUID().uuidString.prefix(8)):"
+        return try await InProcessIntake.with(settings: isolated) { server in
+            progress("measuring cold reads")
+            let uncached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
+            progress("measuring warm reads")
+            let cached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
+            let exposition = server.service.metrics.exposition()
+            guard uncached.count(status: 200) == ids.count, cached.count(status: 200) == ids.count else {
+                throw BenchFailure("some reads failed: cold \(uncached.statuses), warm \(cached.statuses)")
+            }
+            try await server.service.redis.execute("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, isolated.redis.keyPrefix + "*")
+            return Result(
+                reads: ids.count, cachedPerSecond: cached.perSecond, uncachedPerSecond: uncached.perSecond,
+                cachedP99Milliseconds: cached.percentile(0.99), uncachedP99Milliseconds: uncached.percentile(0.99),
+                cacheHits: BenchData.sample(exposition, "intake_product_cache_hits_total"),
+                cacheMisses: BenchData.sample(exposition, "intake_product_cache_misses_total"),
+                concurrency: concurrency)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Intake
+import Logging
+import Settings
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the intake HTTP API (accounts, products, drops, entries, orders).",
+        discussion: "Needs auth.jwt_secret (FASTEST_SHOP_AUTH_JWT_SECRET or --jwt-secret-file). Stops gracefully on SIGTERM/SIGINT.")
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Option(help: "Address to listen on (http.host).") var host: String?
+    @Option(help: "Port to listen on, 0 for any free port (http.port).") var port: Int?
+    @Option(help: "File holding the HS256 key for access tokens (auth.jwt_secret).") var jwtSecretFile: String?
+
+    func run() async throws {
+        var extra: [String: String] = [:]
+        if let host { extra["http.host"] = host }
+        if let port { extra["http.port"] = String(port) }
+        if let jwtSecretFile { extra["auth.jwt_secret"] = try readSecret(jwtSecretFile) }
+        let settings = try await settings.load(extra)
+        var logger = Logger(label: "fastest-shop.serve")
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let service = try await IntakeService(settings: settings, logger: logger)
+        try await service.runUntilSignalled { [logger] port in
+            logger.notice("intake API listening", metadata: ["host": .string(settings.http.host), "port": .stringConvertible(port)])
+        }
+    }
+}
+
+/// The first line of a secret file, without its line break.
+func readSecret(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure(message: "cannot read \(path)")
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+}

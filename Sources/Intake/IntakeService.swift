@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Postgres
+import Redis
+import ServiceLifecycle
+import Settings
+import Storage
+
+/// The intake API (`fastest-shop serve`): builds every part from the settings and hands out a
+/// Hummingbird application that runs in-process (tests, benchmarks, on port 0 if asked) or as
+/// the `serve` role inside a ServiceGroup.
+public struct IntakeService: Sendable {
+    public let settings: ShopSettings
+    public let logger: Logger
+    public let metrics: IntakeMetrics
+    public let pool: PostgresPool
+    public let redis: RedisClient
+    public let tokens: AccessTokens
+    public let passwords: PasswordHasher
+    let entryWriter: EntryWriter
+    let productCache: ProductCache
+    let perAddress: RateLimiter<String>
+    let perCustomer: RateLimiter<Int>
+
+    public init(settings: ShopSettings, logger: Logger, metrics: IntakeMetrics = IntakeMetrics()) async throws {
+        try settings.require("auth.jwt_secret", settings.auth.jwtSecret)
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        pool = PostgresPool(configuration: settings.postgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
+        redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
+        tokens = await AccessTokens(secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds)
+        passwords = try await PasswordHasher(
+            cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        entryWriter = EntryWriter(
+            configuration: settings.postgresConfiguration, writers: settings.entries.writers,
+            maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
+        productCache = ProductCache(
+            redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
+        perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
+        perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
+    }
+
+    /// The `/v1` features, in the order their routes are added. A new feature (purchases, the
+    /// payment callback) is one more ``RouteGroup`` here.
+    var apiRouteGroups: [any RouteGroup] {
+        let entries = EntryStore(pool: pool)
+        return [
+            AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
+            ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
+            DropRoutes(drops: DropStore(pool: pool)),
+            EntryRoutes(writer: entryWriter, entries: entries),
+            OrderRoutes(entries: entries),
+        ]
+    }
+
+    /// The OpenAPI document of every route group.
+    public var openAPIDocument: JSONValue {
+        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) })
+    }
+
+    /// The router and the routes it serves.
+    public func makeRouter() throws -> (router: Router<IntakeRequestContext>, routes: [RouteSignature]) {
+        let router = Router(context: IntakeRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: ProblemMiddleware())
+
+        let operations = RouteRegistry(router)
+        OperationsRoutes(pool: pool, redis: redis, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
+            .addRoutes(to: operations)
+
+        let api = RouteRegistry(
+            router.group()
+                .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
+                .add(middleware: AuthenticationMiddleware(tokens: tokens))
+                .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
+        for group in apiRouteGroups { group.addRoutes(to: api) }
+        return (router, operations.registered + api.registered)
+    }
+
+    /// The application; `onServerRunning` receives the bound port (useful with `http.port` 0).
+    /// Its services stop in reverse order on graceful shutdown: the HTTP server first (it drains
+    /// requests in flight), then the entry writer (it commits what is queued), then the stores.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: try makeRouter().router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.http.host, port: settings.http.port),
+                // Drops open with a rush of new connections; a short backlog would drop SYNs.
+                backlog: 4096),
+            services: [StoresService(service: self), entryWriter],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Stops the writers and closes every connection and thread; for an instance whose
+    /// application never ran (the application does this itself on shutdown).
+    public func shutdown() async {
+        await entryWriter.shutdown()
+        await pool.shutdown()
+        redis.shutdown()
+        passwords.shutdown()
+    }
+}
+
+/// Closes the stores once everything that uses them has stopped.
+struct StoresService: Service {
+    let service: IntakeService
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await service.shutdown()
+    }
+}
+
+extension IntakeService {
+    /// Runs the API until SIGTERM or SIGINT, then shuts down gracefully (`fastest-shop serve`).
+    public func runUntilSignalled(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onServerRunning: onServerRunning).runService()
+    }
+}

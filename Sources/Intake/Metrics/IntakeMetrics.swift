@@ -1,0 +1,70 @@
+import CoreMetrics
+import Foundation
+
+import Prometheus
+import Synchronization
+
+/// The intake's metrics, recorded through swift-metrics into one Prometheus registry that
+/// `/metrics` renders. Each service instance owns its registry, so several instances in one
+/// process (tests) never mix their figures.
+public final class IntakeMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    /// Group-commit batch sizes (requests per transaction).
+    let entryBatchSize: CoreMetrics.Recorder
+    let productCacheHits: CoreMetrics.Counter
+    let productCacheMisses: CoreMetrics.Counter
+    /// Loads from PostgreSQL after a miss: with single-flight, at most one per key at a time.
+    let productCacheLoads: CoreMetrics.Counter
+    /// Redis failures while reading or filling the cache (reads then fall back to PostgreSQL).
+    let productCacheErrors: CoreMetrics.Counter
+
+    private let requestMetrics = Mutex<[RouteKey: RouteMetrics]>([:])
+
+    private struct RouteKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    private struct RouteMetrics {
+        let count: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+    }
+
+    static let batchSizeBuckets: [Double] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["intake_entry_batch_size"] = Self.batchSizeBuckets
+        self.factory = factory
+        entryBatchSize = CoreMetrics.Recorder(label: "intake_entry_batch_size", factory: factory)
+        productCacheHits = CoreMetrics.Counter(label: "intake_product_cache_hits_total", factory: factory)
+        productCacheMisses = CoreMetrics.Counter(label: "intake_product_cache_misses_total", factory: factory)
+        productCacheLoads = CoreMetrics.Counter(label: "intake_product_cache_loads_total", factory: factory)
+        productCacheErrors = CoreMetrics.Counter(label: "intake_product_cache_errors_total", factory: factory)
+    }
+
+    /// Counts one answered request and its latency, by route template (bounded cardinality).
+    func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
+        let key = RouteKey(route: route, method: method, status: status)
+        let metrics = requestMetrics.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let dimensions = [("route", route), ("method", method), ("status", String(status))]
+            let created = RouteMetrics(
+                count: CoreMetrics.Counter(label: "http_requests_total", dimensions: dimensions, factory: factory),
+                duration: CoreMetrics.Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory))
+            cache[key] = created
+            return created
+        }
+        metrics.count.increment()
+        metrics.duration.recordNanoseconds(nanoseconds)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,66 @@
+import Hummingbird
+import ShopDomain
+import Storage
+
+/// Sign-up and login.
+struct AccountRoutes: RouteGroup {
+    let users: UserStore
+    let hasher: PasswordHasher
+    let tokens: AccessTokens
+
+    func addRoutes(to routes: RouteRegistry) {
+        routes.add(.post, "/v1/auth/signup", signup)
+        routes.add(.post, "/v1/auth/login", login)
+    }
+
+    struct Credentials: Decodable {
+        let email: String
+        let password: String
+    }
+
+    struct SignedUp: Encodable {
+        let userID: Int
+        enum CodingKeys: String, CodingKey { case userID = "user_id" }
+    }
+
+    struct AccessToken: Encodable {
+        let accessToken: String
+        let tokenType = "Bearer"
+        let expiresIn: Int
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+        }
+    }
+
+    /// Creates a customer account. Operators are created with `fastest-shop admin create-user`.
+    @Sendable func signup(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(as: Credentials.self)
+        let email = EmailAddress(body.email)
+        var issues = PasswordPolicy.issues(body.password)
+        if email == nil { issues.insert(ValidationIssue(field: "email", message: "must be an email address"), at: 0) }
+        try ValidationFailure.check(issues)
+        let hash = try await hasher.hash(body.password)
+        let user = try await users.create(email: email!, passwordHash: hash, role: .customer)
+        return try .json(SignedUp(userID: user.id), status: .created)
+    }
+
+    /// Checks the password and issues an access token. Every failure is the same 401 after the
+    /// same amount of work, so the answer does not tell whether the email has an account.
+    @Sendable func login(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(as: Credentials.self)
+        let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
+        let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
+        guard matches, let credentials else {
+            throw Problem(.unauthorized, "the email or the password is wrong")
+        }
+        let token = try await tokens.issue(for: AuthenticatedUser(id: credentials.userID, role: credentials.role))
+        return try .json(AccessToken(accessToken: token, expiresIn: tokens.lifetimeSeconds))
+    }
+}
+
+extension Optional {
+    fileprivate func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import ShopDomain
+import Storage
+
+/// Drops: operators create and list them; anyone reads one.
+struct DropRoutes: RouteGroup {
+    let drops: DropStore
+
+    static let defaultPageSize = 100
+    static let maximumPageSize = 500
+
+    func addRoutes(to routes: RouteRegistry) {
+        routes.add(.post, "/v1/drops", create)
+        routes.add(.get, "/v1/drops", list)
+        routes.add(.get, "/v1/drops/{id}", read)
+    }
+
+    struct DropBody: Decodable {
+        let productID: Int?
+        let kind: String?
+        let stock: Int?
+        let opensAt: String?
+        let closesAt: String?
+        let maxTickets: Int?
+        let waitlistDepth: Int?
+        enum CodingKeys: String, CodingKey {
+            case productID = "product_id", kind, stock, opensAt = "opens_at", closesAt = "closes_at"
+            case maxTickets = "max_tickets", waitlistDepth = "waitlist_depth"
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let user = try context.requireRole(.operator)
+        let body = try await request.decodeJSON(as: DropBody.self)
+        let new = try Self.validate(body, now: Date())
+        return try .json(DropDocument(try await drops.create(new, createdBy: user.id)), status: .created)
+    }
+
+    /// Parses what JSON cannot type (kind, timestamps) and applies the domain's rules, reporting
+    /// every issue at once; a field that failed to parse is not also reported as missing.
+    static func validate(_ body: DropBody, now: Date) throws -> NewDrop {
+        var parseIssues: [ValidationIssue] = []
+        let kind = body.kind.flatMap { text in
+            let kind = DropKind(rawValue: text)
+            if kind == nil {
+                parseIssues.append(ValidationIssue(field: "kind", message: "must be one of draw, raffle, open_run"))
+            }
+            return kind
+        }
+        func timestamp(_ text: String?, _ field: String) -> Date? {
+            guard let text else { return nil }
+            guard let date = Timestamp.parse(text) else {
+                parseIssues.append(ValidationIssue(field: field, message: "must be an RFC 3339 timestamp with a time zone"))
+                return nil
+            }
+            return date
+        }
+        let opensAt = timestamp(body.opensAt, "opens_at")
+        let closesAt = timestamp(body.closesAt, "closes_at")
+        do {
+            let new = try NewDrop(
+                productID: body.productID, kind: kind, stock: body.stock, opensAt: opensAt, closesAt: closesAt,
+                maxTickets: body.maxTickets, waitlistDepth: body.waitlistDepth, now: now)
+            try ValidationFailure.check(parseIssues)
+            return new
+        } catch let failure as ValidationFailure {
+            let parsedFields = Set(parseIssues.map(\.field))
+            throw ValidationFailure(parseIssues + failure.issues.filter { !parsedFields.contains($0.field) })
+        }
+    }
+
+    struct DropPage: Encodable {
+        let drops: [DropDocument]
+        let nextAfter: Int?
+        enum CodingKeys: String, CodingKey { case drops, nextAfter = "next_after" }
+    }
+
+    /// Drops in id order, a page at a time: `?after=<id>&limit=<n>&status=<status>`.
+    @Sendable func list(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        _ = try context.requireRole(.operator)
+        let query = request.uri.queryParameters
+        var issues: [ValidationIssue] = []
+        let after = query["after"].map { Int(String($0)) } ?? 0
+        if after == nil || after! < 0 { issues.append(ValidationIssue(field: "after", message: "must be a drop id")) }
+        let limit = query["limit"].map { Int(String($0)) } ?? Self.defaultPageSize
+        if limit == nil || !(1...Self.maximumPageSize).contains(limit!) {
+            issues.append(ValidationIssue(field: "limit", message: "must be between 1 and \(Self.maximumPageSize)"))
+        }
+        let status = query["status"].map { DropStatus(rawValue: String($0)) }
+        if status == .some(nil) {
+            issues.append(ValidationIssue(field: "status", message: "must be a drop status"))
+        }
+        try ValidationFailure.check(issues)
+        let page = try await drops.list(status: status ?? nil, afterID: after!, limit: limit!)
+        return try .json(DropPage(drops: page.map(DropDocument.init), nextAfter: page.count == limit! ? page.last?.drop.id : nil))
+    }
+
+    @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let id = try context.id(of: "drop")
+        guard let drop = try await drops.fetch(id: id) else { throw Problem.notFound("drop") }
+        return try .json(DropDocument(drop))
+    }
+}
+
+/// A drop as the API shows it. The seed, beacon and entries digest appear only once the drop
+/// is drawn (``Drop/revealedSeed``): before that the seed would let anyone predict the winners.
+struct DropDocument: Encodable {
+    let overview: DropOverview
+
+    init(_ overview: DropOverview) { self.overview = overview }
+
+    enum CodingKeys: String, CodingKey {
+        case id, productID = "product_id", kind, status, stock, available, held, sold, opensAt = "opens_at"
+        case closesAt = "closes_at", maxTickets = "max_tickets", waitlistDepth = "waitlist_depth"
+        case entryCount = "entry_count", commitment, seed, beacon, entriesDigest = "entries_digest"
+        case drawnAt = "drawn_at", createdAt = "created_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        let drop = overview.drop
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(drop.id, forKey: .id)
+        try container.encode(drop.productID, forKey: .productID)
+        try container.encode(drop.kind.rawValue, forKey: .kind)
+        try container.encode(drop.status.rawValue, forKey: .status)
+        try container.encode(drop.stock, forKey: .stock)
+        try container.encode(drop.available, forKey: .available)
+        try container.encode(drop.held, forKey: .held)
+        try container.encode(drop.sold, forKey: .sold)
+        try container.encode(drop.opensAt, forKey: .opensAt)
+        try container.encodeIfPresent(drop.closesAt, forKey: .closesAt)
+        try container.encode(drop.maxTickets, forKey: .maxTickets)
+        try container.encode(drop.waitlistDepth, forKey: .waitlistDepth)
+        try container.encode(overview.entryCount, forKey: .entryCount)
+        try container.encode(drop.createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(drop.commitment, forKey: .commitment)
+        if let seed = drop.revealedSeed {
+            try container.encode(seed.lowercaseHex, forKey: .seed)
+            try container.encode(drop.beacon, forKey: .beacon)
+            try container.encodeIfPresent(drop.entriesDigest, forKey: .entriesDigest)
+            try container.encodeIfPresent(drop.drawnAt, forKey: .drawnAt)
+        }
+    }
+}

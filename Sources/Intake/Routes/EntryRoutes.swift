@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import ShopDomain
+import Storage
+
+/// Entries into draws and raffles: durable before the 201, committed in groups.
+struct EntryRoutes: RouteGroup {
+    let writer: EntryWriter
+    let entries: EntryStore
+
+    func addRoutes(to routes: RouteRegistry) {
+        routes.add(.post, "/v1/drops/{id}/entries", enter)
+        routes.add(.get, "/v1/drops/{id}/entries/me", standing)
+    }
+
+    struct EntryBody: Decodable {
+        let tickets: Int?
+    }
+
+    struct EntryDocument: Encodable {
+        let entry: Entry
+        let status: EntryStatus
+        var place: RankingPlace? = nil
+        var order: OrderDocument? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case dropID = "drop_id", userID = "user_id", tickets, status, createdAt = "created_at", position, order
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(entry.dropID, forKey: .dropID)
+            try container.encode(entry.userID, forKey: .userID)
+            try container.encode(entry.tickets, forKey: .tickets)
+            try container.encode(status.rawValue, forKey: .status)
+            try container.encode(entry.createdAt, forKey: .createdAt)
+            try container.encodeIfPresent(place?.position, forKey: .position)
+            try container.encodeIfPresent(order, forKey: .order)
+        }
+    }
+
+    /// 201 once the entry is committed; 200 with the same entry when the customer had already
+    /// entered. The body is optional: without it a draw or raffle entry holds one ticket.
+    @Sendable func enter(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let user = try context.requireRole(.customer)
+        let dropID = try context.id(of: "drop")
+        let hasBody = try await request.body.collect(upTo: .max).readableBytes > 0
+        let tickets = hasBody ? try await request.decodeJSON(as: EntryBody.self).tickets : nil
+        switch try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets)) {
+        case .created(let entry):
+            return try .json(EntryDocument(entry: entry, status: .entered), status: .created)
+        case .existing(let entry):
+            return try .json(EntryDocument(entry: entry, status: .entered))
+        case .notOpen:
+            throw Problem(.notOpen, "the drop is not taking entries now")
+        case .openRun:
+            throw Problem(.notOpen, "an open-run takes purchases, not entries")
+        case .noSuchDrop:
+            throw Problem.notFound("drop")
+        case .invalid(let failure):
+            throw Problem.invalid(failure)
+        }
+    }
+
+    /// The customer's standing: `entered` before the draw, then `won`, `waitlisted` or `lost`,
+    /// with the order when a unit was offered.
+    @Sendable func standing(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let user = try context.requireRole(.customer)
+        let dropID = try context.id(of: "drop")
+        guard let standing = try await entries.standing(dropID: dropID, userID: user.id) else {
+            throw Problem(.notFound, "you have no entry in this drop")
+        }
+        return try .json(EntryDocument(
+            entry: standing.entry, status: standing.status, place: standing.place, order: standing.order.map(OrderDocument.init)))
+    }
+}

@@ -1,0 +1,153 @@
+import CurlHTTP
+import Foundation
+import Postgres
+import Settings
+import ShopDomain
+import Storage
+import Testing
+
+@Suite struct EntryRoutesTests {
+    @Test func anEntryIsCommittedOnceAndRepeatsAreIdempotent() async throws {
+        try await withIntakeServer { server in
+            let drop = try await server.makeDrop(kind: .raffle, maxTickets: 5)
+            let customer = try await server.makeUser()
+            let first = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token, body: #"{"tickets":3}"#)
+            #expect(first.status == 201)
+            #expect(first.json["tickets"] as? Int == 3)
+            #expect(first.json["status"] as? String == "entered")
+            let rows = try await server.pool.query("SELECT tickets FROM entries WHERE drop_id = $1 AND user_id = $2", [.int(drop.id), .int(customer.id)])
+            #expect(try rows[0].int(0) == 3)
+
+            let repeated = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token, body: #"{"tickets":1}"#)
+            #expect(repeated.status == 200)
+            #expect(repeated.json["tickets"] as? Int == 3)
+            #expect(repeated.json["created_at"] as? String == first.json["created_at"] as? String)
+
+            let read = try await server.call("GET", "/v1/drops/\(drop.id)")
+            #expect(read.json["entry_count"] as? Int == 1)
+            let me = try await server.call("GET", "/v1/drops/\(drop.id)/entries/me", token: customer.token)
+            #expect(me.status == 200)
+            #expect(me.json["status"] as? String == "entered")
+        }
+    }
+
+    @Test func ticketsFollowTheKind() async throws {
+        try await withIntakeServer { server in
+            let raffle = try await server.makeDrop(kind: .raffle, maxTickets: 2)
+            let draw = try await server.makeDrop(kind: .draw)
+            let customer = try await server.makeUser()
+            let tooMany = try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token, body: #"{"tickets":3}"#)
+            #expect(tooMany.status == 400)
+            #expect((tooMany.json["errors"] as? [[String: String]])?.first?["field"] == "tickets")
+            #expect(try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token, body: #"{"tickets":0}"#).status == 400)
+            #expect(try await server.call("POST", "/v1/drops/\(draw.id)/entries", token: customer.token, body: #"{"tickets":2}"#).status == 400)
+            #expect(try await server.call("POST", "/v1/drops/\(draw.id)/entries", token: customer.token, body: #"{"tickets":"one"}"#).status == 400)
+            let defaulted = try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token)
+            #expect(defaulted.status == 201)
+            #expect(defaulted.json["tickets"] as? Int == 1)
+            #expect(try await server.call("POST", "/v1/drops/\(draw.id)/entries", token: customer.token, body: "{}").status == 201)
+        }
+    }
+
+    @Test func entriesOutsideTheWindowAreRefused() async throws {
+        try await withIntakeServer { server in
+            let customer = try await server.makeUser()
+            let scheduled = try await server.makeDrop(opensAt: Date().addingTimeInterval(3600), closesAt: Date().addingTimeInterval(7200))
+            #expect(scheduled.status == .scheduled)
+            let early = try await server.call("POST", "/v1/drops/\(scheduled.id)/entries", token: customer.token)
+            #expect(early.status == 409)
+            #expect(early.problemSlug == "not-open")
+
+            // Past closes_at but not yet moved by the scheduler: the window alone refuses it.
+            let lapsed = try await server.makeDrop()
+            try await server.pool.query(
+                "UPDATE drops SET opens_at = now() - interval '2 hours', closes_at = now() - interval '1 second' WHERE id = $1",
+                [.int(lapsed.id)])
+            #expect(try await server.call("POST", "/v1/drops/\(lapsed.id)/entries", token: customer.token).problemSlug == "not-open")
+
+            // Frozen by the scheduler.
+            let closing = try await server.makeDrop()
+            #expect(try await DropStore(pool: server.pool).move(dropID: closing.id, from: .open, to: .closing, kind: .draw))
+            #expect(try await server.call("POST", "/v1/drops/\(closing.id)/entries", token: customer.token).problemSlug == "not-open")
+
+            let openRun = try await server.makeDrop(kind: .openRun, closesAt: nil)
+            #expect(try await server.call("POST", "/v1/drops/\(openRun.id)/entries", token: customer.token).problemSlug == "not-open")
+
+            #expect(try await server.call("POST", "/v1/drops/999999/entries", token: customer.token).problemSlug == "not-found")
+            let count = try await server.pool.query("SELECT count(*) FROM entries")
+            #expect(try count[0].int(0) == 0)
+        }
+    }
+
+    @Test func anEarlierEntryIsStillAnsweredAfterTheFreeze() async throws {
+        try await withIntakeServer { server in
+            let drop = try await server.makeDrop()
+            let customer = try await server.makeUser()
+            #expect(try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token).status == 201)
+            #expect(try await DropStore(pool: server.pool).move(dropID: drop.id, from: .open, to: .closing, kind: .draw))
+            #expect(try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token).status == 200)
+        }
+    }
+
+    @Test func standingAfterTheDrawComesFromTheRanking() async throws {
+        try await withIntakeServer { server in
+            let drop = try await server.makeDrop(stock: 1)
+            let customers = try await server.makeUsers(4)
+            for customer in customers {
+                #expect(try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token).status == 201)
+            }
+            let outsider = try await server.makeUser()
+            #expect(try await server.call("GET", "/v1/drops/\(drop.id)/entries/me", token: outsider.token).status == 404)
+
+            // Ranking: customer 0 won (position 0 < stock), 1 was promoted from the waitlist
+            // (has an order), 2 waits, 3 was not ranked.
+            try await server.pool.transaction { connection in
+                _ = try DropStore.move(dropID: drop.id, from: .open, to: .closing, kind: .draw, on: connection)
+                try connection.query(
+                    "UPDATE drops SET entries_digest = repeat('0', 64), drawn_at = now() WHERE id = $1", [.int(drop.id)])
+                _ = try DropStore.move(dropID: drop.id, from: .closing, to: .drawn, kind: .draw, on: connection)
+                let order = try connection.query(
+                    """
+                    INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
+                    VALUES ($1, $2, 12000, 'EUR', $3, now() + interval '15 minutes') RETURNING id
+                    """,
+                    [.int(drop.id), .int(customers[1].id), .text(UUID().uuidString)])[0].int(0)
+                try connection.query(
+                    """
+                    INSERT INTO drop_rankings (drop_id, position, user_id, order_id)
+                    VALUES ($1, 0, $2, NULL), ($1, 1, $3, $5), ($1, 2, $4, NULL)
+                    """,
+                    [.int(drop.id), .int(customers[0].id), .int(customers[1].id), .int(customers[2].id), .int(order)])
+            }
+            func status(_ index: Int) async throws -> [String: Any] {
+                try await server.call("GET", "/v1/drops/\(drop.id)/entries/me", token: customers[index].token).json
+            }
+            #expect(try await status(0)["status"] as? String == "won")
+            let promoted = try await status(1)
+            #expect(promoted["status"] as? String == "won")
+            #expect((promoted["order"] as? [String: Any])?["status"] as? String == "pending_payment")
+            #expect(promoted["position"] as? Int == 1)
+            #expect(try await status(2)["status"] as? String == "waitlisted")
+            #expect(try await status(3)["status"] as? String == "lost")
+        }
+    }
+
+    @Test func aThousandConcurrentEntriesAreAllCommitted() async throws {
+        try await withIntakeServer(["entries.max_batch": "200"]) { server in
+            let drop = try await server.makeDrop(stock: 100)
+            let customers = try await server.makeUsers(1000)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for customer in customers {
+                    group.addTask { try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token).status }
+                }
+                return try await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(statuses == [201: 1000])
+            let rows = try await server.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(drop.id)])
+            #expect(try rows[0].int(0) == 1000)
+            #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 1000)
+            // Requests were coalesced: fewer transactions than entries.
+            #expect(try await server.metric("intake_entry_batch_size_count") < 1000)
+        }
+    }
+}

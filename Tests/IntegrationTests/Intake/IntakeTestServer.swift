@@ -1,0 +1,184 @@
+import CurlHTTP
+import Foundation
+import Intake
+import Logging
+import Postgres
+import Redis
+import ServiceLifecycle
+import Settings
+import ShopDomain
+import Storage
+import Synchronization
+
+/// An intake server running in-process on a free port, on a fresh database and its own Redis
+/// key prefix, with helpers to call it over real HTTP and to set up data directly.
+struct IntakeTestServer: Sendable {
+    let service: IntakeService
+    let baseURL: String
+    let http: CurlHTTPClient
+    /// The service's own pool, for setting up and checking data directly.
+    var pool: PostgresPool { service.pool }
+    var redis: RedisClient { service.redis }
+    var keyPrefix: String { service.settings.redis.keyPrefix }
+
+    static let jwtSecret = "integration-tests-secret-0123456789abcdef"
+
+    /// Settings for a test instance: small pools (many tests run at once), bcrypt at its minimum
+    /// cost, any port; `overrides` win.
+    static func settings(
+        postgres: PostgresConfiguration, redis: RedisConfiguration, keyPrefix: String, overrides: [String: String]
+    ) async throws -> ShopSettings {
+        var values = [
+            "postgres.host": postgres.host, "postgres.port": String(postgres.port),
+            "postgres.database": postgres.database, "postgres.user": postgres.user,
+            "postgres.pool_size": "3", "redis.host": redis.host, "redis.port": String(redis.port),
+            "redis.connections": "1", "redis.key_prefix": keyPrefix, "http.port": "0",
+            "auth.jwt_secret": jwtSecret, "auth.bcrypt_cost": "4", "entries.writers": "2",
+        ]
+        values.merge(overrides) { _, override in override }
+        return try await ShopSettings.load(overrides: values, environment: [:])
+    }
+
+    // MARK: calls
+
+    func call(
+        _ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [(String, String)] = []
+    ) async throws -> HTTPResponse {
+        var allHeaders = headers.map { (name: $0.0, value: $0.1) }
+        if let token { allHeaders.append((name: "Authorization", value: "Bearer \(token)")) }
+        if body != nil { allHeaders.append((name: "Content-Type", value: "application/json")) }
+        return try await http.execute(HTTPRequest(
+            method: method, url: baseURL + path, headers: allHeaders, body: Array((body ?? "").utf8), timeoutMilliseconds: 30_000))
+    }
+
+    // MARK: data
+
+    /// Accounts created directly in the database, with access tokens minted for them.
+    func makeUsers(_ count: Int, role: Role = .customer) async throws -> [(id: Int, token: String)] {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let emails = (0..<count).map { EmailAddress("\(role.rawValue)-\(tag)-\($0)@example.com")! }
+        let ids = try await UserStore(pool: pool).createMany(emails: emails, passwordHash: "not-a-login", role: role)
+        var users: [(id: Int, token: String)] = []
+        for id in ids { users.append((id, try await service.tokens.issue(for: AuthenticatedUser(id: id, role: role)))) }
+        return users
+    }
+
+    func makeUser(role: Role = .customer) async throws -> (id: Int, token: String) {
+        try await makeUsers(1, role: role)[0]
+    }
+
+    func makeProduct(name: String = "Sneaker", priceCents: Int = 12_000) async throws -> Product {
+        try await ProductStore(pool: pool).create(try NewProduct(name: name, priceCents: priceCents, currency: "EUR"))
+    }
+
+    /// A drop created directly; by default an open draw closing in an hour.
+    func makeDrop(
+        kind: DropKind = .draw, stock: Int = 10, opensAt: Date = Date().addingTimeInterval(-60),
+        closesAt: Date? = Date().addingTimeInterval(3600), maxTickets: Int? = nil
+    ) async throws -> Drop {
+        let product = try await makeProduct()
+        let creator = try await makeUser(role: .operator)
+        let new = try NewDrop(
+            productID: product.id, kind: kind, stock: stock, opensAt: opensAt, closesAt: closesAt,
+            maxTickets: maxTickets ?? (kind == .raffle ? 5 : nil), waitlistDepth: nil, now: Date())
+        return try await DropStore(pool: pool).create(new, createdBy: creator.id).drop
+    }
+
+    /// The value of one sample of the Prometheus exposition (0 when absent).
+    func metric(_ sample: String) async throws -> Double {
+        let text = try await call("GET", "/metrics").bodyText
+        for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1)) ?? 0
+        }
+        return 0
+    }
+}
+
+/// Runs `body` against a fresh intake server; stops it afterwards.
+func withIntakeServer<T: Sendable>(
+    _ overrides: [String: String] = [:], _ body: (IntakeTestServer) async throws -> T
+) async throws -> T {
+    await IntakeServerSlots.shared.acquire()
+    do {
+        let value = try await withTestDatabase(poolSize: 1) { _, postgres in
+            try await withRedisNamespace { _, prefix in
+                let settings = try await IntakeTestServer.settings(
+                    postgres: postgres, redis: try await TestServices.shared.redisConfiguration(), keyPrefix: prefix,
+                    overrides: overrides)
+                return try await runIntakeServer(settings: settings, body)
+            }
+        }
+        await IntakeServerSlots.shared.release()
+        return value
+    } catch {
+        await IntakeServerSlots.shared.release()
+        throw error
+    }
+}
+
+/// Runs an intake server with these settings while `body` runs, then shuts it down gracefully.
+func runIntakeServer<T: Sendable>(settings: ShopSettings, _ body: (IntakeTestServer) async throws -> T) async throws -> T {
+    var logger = Logger(label: "intake-test")
+    logger.logLevel = .warning
+    let service = try await IntakeService(settings: settings, logger: logger)
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let application = try service.makeApplication { port in portContinuation.yield(port) }
+    let group = ServiceGroup(services: [application], logger: logger)
+    let running = Task { try await group.run() }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
+    let http = CurlHTTPClient(name: "intake-test-http")
+    let server = IntakeTestServer(service: service, baseURL: "http://127.0.0.1:\(port)", http: http)
+    do {
+        let value = try await body(server)
+        http.shutdown()
+        await group.triggerGracefulShutdown()
+        try await running.value
+        return value
+    } catch {
+        http.shutdown()
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        throw error
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Bounds how many intake servers run at once: each holds PostgreSQL connections and threads,
+/// and tests run in parallel.
+actor IntakeServerSlots {
+    static let shared = IntakeServerSlots(limit: 4)
+
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { free = limit }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
+extension HTTPResponse {
+    /// The body as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+    }
+
+    /// The `type` slug of a problem document.
+    var problemSlug: String? {
+        (json["type"] as? String).map { String($0.dropFirst("urn:fastest-shop:problem:".count)) }
+    }
+}

@@ -1,0 +1,59 @@
+import CurlHTTP
+import Foundation
+import Intake
+import LocalServices
+import Postgres
+import Redis
+import Settings
+import ShopDomain
+import Storage
+import Testing
+
+/// PostgreSQL goes away and comes back under a running server. The test has services of its
+/// own, so stopping them disturbs no other test.
+@Suite struct OutageTests {
+    @Test func theServerAnswers503WhilePostgresIsDownAndRecoversByItself() async throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let directory = repository.appendingPathComponent(".fastest/outage-\(UUID().uuidString.prefix(8))").path
+        let services = try LocalServices(directory: directory)
+        defer {
+            try? services.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let environment = try services.start()
+        let postgres = PostgresConfiguration(
+            port: Int(environment["FASTEST_SHOP_POSTGRES_PORT"]!)!, database: "fastest_shop", user: "fastest")
+        let migrationPool = PostgresPool(configuration: postgres, size: 1, name: "outage-migrate")
+        try await Migrator().migrate(migrationPool)
+        await migrationPool.shutdown()
+        let settings = try await IntakeTestServer.settings(
+            postgres: postgres, redis: RedisConfiguration(port: Int(environment["FASTEST_SHOP_REDIS_PORT"]!)!),
+            keyPrefix: "outage:", overrides: [:])
+
+        try await runIntakeServer(settings: settings) { server in
+            let drop = try await server.makeDrop()
+            let customers = try await server.makeUsers(2)
+            #expect(try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[0].token).status == 201)
+
+            try services.stopOnly(.postgres)
+            let entry = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token)
+            #expect(entry.status == 503)
+            #expect(entry.problemSlug == "unavailable")
+            #expect(entry.header("Content-Type") == "application/problem+json")
+            #expect(try await server.call("GET", "/v1/drops/\(drop.id)").status == 503)
+            #expect(try await server.call("GET", "/readyz").status == 503)
+            #expect(try await server.call("GET", "/healthz").status == 200)
+
+            try services.start()
+            var status = 0
+            for _ in 0..<100 where status != 201 {
+                status = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token).status
+                if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == 201)
+            #expect(try await server.call("GET", "/readyz").status == 200)
+            #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 2)
+        }
+    }
+}
