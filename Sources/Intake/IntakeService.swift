@@ -5,7 +5,9 @@ import NIOCore
 import Postgres
 import Redis
 import ServiceLifecycle
+import JobQueue
 import Settings
+import ShopJobs
 import Storage
 
 /// The intake API (`fastest-shop serve`): builds every part from the settings and hands out a
@@ -23,9 +25,13 @@ public struct IntakeService: Sendable {
     let productCache: ProductCache
     let perAddress: RateLimiter<String>
     let perCustomer: RateLimiter<Int>
+    /// Enqueues the work that follows a payment callback (promoted entrants' charges, expiries).
+    public let queue: JobQueue
 
     public init(settings: ShopSettings, logger: Logger, metrics: IntakeMetrics = IntakeMetrics()) async throws {
         try settings.require("auth.jwt_secret", settings.auth.jwtSecret)
+        try settings.require("payments.callback_secret", settings.payments.callbackSecret)
+        let catalog = try JobCatalog.load(directory: settings.jobCatalogDirectory)
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
@@ -41,6 +47,7 @@ public struct IntakeService: Sendable {
             redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
+        queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
     }
 
     /// The `/v1` features, in the order their routes are added. A new feature (purchases, the
@@ -53,6 +60,10 @@ public struct IntakeService: Sendable {
             DropRoutes(drops: DropStore(pool: pool)),
             EntryRoutes(writer: entryWriter, entries: entries),
             OrderRoutes(entries: entries),
+            AuditRoutes(pool: pool),
+            PaymentCallbackRoutes(
+                pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
+                followUp: SettlementFollowUp(queue: queue)),
         ]
     }
 

@@ -58,6 +58,9 @@ enum BenchDefaults {
         if ProcessInfo.processInfo.environment["FASTEST_SHOP_AUTH_JWT_SECRET"] == nil {
             values["auth.jwt_secret"] = UUID().uuidString + UUID().uuidString
         }
+        if ProcessInfo.processInfo.environment["FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET"] == nil {
+            values["payments.callback_secret"] = UUID().uuidString
+        }
         return values
     }
 

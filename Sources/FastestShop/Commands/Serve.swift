@@ -6,8 +6,11 @@ import Settings
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the intake HTTP API (accounts, products, drops, entries, orders).",
-        discussion: "Needs auth.jwt_secret (FASTEST_SHOP_AUTH_JWT_SECRET or --jwt-secret-file). Stops gracefully on SIGTERM/SIGINT.")
+        abstract: "Run the intake HTTP API (accounts, products, drops, entries, purchases, orders, payment callbacks).",
+        discussion: """
+            Needs auth.jwt_secret (FASTEST_SHOP_AUTH_JWT_SECRET or --jwt-secret-file) and payments.callback_secret \
+            (FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET). Stops gracefully on SIGTERM/SIGINT.
+            """)
 
     @OptionGroup var settings: SettingsOptions
 

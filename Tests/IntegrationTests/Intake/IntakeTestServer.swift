@@ -22,6 +22,7 @@ struct IntakeTestServer: Sendable {
     var keyPrefix: String { service.settings.redis.keyPrefix }
 
     static let jwtSecret = "integration-tests-secret-0123456789abcdef"
+    static let callbackSecret = "integration-tests-provider-secret"
 
     /// Settings for a test instance: small pools (many tests run at once), bcrypt at its minimum
     /// cost, any port; `overrides` win.
@@ -34,6 +35,8 @@ struct IntakeTestServer: Sendable {
             "postgres.pool_size": "3", "redis.host": redis.host, "redis.port": String(redis.port),
             "redis.connections": "1", "redis.key_prefix": keyPrefix, "http.port": "0",
             "auth.jwt_secret": jwtSecret, "auth.bcrypt_cost": "4", "entries.writers": "2",
+            "payments.callback_secret": callbackSecret,
+            "jobs.catalog": ShopProcess.repositoryRoot + "/jobs",
         ]
         values.merge(overrides) { _, override in override }
         return try await ShopSettings.load(overrides: values, environment: [:])

@@ -1,0 +1,41 @@
+import Postgres
+
+/// Inbound payment callbacks (SPEC §4), recorded by `webhook-id` in the same transaction as
+/// their effect: a repeated delivery is acknowledged and ignored, and a callback is never
+/// recorded without being applied (or applied without being recorded).
+public enum PaymentEventStore {
+    public enum Kind: String, Sendable {
+        case succeeded = "charge.succeeded"
+        case failed = "charge.failed"
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case applied(SettlementEffect)
+        /// This `webhook-id` was seen before.
+        case duplicate
+        case unknownOrder
+    }
+
+    public static func record(
+        _ connection: PostgresConnection, webhookID: String, kind: Kind, orderID: Int, paymentID: String?,
+        paymentWindowSeconds: Int
+    ) throws -> Outcome {
+        try connection.transaction { transaction in
+            guard try transaction.query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", [.int(orderID)]).count == 1 else {
+                return .unknownOrder
+            }
+            let inserted = try transaction.query("""
+                INSERT INTO payment_events (webhook_id, order_id, type, payment_id) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (webhook_id) DO NOTHING
+                """, [.text(webhookID), .int(orderID), .text(kind.rawValue), .text(paymentID)])
+            guard inserted.affectedRows == 1 else { return .duplicate }
+            let outcome: PaymentOutcome = switch kind {
+            case .succeeded: .paid(paymentID: paymentID ?? "unknown")
+            case .failed: .failed(reason: "the provider reported the charge failed")
+            }
+            let effect = try OrderSettlementStore.apply(
+                transaction, Settlement(orderID: orderID, outcome: outcome), paymentWindowSeconds: paymentWindowSeconds)
+            return .applied(effect)
+        }
+    }
+}
