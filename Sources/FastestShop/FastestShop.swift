@@ -18,6 +18,7 @@ struct FastestShop: AsyncParsableCommand {
             Serve.self,
             Admin.self,
             Bench.self,
+            MockPaymentsCommand.self,
         ]
     )
 

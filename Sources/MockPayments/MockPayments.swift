@@ -1,1 +1,0 @@
-// The mock payment provider.
