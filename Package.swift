@@ -89,11 +89,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The open-run admission gate in Redis.
+        .target(
+            name: "OpenRunGate",
+            dependencies: ["Redis"],
+            swiftSettings: swiftSettings),
+
         // `fastest-shop worker`: the job handlers (draws, charges, expiries).
         .target(
             name: "Worker",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs",
+                "Postgres", "Redis", "CurlHTTP", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -103,7 +109,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "BlockingThreads",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate", "BlockingThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -113,7 +119,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -144,14 +150,17 @@ let package = Package(
         // `fastest-shop bench …` scenarios.
         .target(
             name: "Bench",
-            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments"],
+            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments",
+                "Worker", "Scheduler", "OpenRunGate", "ShopJobs",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "FastestShop",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
-                "Intake", "MockPayments", "Worker", "Scheduler",
+                "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -169,7 +178,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue",
-                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler",
+                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),

@@ -6,6 +6,7 @@ import Postgres
 import Redis
 import ServiceLifecycle
 import JobQueue
+import OpenRunGate
 import Settings
 import ShopJobs
 import Storage
@@ -25,8 +26,11 @@ public struct IntakeService: Sendable {
     let productCache: ProductCache
     let perAddress: RateLimiter<String>
     let perCustomer: RateLimiter<Int>
-    /// Enqueues the work that follows a payment callback (promoted entrants' charges, expiries).
+    /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue
+    /// The open-run admission gate, and the group commit that confirms admitted purchases.
+    public let gate: AdmissionGate
+    let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
 
     public init(settings: ShopSettings, logger: Logger, metrics: IntakeMetrics = IntakeMetrics()) async throws {
         try settings.require("auth.jwt_secret", settings.auth.jwtSecret)
@@ -48,6 +52,11 @@ public struct IntakeService: Sendable {
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
+        gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
+        let window = settings.payments.windowSeconds
+        purchaseConfirmations = PostgresBatchWriter(pool: pool, maxBatch: 1000, writers: 1) { connection, requests in
+            try PurchaseStore.confirm(connection, requests, paymentWindowSeconds: window)
+        }
     }
 
     /// The `/v1` features, in the order their routes are added. A new feature (purchases, the
@@ -60,10 +69,13 @@ public struct IntakeService: Sendable {
             DropRoutes(drops: DropStore(pool: pool)),
             EntryRoutes(writer: entryWriter, entries: entries),
             OrderRoutes(entries: entries),
+            PurchaseRoutes(
+                strategy: settings.openRunStrategy, gate: gate, confirmations: purchaseConfirmations, pool: pool, queue: queue,
+                paymentWindowSeconds: settings.payments.windowSeconds),
             AuditRoutes(pool: pool),
             PaymentCallbackRoutes(
                 pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
-                followUp: SettlementFollowUp(queue: queue)),
+                followUp: SettlementFollowUp(queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) })),
         ]
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobQueue
+import OpenRunGate
 import Postgres
 import Redis
 import Scheduler
@@ -25,7 +26,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             configuration: .init(
                 tickMilliseconds: settings.schedulerTickMilliseconds,
                 candidateName: "\(ProcessInfo.processInfo.hostName)-\(getpid())"),
-            pool: pool, queue: queue, logger: logger)
+            pool: pool, queue: queue,
+            hooks: OpenRunGateHooks(pool: pool, gate: AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)),
+            logger: logger)
         try await ProcessSetup.run([scheduler], logger: logger)
         await pool.shutdown()
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CurlHTTP
 import JobQueue
+import OpenRunGate
 import Postgres
 import Redis
 import Settings
@@ -44,7 +45,10 @@ struct WorkerCommand: AsyncParsableCommand {
         if settings.worker.queues.contains("payments") { try settings.require("payments.secret", settings.payments.secret) }
         let handlers = WorkerHandlers.make(.init(
             pool: pool, redis: redis, queue: queue, payments: payments,
-            paymentWindowSeconds: settings.payments.windowSeconds, returnUnits: nil))
+            paymentWindowSeconds: settings.payments.windowSeconds,
+            returnUnits: { [gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)] in
+                try await gate.returnUnits(dropID: $0, count: $1)
+            }))
         let worker = JobWorker(
             queue: queue,
             handlers: handlers,

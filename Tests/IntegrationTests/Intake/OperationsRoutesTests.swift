@@ -42,7 +42,7 @@ import Testing
                 ("post", "/v1/auth/signup"), ("post", "/v1/auth/login"), ("post", "/v1/products"),
                 ("get", "/v1/products/{id}"), ("patch", "/v1/products/{id}"), ("post", "/v1/drops"),
                 ("get", "/v1/drops/{id}"), ("get", "/v1/drops/{id}/audit"), ("post", "/v1/drops/{id}/entries"),
-                ("get", "/v1/drops/{id}/entries/me"), ("get", "/v1/orders/{id}"), ("post", "/v1/payments/callback"),
+                ("get", "/v1/drops/{id}/entries/me"), ("get", "/v1/orders/{id}"), ("post", "/v1/payments/callback"), ("post", "/v1/drops/{id}/purchase"),
                 ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/openapi.json"),
             ]
             for (method, path) in contract {

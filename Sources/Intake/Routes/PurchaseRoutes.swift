@@ -1,0 +1,123 @@
+import Hummingbird
+import JobQueue
+import Logging
+import OpenRunGate
+import Postgres
+import Settings
+import ShopDomain
+import ShopJobs
+import Storage
+
+/// `POST /v1/drops/{id}/purchase`: open-run, first come first served (SPEC §3, issue 6).
+///
+/// With the `gate` strategy, every buyer first passes the Redis admission gate; refusals answer
+/// at once without touching PostgreSQL. Admitted buyers are confirmed in PostgreSQL in batches
+/// (one `FOR UPDATE` on the stock row serves many buyers); the 201 is sent after the commit.
+/// The `classic` strategy — one `FOR UPDATE` transaction per request — exists as the benchmark's
+/// baseline.
+struct PurchaseRoutes: RouteGroup {
+    let strategy: ShopSettings.OpenRunStrategy
+    let gate: AdmissionGate
+    let confirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    let pool: PostgresPool
+    let queue: JobQueue
+    let paymentWindowSeconds: Int
+
+    func addRoutes(to routes: RouteRegistry) {
+        routes.add(.post, "/v1/drops/{id}/purchase", purchase)
+    }
+
+    @Sendable func purchase(_ request: Request, context: IntakeRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard user.role == .customer else { throw Problem(.forbidden, "only customers purchase") }
+        let dropID = try context.id(of: "drop")
+        let result: PurchaseStore.Result
+        switch strategy {
+        case .classic:
+            result = try await pool.transaction { [paymentWindowSeconds] connection in
+                try PurchaseStore.confirm(
+                    connection, [PurchaseStore.Request(dropID: dropID, userID: user.id)],
+                    paymentWindowSeconds: paymentWindowSeconds)[0]
+            }
+        case .gate:
+            result = try await throughGate(dropID: dropID, userID: user.id, logger: context.logger)
+        }
+        switch result {
+        case .created(let order):
+            do {
+                try await queue.enqueue([ShopJob.chargeOrder(orderID: order.id)])
+            } catch {
+                // Committed: the scheduler's reconcile enqueues the charge from PostgreSQL.
+                context.logger.warning("charge job not enqueued; reconcile will", metadata: ["order": .stringConvertible(order.id)])
+            }
+            return try .json(OrderDocument(order), status: .created)
+        case .soldOut: throw Problem(.soldOut, "every unit of this drop is taken")
+        case .alreadyPurchased: throw Problem(.alreadyPurchased, "you already purchased from this drop")
+        case .notOpen: throw Problem(.notOpen, "this drop is not an open-run open for purchases")
+        case .notFound: throw Problem.notFound("drop")
+        }
+    }
+
+    private func throughGate(dropID: Int, userID: Int, logger: Logger) async throws -> PurchaseStore.Result {
+        var decision = try await gate.admit(dropID: dropID, userID: userID)
+        if decision == .missing {
+            // Never loaded, or Redis lost it: rebuild from PostgreSQL (atomic; concurrent
+            // rebuilders agree) and ask again.
+            guard let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: dropID) }) else {
+                return .notFound
+            }
+            guard figures.isOpenRun else { return .notOpen }
+            try await gate.reconcile(figures.snapshot)
+            decision = try await gate.admit(dropID: dropID, userID: userID)
+        }
+        switch decision {
+        case .soldOut: return .soldOut
+        case .alreadyPurchased: return .alreadyPurchased
+        case .notOpen: return .notOpen
+        case .missing: throw Problem.unavailable("the admission gate is being rebuilt")
+        case .admitted: break
+        }
+        let result: PurchaseStore.Result
+        do {
+            result = try await confirmations.submit(PurchaseStore.Request(dropID: dropID, userID: userID))
+        } catch {
+            // PostgreSQL failed after admission: the unit goes back and the buyer may retry (503).
+            try? await gate.compensate(dropID: dropID, userID: userID, keepBuyer: false)
+            throw error
+        }
+        switch result {
+        case .created:
+            try? await gate.confirmed(dropID: dropID, userID: userID)
+        case .alreadyPurchased:
+            try? await gate.compensate(dropID: dropID, userID: userID, keepBuyer: true)
+        case .soldOut, .notOpen, .notFound:
+            // The gate admitted more than PostgreSQL holds (it drifted): give the admission back
+            // and resynchronise it from PostgreSQL.
+            try? await gate.compensate(dropID: dropID, userID: userID, keepBuyer: false)
+            if let figures = try? await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: dropID) }) {
+                try? await gate.reconcile(figures.snapshot)
+            }
+            logger.notice("admission gate disagreed with PostgreSQL; resynchronised", metadata: ["drop": .stringConvertible(dropID)])
+        }
+        return result
+    }
+}
+
+extension PurchaseStore.GateFigures {
+    var snapshot: AdmissionGate.Snapshot {
+        AdmissionGate.Snapshot(dropID: dropID, isOpen: isOpen, available: available, buyers: buyers)
+    }
+}
+
+extension PurchaseRoutes {
+    static let openAPIPaths: [String: JSONValue] = [
+        "/v1/drops/{id}/purchase": [
+            "post": OpenAPI.operation(
+                "Buy one unit of an open-run (first come, first served; one per customer)", tag: "purchases",
+                access: .customer, parameters: [OpenAPI.pathID("Drop id.")],
+                responses: [(201, "The order, pending payment.", "Order")], errors: [401, 403, 404, 409, 429, 503]),
+        ],
+    ]
+
+    static let openAPISchemas: [String: JSONValue] = [:]
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Redis
+
+/// The open-run admission gate: one atomic Redis script per purchase decides, in arrival order,
+/// whether a buyer may go on to PostgreSQL — one purchase per customer per drop, and only while
+/// units remain. Refusals (`sold-out`, `already-purchased`, `not-open`) never touch PostgreSQL.
+///
+/// The gate is derived state: PostgreSQL stays the authority (confirmation re-checks stock under
+/// `FOR UPDATE`), and the gate can always be rebuilt from it (``load(_:)``), so losing Redis's
+/// data neither loses a unit nor sells one twice.
+///
+/// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0") and `remaining` (units the gate
+/// may still hand out), a set `{prefix}gate:{id}:buyers` every customer admitted, and a sorted
+/// set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation has not finished. While
+/// no confirmation runs, `remaining + |pending|` equals the drop's `available` in PostgreSQL.
+public struct AdmissionGate: Sendable {
+    public enum Decision: String, Sendable, Equatable {
+        case admitted
+        case soldOut = "sold-out"
+        case alreadyPurchased = "already-purchased"
+        case notOpen = "not-open"
+        /// No gate for this drop in Redis (never loaded, or Redis lost it): load it and ask again.
+        case missing
+    }
+
+    /// What PostgreSQL says about an open-run, to build its gate from.
+    public struct Snapshot: Sendable, Equatable {
+        public let dropID: Int
+        public let isOpen: Bool
+        public let available: Int
+        /// Every customer who holds or held an order for the drop.
+        public let buyers: [Int]
+
+        public init(dropID: Int, isOpen: Bool, available: Int, buyers: [Int]) {
+            self.dropID = dropID
+            self.isOpen = isOpen
+            self.available = available
+            self.buyers = buyers
+        }
+    }
+
+    let redis: RedisClient
+    let prefix: String
+
+    public init(redis: RedisClient, keyPrefix: String) {
+        self.redis = redis
+        self.prefix = keyPrefix + "gate:"
+    }
+
+    /// Admissions older than this are no longer counted as pending by ``reconcile(_:)``: the
+    /// request that made them has long timed out.
+    public static let pendingHorizonMilliseconds = 60_000
+
+    func gateKey(_ dropID: Int) -> String { prefix + String(dropID) }
+    func buyersKey(_ dropID: Int) -> String { prefix + String(dropID) + ":buyers" }
+    func pendingKey(_ dropID: Int) -> String { prefix + String(dropID) + ":pending" }
+    func keys(_ dropID: Int) -> [String] { [gateKey(dropID), buyersKey(dropID), pendingKey(dropID)] }
+    static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
+
+    /// Decides one purchase.
+    public func admit(dropID: Int, userID: Int) async throws -> Decision {
+        let reply = try await redis.run(GateScripts.admit, keys: keys(dropID), arguments: [userID, Self.nowMilliseconds()])
+        guard let text = try reply.throwingError().string, let decision = Decision(rawValue: text) else {
+            throw RedisError(code: .unexpectedReply, message: "the admission script answered \(reply)")
+        }
+        return decision
+    }
+
+    /// The buyer's order was committed: the admission is final.
+    public func confirmed(dropID: Int, userID: Int) async throws {
+        try await redis.run(GateScripts.confirmed, keys: [pendingKey(dropID)], arguments: [userID]).throwingError()
+    }
+
+    /// The buyer was admitted but PostgreSQL refused or failed: give the unit back, and unless
+    /// the customer really holds an order already, let them try again.
+    public func compensate(dropID: Int, userID: Int, keepBuyer: Bool) async throws {
+        try await redis.run(
+            GateScripts.compensate, keys: keys(dropID), arguments: [userID, keepBuyer ? 1 : 0]
+        ).throwingError()
+    }
+
+    /// Units released in PostgreSQL (a failed or expired payment) go back on sale.
+    public func returnUnits(dropID: Int, count: Int) async throws {
+        try await redis.run(GateScripts.returnUnits, keys: [gateKey(dropID)], arguments: [count]).throwingError()
+    }
+
+    /// Writes the gate from PostgreSQL's figures, replacing whatever Redis held. Used when a drop
+    /// opens (nothing can be pending yet) and when its state changes to closed.
+    public func load(_ snapshot: Snapshot) async throws {
+        var command = RedisCommand("SADD", buyersKey(snapshot.dropID))
+        for buyer in snapshot.buyers { command.append(buyer) }
+        var commands = [
+            RedisCommand("DEL", gateKey(snapshot.dropID), buyersKey(snapshot.dropID), pendingKey(snapshot.dropID)),
+            RedisCommand("HSET", gateKey(snapshot.dropID), "open", snapshot.isOpen ? "1" : "0", "remaining", snapshot.available),
+        ]
+        if !snapshot.buyers.isEmpty { commands.append(command) }
+        for reply in try await redis.pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")]) {
+            try reply.throwingError()
+        }
+    }
+
+    /// Rebuilds a gate Redis lost, and repairs drift (a unit whose return to the gate failed):
+    /// `remaining` becomes `available − pending`. Returns whether anything changed.
+    @discardableResult
+    public func reconcile(_ snapshot: Snapshot) async throws -> Bool {
+        var arguments: [any RedisArgument] = [
+            snapshot.isOpen ? "1" : "0", snapshot.available, Self.nowMilliseconds(), Self.pendingHorizonMilliseconds,
+        ]
+        for buyer in snapshot.buyers { arguments.append(buyer) }
+        return try await redis.run(GateScripts.reconcile, keys: keys(snapshot.dropID), arguments: arguments).requireInt() == 1
+    }
+
+    /// Stops admissions (the drop closed).
+    public func close(dropID: Int) async throws {
+        try await redis.execute("HSET", gateKey(dropID), "open", "0")
+    }
+
+    /// The gate's figures, for tests and diagnostics: (open, remaining, pending), nil when missing.
+    public func state(dropID: Int) async throws -> (isOpen: Bool, remaining: Int, pending: Int)? {
+        let replies = try await redis.pipeline([
+            RedisCommand("HMGET", gateKey(dropID), "open", "remaining"), RedisCommand("ZCARD", pendingKey(dropID)),
+        ])
+        let fields = try replies[0].requireArray()
+        guard fields.count == 2, let open = fields[0].string else { return nil }
+        return (open == "1", fields[1].int ?? 0, try replies[1].requireInt())
+    }
+}

@@ -1,0 +1,70 @@
+import Redis
+
+/// The gate's atomic steps (see ``AdmissionGate``). Keys: the gate hash (`open`, `remaining`),
+/// the buyers set, and the pending sorted set (buyer → admission time in ms).
+enum GateScripts {
+    /// KEYS: gate, buyers, pending. ARGV: user id, now ms.
+    static let admit = RedisScript("""
+        local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
+        if not state[1] then return 'missing' end
+        if state[1] ~= '1' then return 'not-open' end
+        if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'already-purchased' end
+        if tonumber(state[2]) <= 0 then return 'sold-out' end
+        redis.call('HINCRBY', KEYS[1], 'remaining', -1)
+        redis.call('SADD', KEYS[2], ARGV[1])
+        redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+        return 'admitted'
+        """)
+
+    /// KEYS: pending. ARGV: user id. The admitted buyer's order is committed.
+    static let confirmed = RedisScript("""
+        return redis.call('ZREM', KEYS[1], ARGV[1])
+        """)
+
+    /// KEYS: gate, buyers, pending. ARGV: user id, keep buyer (1/0).
+    /// The admitted buyer got no order: the unit goes back.
+    static let compensate = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+        redis.call('HINCRBY', KEYS[1], 'remaining', 1)
+        if ARGV[2] == '0' then redis.call('SREM', KEYS[2], ARGV[1]) end
+        return 1
+        """)
+
+    /// KEYS: gate. ARGV: count. Released units go back on sale (if the gate exists; a missing
+    /// gate is rebuilt from PostgreSQL, which already counts them).
+    static let returnUnits = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HINCRBY', KEYS[1], 'remaining', ARGV[1])
+        return 1
+        """)
+
+    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, now ms, pending horizon ms, buyers…
+    /// Builds a missing gate; otherwise sets `open` and repairs `remaining = available − pending`,
+    /// counting as pending only admissions younger than the horizon (an intake process that died
+    /// between admission and confirmation must not hold a unit forever).
+    static let reconcile = RedisScript("""
+        local changed = 0
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2])
+          redis.call('DEL', KEYS[3])
+          changed = 1
+        else
+          if redis.call('HGET', KEYS[1], 'open') ~= ARGV[1] then
+            redis.call('HSET', KEYS[1], 'open', ARGV[1])
+            changed = 1
+          end
+          local remaining = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[3])
+          if remaining < 0 then remaining = 0 end
+          if tonumber(redis.call('HGET', KEYS[1], 'remaining') or '0') ~= remaining then
+            redis.call('HSET', KEYS[1], 'remaining', remaining)
+            changed = 1
+          end
+        end
+        for i = 5, #ARGV do
+          if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then changed = 1 end
+        end
+        return changed
+        """)
+}

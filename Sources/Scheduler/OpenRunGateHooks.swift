@@ -1,0 +1,36 @@
+import OpenRunGate
+import Postgres
+import ShopDomain
+import Storage
+
+/// Keeps open-run admission gates in step with PostgreSQL: loads a gate when its drop opens,
+/// stops it when the drop closes, and on every reconcile rebuilds lost gates and repairs drift.
+public struct OpenRunGateHooks: SchedulerService.DropHooks {
+    let pool: PostgresPool
+    let gate: AdmissionGate
+
+    public init(pool: PostgresPool, gate: AdmissionGate) {
+        self.pool = pool
+        self.gate = gate
+    }
+
+    public func opened(_ drops: [DropLifecycleStore.Moved]) async throws {
+        for drop in drops where drop.kind == .openRun {
+            if let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: drop.dropID) }) {
+                try await gate.load(AdmissionGate.Snapshot(
+                    dropID: figures.dropID, isOpen: figures.isOpen, available: figures.available, buyers: figures.buyers))
+            }
+        }
+    }
+
+    public func closed(_ drops: [DropLifecycleStore.Moved]) async throws {
+        for drop in drops where drop.kind == .openRun { try await gate.close(dropID: drop.dropID) }
+    }
+
+    public func reconcile() async throws {
+        for figures in try await pool.withConnection({ try PurchaseStore.liveOpenRuns($0) }) {
+            try await gate.reconcile(AdmissionGate.Snapshot(
+                dropID: figures.dropID, isOpen: figures.isOpen, available: figures.available, buyers: figures.buyers))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+import ShopDomain
+
+/// Open-run purchases in PostgreSQL: the authority behind the Redis admission gate.
+public enum PurchaseStore {
+    public struct Request: Sendable, Equatable {
+        public let dropID: Int
+        public let userID: Int
+
+        public init(dropID: Int, userID: Int) {
+            self.dropID = dropID
+            self.userID = userID
+        }
+    }
+
+    public enum Result: Sendable, Equatable {
+        case created(Order)
+        case soldOut
+        case alreadyPurchased
+        case notOpen
+        case notFound
+    }
+
+    /// Confirms purchases inside the caller's transaction. Each drop's stock row is locked
+    /// `SELECT … FOR UPDATE` once for all of its buyers in the batch, who get units in the order
+    /// they are listed while units remain. Called with one request per transaction, this is the
+    /// classic design the admission gate replaces (one lock per buyer).
+    public static func confirm(
+        _ connection: PostgresConnection, _ requests: [Request], paymentWindowSeconds: Int
+    ) throws -> [Result] {
+        var results = [Result](repeating: .soldOut, count: requests.count)
+        let byDrop = Dictionary(grouping: requests.indices, by: { requests[$0].dropID })
+        // Lock drops in id order, so concurrent batches cannot deadlock on each other.
+        for dropID in byDrop.keys.sorted() {
+            let indices = byDrop[dropID]!
+            let drop = try connection.query("""
+                SELECT d.kind, d.status = 'open' AND d.opens_at <= now() AND (d.closes_at IS NULL OR d.closes_at > now()),
+                       d.available, p.price_cents, p.currency
+                FROM drops d JOIN products p ON p.id = d.product_id
+                WHERE d.id = $1 FOR UPDATE OF d
+                """, [.int(dropID)])
+            guard let row = drop.first else {
+                for index in indices { results[index] = .notFound }
+                continue
+            }
+            guard try row.string(0) == DropKind.openRun.rawValue, try row.bool(1) else {
+                for index in indices { results[index] = .notOpen }
+                continue
+            }
+            let available = try row.int(2)
+            // One request per customer: a repeat within the batch is an already-made purchase.
+            var firstIndex: [Int: Int] = [:]
+            var buyers: [Int] = []
+            for index in indices {
+                let user = requests[index].userID
+                if firstIndex[user] == nil {
+                    firstIndex[user] = index
+                    buyers.append(user)
+                } else {
+                    results[index] = .alreadyPurchased
+                }
+            }
+            let existing = Set(try connection.query(
+                "SELECT user_id FROM orders WHERE drop_id = $1 AND user_id = ANY($2::bigint[])",
+                [.int(dropID), .intArray(buyers)]
+            ).map { try $0.int(0) })
+            let candidates = buyers.filter { !existing.contains($0) }
+            for user in existing { results[firstIndex[user]!] = .alreadyPurchased }
+            let winners = Array(candidates.prefix(available))
+            guard !winners.isEmpty else { continue }
+            let created = try connection.query("""
+                INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
+                SELECT $1, u.user_id, $3, $4, 'wh_' || $1 || '_' || u.user_id, now() + make_interval(secs => $5)
+                FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
+                ORDER BY u.ordinality
+                RETURNING id, user_id, amount_cents, currency, webhook_id, expires_at, created_at, updated_at
+                """, [.int(dropID), .intArray(winners), .int(try row.int(3)), .text(try row.string(4)), .int(paymentWindowSeconds)])
+            try connection.query(
+                "UPDATE drops SET available = available - $2, held = held + $2, updated_at = now() WHERE id = $1",
+                [.int(dropID), .int(created.count)])
+            for order in created {
+                let user = try order.int(1)
+                results[firstIndex[user]!] = .created(Order(
+                    id: try order.int(0), dropID: dropID, userID: user, status: .pendingPayment,
+                    amountCents: try order.int(2), currency: try order.string(3), webhookID: try order.string(4),
+                    paymentID: nil, expiresAt: try order.date(5), createdAt: try order.date(6), updatedAt: try order.date(7)))
+            }
+        }
+        return results
+    }
+
+    /// What the admission gate is built from.
+    public struct GateFigures: Sendable, Equatable {
+        public let dropID: Int
+        public let isOpenRun: Bool
+        public let isOpen: Bool
+        public let available: Int
+        public let buyers: [Int]
+    }
+
+    public static func gateFigures(_ connection: PostgresConnection, dropID: Int) throws -> GateFigures? {
+        let rows = try connection.query("""
+            SELECT kind = 'open_run', status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()), available
+            FROM drops WHERE id = $1
+            """, [.int(dropID)])
+        guard let row = rows.first else { return nil }
+        let buyers = try connection.query("SELECT user_id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) }
+        return GateFigures(dropID: dropID, isOpenRun: try row.bool(0), isOpen: try row.bool(1), available: try row.int(2), buyers: buyers)
+    }
+
+    /// Open-runs that are not settled, for the scheduler's reconcile of their gates.
+    public static func liveOpenRuns(_ connection: PostgresConnection) throws -> [GateFigures] {
+        try connection.query("""
+            SELECT id FROM drops WHERE kind = 'open_run' AND status IN ('scheduled', 'open', 'closed') ORDER BY id
+            """).compactMap { try gateFigures(connection, dropID: $0.int(0)) }
+    }
+}
