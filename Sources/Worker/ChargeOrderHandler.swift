@@ -32,6 +32,7 @@ struct ChargeOrderHandler: JobHandler {
         let answer = await payments.charge(PaymentClient.Charge(
             orderID: orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
             currency: order.currency, webhookID: order.webhookID))
+        CrashPoint.chargeAfterProvider.reached()
         switch answer {
         case .succeeded(let paymentID, let status):
             try await settler.settle(Settlement(orderID: orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status))

@@ -35,6 +35,7 @@ struct CloseDropHandler: JobHandler {
                 DrawInput(dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
                           waitlistDepth: drop.waitlistDepth),
                 entriesDigest: digest)
+            CrashPoint.closeAfterDraw.reached()
             committed = try await pool.withConnection { [paymentWindowSeconds] connection in
                 try DrawStore.commitDraw(connection, dropID: dropID, result: result, paymentWindowSeconds: paymentWindowSeconds)
             }
@@ -45,6 +46,7 @@ struct CloseDropHandler: JobHandler {
                     "seconds": .stringConvertible(started.duration(to: .now)),
                 ])
             }
+            CrashPoint.closeAfterCommit.reached()
         } else {
             // Drawn earlier; a crash may have come between the commit and the charge jobs.
             committed = DrawStore.Committed(

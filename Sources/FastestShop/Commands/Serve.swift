@@ -27,8 +27,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "fastest-shop.serve")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let service = try await IntakeService(settings: settings, logger: logger)
-        try await service.runUntilSignalled { [logger] port in
-            logger.notice("intake API listening", metadata: ["host": .string(settings.http.host), "port": .stringConvertible(port)])
+        try await service.runUntilSignalled { port in
+            // One machine-readable line on stdout (scripts and tests read the port from it).
+            FileHandle.standardOutput.write(Data("serve: listening on http://\(settings.http.host):\(port)\n".utf8))
         }
     }
 }
