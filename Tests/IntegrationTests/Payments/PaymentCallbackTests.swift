@@ -1,0 +1,102 @@
+import CurlHTTP
+import Foundation
+import Intake
+import OpenRunGate
+import Postgres
+import ShopDomain
+import Testing
+
+/// `POST /v1/payments/callback` over real HTTP: only correctly signed, fresh callbacks change
+/// anything; a repeated `webhook-id` is acknowledged and ignored; final states never move back.
+@Suite struct PaymentCallbackTests {
+    /// A drop with one pending order waiting for its callback; returns (drop, order).
+    static func pendingOrder(_ server: IntakeTestServer, kind: DropKind = .openRun) async throws -> (drop: Int, order: Int) {
+        let drop = try await DropFixtures.insertDrop(server.pool, kind: kind, stock: 1, closesIn: kind == .openRun ? nil : 3600)
+        let customer = try await server.makeUser()
+        let order = try await server.pool.withConnection { connection in
+            try connection.transaction { transaction in
+                try transaction.query("UPDATE drops SET available = 0, held = 1 WHERE id = $1", [.int(drop)])
+                return try transaction.query("""
+                    INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at, charge_state, payment_id)
+                    VALUES ($1, $2, 1000, 'EUR', $3, now() + interval '10 minutes', 'awaiting_callback', 'pay_1')
+                    RETURNING id
+                    """, [.int(drop), .int(customer.id), .text("wh_\(drop)_\(customer.id)")])[0].int(0)
+            }
+        }
+        return (drop, order)
+    }
+
+    static func send(
+        _ server: IntakeTestServer, type: String, order: Int, webhookID: String = "cb_\(UUID().uuidString)",
+        secret: String = IntakeTestServer.callbackSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
+        signature: String? = nil
+    ) async throws -> HTTPResponse {
+        let body = Array(#"{"type":"\#(type)","order_id":\#(order),"payment_id":"pay_1"}"#.utf8)
+        let signed = signature ?? WebhookSignature.sign(secret: secret, id: webhookID, timestamp: timestamp, body: body)
+        return try await server.http.execute(HTTPRequest(
+            method: "POST", url: server.baseURL + "/v1/payments/callback",
+            headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
+                      ("Content-Type", "application/json")],
+            body: body))
+    }
+
+    static func state(_ server: IntakeTestServer, _ ids: (drop: Int, order: Int)) async throws -> (order: String, held: Int, sold: Int, available: Int) {
+        let order = try await server.pool.query("SELECT status FROM orders WHERE id = $1", [.int(ids.order)])[0].string(0)
+        let drop = try await server.pool.query("SELECT held, sold, available FROM drops WHERE id = $1", [.int(ids.drop)])[0]
+        return (order, try drop.int(0), try drop.int(1), try drop.int(2))
+    }
+
+    @Test func forgedAndStaleCallbacksChangeNothing() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            let forged = try await Self.send(server, type: "charge.succeeded", order: ids.order, secret: "not-the-provider")
+            #expect(forged.status == 401)
+            let stale = try await Self.send(server, type: "charge.succeeded", order: ids.order,
+                                            timestamp: Int(Date().timeIntervalSince1970) - 301)
+            #expect(stale.status == 401)
+            let garbled = try await Self.send(server, type: "charge.succeeded", order: ids.order, signature: "v1,AAAA")
+            #expect(garbled.status == 401)
+            #expect(try await Self.state(server, ids) == ("pending_payment", 1, 0, 0))
+            let events = try await server.pool.query("SELECT count(*) FROM payment_events")[0].int(0)
+            #expect(events == 0)
+        }
+    }
+
+    @Test func aRepeatedWebhookIDIsAcknowledgedAndIgnoredAndFinalStatesNeverMoveBack() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            let first = try await Self.send(server, type: "charge.succeeded", order: ids.order, webhookID: "cb_same")
+            #expect(first.status == 204)
+            #expect(try await Self.state(server, ids) == ("paid", 0, 1, 0))
+            // The same delivery again, even claiming a failure, is acknowledged and ignored.
+            let replay = try await Self.send(server, type: "charge.failed", order: ids.order, webhookID: "cb_same")
+            #expect(replay.status == 204)
+            // A new delivery saying the charge failed cannot undo a payment.
+            let backwards = try await Self.send(server, type: "charge.failed", order: ids.order)
+            #expect(backwards.status == 204)
+            #expect(try await Self.state(server, ids) == ("paid", 0, 1, 0))
+        }
+    }
+
+    @Test func aFailedCallbackReleasesTheUnit() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            let failed = try await Self.send(server, type: "charge.failed", order: ids.order)
+            #expect(failed.status == 204)
+            #expect(try await Self.state(server, ids) == ("failed", 0, 0, 1))
+            let gate = try await server.service.gate.state(dropID: ids.drop)
+            #expect(gate == nil, "no gate was loaded, so none is invented; the scheduler builds it from PostgreSQL")
+        }
+    }
+
+    @Test func anUnknownOrderIs404WithoutSideEffects() async throws {
+        try await withIntakeServer { server in
+            let unknown = try await Self.send(server, type: "charge.succeeded", order: 987_654)
+            #expect(unknown.status == 404)
+            #expect(try await server.pool.query("SELECT count(*) FROM payment_events")[0].int(0) == 0)
+            let malformed = try await server.http.execute(HTTPRequest(
+                method: "POST", url: server.baseURL + "/v1/payments/callback", body: Array("{}".utf8)))
+            #expect(malformed.status == 401, "unsigned requests are refused before their body is read")
+        }
+    }
+}
