@@ -71,7 +71,7 @@ public enum PurchaseStore {
             guard !winners.isEmpty else { continue }
             let created = try connection.query("""
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
-                SELECT $1, u.user_id, $3, $4, 'wh_' || $1 || '_' || u.user_id, now() + make_interval(secs => $5)
+                SELECT $1::bigint, u.user_id, $3, $4, 'wh_' || $1::bigint || '_' || u.user_id, now() + make_interval(secs => $5)
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
                 ORDER BY u.ordinality
                 RETURNING id, user_id, amount_cents, currency, webhook_id, expires_at, created_at, updated_at

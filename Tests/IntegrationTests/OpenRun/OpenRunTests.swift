@@ -1,0 +1,165 @@
+import CurlHTTP
+import Foundation
+import Intake
+import LocalServices
+import OpenRunGate
+import Postgres
+import Redis
+import ShopDomain
+import Storage
+import Testing
+
+/// Open-run purchases: first come, first served, never oversold, never sold twice to one buyer.
+@Suite struct OpenRunTests {
+    /// Sends one purchase per token, all at once through one curl-multi client (at most
+    /// `connections` connections); returns the statuses and problem slugs in request order.
+    static func rush(
+        baseURL: String, dropID: Int, tokens: [String], connections: Int = 500
+    ) async throws -> [(status: Int, slug: String?)] {
+        let http = CurlHTTPClient(name: "rush", maxConnectionsPerHost: connections, maxIdleConnections: connections)
+        defer { http.shutdown() }
+        return try await withThrowingTaskGroup(of: (Int, Int, String?).self) { group in
+            for (index, token) in tokens.enumerated() {
+                group.addTask {
+                    let response = try await http.execute(HTTPRequest(
+                        method: "POST", url: "\(baseURL)/v1/drops/\(dropID)/purchase",
+                        headers: [("Authorization", "Bearer \(token)")], timeoutMilliseconds: 120_000))
+                    let type = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["type"] as? String
+                    return (index, response.status, type?.components(separatedBy: ":").last)
+                }
+            }
+            var results = [(status: Int, slug: String?)](repeating: (0, nil), count: tokens.count)
+            for try await (index, status, slug) in group { results[index] = (status, slug) }
+            return results
+        }
+    }
+
+    static func expectNoViolations(_ pool: PostgresPool) async throws {
+        let report = try await pool.withConnection { try InvariantAudit.run($0) }
+        #expect(report.violations.isEmpty, "\(report.violations)")
+    }
+
+    @Test func tenThousandBuyersForTenUnitsGetTenOrdersAndNineThousandNineHundredNinetySoldOuts() async throws {
+        try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 10, closesIn: nil)
+            let buyers = try await server.makeUsers(10_000)
+            let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
+            #expect(results.filter { $0.status == 201 }.count == 10)
+            #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 9_990)
+            #expect(results.allSatisfy { $0.status == 201 || $0.status == 409 }, "every request answered: \(Set(results.map(\.status)))")
+            let orders = try await server.pool.query(
+                "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+            #expect(try orders.int(0) == 10 && orders.int(1) == 10)
+            let stock = try await server.pool.query("SELECT available, held, sold FROM drops WHERE id = $1", [.int(drop)])[0]
+            #expect(try stock.int(0) == 0 && stock.int(1) == 10 && stock.int(2) == 0)
+            // Nobody buys twice: a winner trying again is told so without a second order.
+            let winner = buyers[try #require(results.firstIndex { $0.status == 201 })]
+            let again = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: [winner.token])
+            #expect(again[0].status == 409 && again[0].slug == "already-purchased")
+            try await Self.expectNoViolations(server.pool)
+        }
+    }
+
+    @Test func refusalsAnswerForDropsThatAreNotOpenRunsOrNotOpen() async throws {
+        try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
+            let draw = try await DropFixtures.insertDrop(server.pool, kind: .draw, stock: 3)
+            let scheduled = try await DropFixtures.insertDrop(server.pool, kind: .openRun, status: .scheduled, stock: 3, opensIn: 3600, closesIn: nil)
+            let buyer = try await server.makeUser()
+            #expect(try await Self.rush(baseURL: server.baseURL, dropID: draw, tokens: [buyer.token])[0].slug == "not-open")
+            #expect(try await Self.rush(baseURL: server.baseURL, dropID: scheduled, tokens: [buyer.token])[0].slug == "not-open")
+            #expect(try await Self.rush(baseURL: server.baseURL, dropID: 424_242, tokens: [buyer.token])[0].status == 404)
+            let operatorUser = try await server.makeUser(role: .operator)
+            #expect(try await Self.rush(baseURL: server.baseURL, dropID: scheduled, tokens: [operatorUser.token])[0].status == 403)
+            #expect(try await server.pool.query("SELECT count(*) FROM orders")[0].int(0) == 0)
+        }
+    }
+
+    @Test func declinedPaymentsPutUnitsBackOnSaleAndNothingIsEverOversold() async throws {
+        try await withShopStack(settings: ["payments.window_s": "30"]) { stack in
+            try await stack.startServe()
+            try await stack.startMockPayments(["--decline-rate", "0.5"])
+            try stack.startScheduler()
+            try stack.startWorker()
+            let stock = 20
+            let drop = try await DropFixtures.insertDrop(stack.pool, kind: .openRun, stock: stock, closesIn: nil)
+            var waves = 0
+            var created = 0
+            while waves < 12 {
+                waves += 1
+                let buyers = try await stack.users(100)
+                let results = try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 100)
+                created += results.filter { $0.status == 201 }.count
+                // Wait until every payment of this wave is final, so failed ones are back on sale.
+                try await eventually(timeout: 60, "wave \(waves) settled its payments") {
+                    try await stack.pool.query("SELECT held FROM drops WHERE id = $1", [.int(drop)])[0].int(0) == 0
+                }
+                let figures = try await stack.pool.query("SELECT sold, available FROM drops WHERE id = $1", [.int(drop)])[0]
+                #expect(try figures.int(0) <= stock, "never more sold than stock")
+                if try figures.int(0) == stock { break }
+                // Released units are on sale again in the gate (the worker returned them).
+                try await eventually("the gate holds the released units") {
+                    let gate = try await AdmissionGate(redis: stack.redis, keyPrefix: stack.redisPrefix).state(dropID: drop)
+                    return try gate?.remaining == figures.int(1)
+                }
+            }
+            let sold = try await stack.pool.query("SELECT sold FROM drops WHERE id = $1", [.int(drop)])[0].int(0)
+            #expect(sold == stock)
+            #expect(created > stock, "declined units were sold again (\(created) orders for \(stock) units)")
+            let orders = try await stack.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(drop)])[0].int(0)
+            #expect(orders == created)
+            let stats = try await stack.mockStats()
+            #expect(stats["double_charged_orders"] as? Int == 0)
+            let audit = try await stack.command(["audit"])
+            #expect(audit.status == 0, "\(audit.output)")
+        }
+    }
+
+    @Test func redisFlushedInTheMiddleOfARushStillSellsNothingTwice() async throws {
+        // A private Redis: FLUSHALL must not touch the other tests' data.
+        let directory = ShopProcess.repositoryRoot + "/.fastest/test-openrun-flush-\(UUID().uuidString.prefix(8))"
+        let services = try LocalServices(directory: directory)
+        let settings = try services.start()
+        defer {
+            try? services.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let redisPort = Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!
+        let redis = RedisClient(configuration: RedisConfiguration(port: redisPort))
+        defer { redis.shutdown() }
+        try await withTestDatabase(poolSize: 4) { pool, database in
+            let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "flush:", redisPort: redisPort)
+            do {
+                try await stack.startServe()
+                try stack.startScheduler()
+                let stock = 50
+                let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
+                let buyers = try await stack.users(3000)
+                async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
+                // Flush once purchases are flowing (orders exist), while many requests are still in flight.
+                try await eventually(timeout: 60, "purchases started") {
+                    try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
+                }
+                try await redis.execute("FLUSHALL")
+                let outcomes = try await results
+                let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                let created = outcomes.filter { $0.status == 201 }.count
+                #expect(try orders.int(0) == created, "every 201 is an order and every order got its 201")
+                #expect(try orders.int(0) <= stock && orders.int(1) == orders.int(0), "no oversell, nobody twice")
+                #expect(outcomes.allSatisfy { [201, 409, 503].contains($0.status) }, "\(Set(outcomes.map(\.status)))")
+                let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
+                #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
+                // The gate came back from PostgreSQL and agrees with it.
+                try await eventually("the gate was rebuilt from PostgreSQL") {
+                    let gate = try await AdmissionGate(redis: redis, keyPrefix: "flush:").state(dropID: drop)
+                    return try gate?.remaining == figures.int(0) && gate?.pending == 0
+                }
+                try await Self.expectNoViolations(pool)
+                await stack.stop()
+            } catch {
+                for process in stack.processes { print(process.output.suffix(2000)) }
+                await stack.stop()
+                throw error
+            }
+        }
+    }
+}
