@@ -174,10 +174,3 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     let index = min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))
     return (sorted[index] * 100).rounded() / 100
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

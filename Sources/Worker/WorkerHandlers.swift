@@ -11,12 +11,13 @@ public enum WorkerHandlers {
         public let pool: PostgresPool
         public let redis: RedisClient
         public let queue: JobQueue
-        public let payments: PaymentClient
+        /// nil in a process that charges nothing (the charge handler is then not registered).
+        public let payments: PaymentClient?
         public let paymentWindowSeconds: Int
         public let returnUnits: SettlementFollowUp.ReturnUnits?
 
         public init(
-            pool: PostgresPool, redis: RedisClient, queue: JobQueue, payments: PaymentClient,
+            pool: PostgresPool, redis: RedisClient, queue: JobQueue, payments: PaymentClient?,
             paymentWindowSeconds: Int, returnUnits: SettlementFollowUp.ReturnUnits?
         ) {
             self.pool = pool
@@ -32,14 +33,16 @@ public enum WorkerHandlers {
         let settler = PaymentSettler(
             pool: dependencies.pool, paymentWindowSeconds: dependencies.paymentWindowSeconds,
             followUp: SettlementFollowUp(queue: dependencies.queue, returnUnits: dependencies.returnUnits))
-        let handlers: [String: any JobHandler] = [
+        var handlers: [String: any JobHandler] = [
             ShopJob.closeDropKind: CloseDropHandler(
                 pool: dependencies.pool, queue: dependencies.queue, paymentWindowSeconds: dependencies.paymentWindowSeconds),
-            ShopJob.chargeOrderKind: ChargeOrderHandler(pool: dependencies.pool, payments: dependencies.payments, settler: settler),
             ShopJob.expireOrderKind: ExpireOrderHandler(pool: dependencies.pool, settler: settler),
             "noop": NoopJobHandler(),
             "probe": ProbeJobHandler(redis: dependencies.redis),
         ]
+        if let payments = dependencies.payments {
+            handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(pool: dependencies.pool, payments: payments, settler: settler)
+        }
         return handlers.filter { dependencies.queue.catalog[$0.key] != nil }
     }
 }

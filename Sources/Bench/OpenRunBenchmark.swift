@@ -1,0 +1,219 @@
+import CurlHTTP
+import Foundation
+import Intake
+import OpenRunGate
+import Postgres
+import Redis
+import ShopDomain
+import Synchronization
+
+/// `bench open-run`: N distinct buyers rush an open-run of S units at once, against `serve`
+/// subprocesses: one with the admission gate, one with the classic design (one `FOR UPDATE`
+/// transaction per request), on the same database, with the same load generator.
+public enum OpenRunBenchmark {
+    public struct Parameters: Sendable {
+        public var buyers: Int
+        public var stock: Int
+        /// The `fastest-shop` binary to run `serve` from.
+        public var executable: String
+
+        public init(buyers: Int, stock: Int, executable: String) {
+            self.buyers = buyers
+            self.stock = stock
+            self.executable = executable
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public let buyers: Int
+        public let stock: Int
+        public let orders: Int
+        public let sold_out: Int
+        public let oversold: Int
+        public let other_answers: Int
+        public let wall_s: Double
+        public let p50_ms: Double
+        public let p99_ms: Double
+        public let baseline_wall_s: Double
+        public let baseline_orders: Int
+        public let baseline_oversold: Int
+        public let baseline_p99_ms: Double
+        public let ratio: Double
+    }
+
+    struct Rush {
+        var created = 0
+        var soldOut = 0
+        var other = 0
+        var wallSeconds = 0.0
+        var latencies: [Double] = []
+        var ordersInDatabase = 0
+    }
+
+    public static func run(
+        _ parameters: Parameters, postgres: PostgresConfiguration, redis configuration: RedisConfiguration,
+        keyPrefix: String, progress: @Sendable (String) -> Void
+    ) async throws -> Result {
+        let database = try await BenchDatabase.create(on: postgres, poolSize: 4)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.shutdown() }
+        do {
+            let result = try await measure(parameters, database: database, redis: redis, keyPrefix: keyPrefix, progress: progress)
+            await database.drop()
+            return result
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+
+    static func measure(
+        _ parameters: Parameters, database: BenchDatabase, redis: RedisClient, keyPrefix: String,
+        progress: @Sendable (String) -> Void
+    ) async throws -> Result {
+        let secret = UUID().uuidString + UUID().uuidString
+        progress("creating \(parameters.buyers) buyers and their tokens")
+        let customers = try await database.insertCustomers(parameters.buyers)
+        let tokens = await AccessTokens(secret: secret, lifetimeSeconds: 3600)
+        var bearer: [String] = []
+        bearer.reserveCapacity(customers.count)
+        for customer in customers {
+            bearer.append("Bearer " + (try await tokens.issue(for: AuthenticatedUser(id: customer, role: .customer))))
+        }
+        let product = try await database.insertProduct()
+        func openRun() async throws -> Int {
+            try await database.pool.query("""
+                INSERT INTO drops (product_id, kind, status, stock, available, opens_at)
+                VALUES ($1, 'open_run', 'open', $2, $2, now() - interval '1 minute') RETURNING id
+                """, [.int(product), .int(parameters.stock)])[0].int(0)
+        }
+        let prefix = keyPrefix + "bench:openrun:\(UUID().uuidString.prefix(8)):"
+
+        progress("rush through the admission gate")
+        let gated = try await openRun()
+        // What the scheduler does when the drop opens.
+        try await AdmissionGate(redis: redis, keyPrefix: prefix).load(
+            AdmissionGate.Snapshot(dropID: gated, isOpen: true, available: parameters.stock, buyers: []))
+        let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, secret: secret,
+                                  database: database, prefix: prefix, progress: progress)
+
+        progress("rush through the classic design (one FOR UPDATE transaction per request)")
+        let classicDrop = try await openRun()
+        let classic = try await rush(parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, secret: secret,
+                                     database: database, prefix: prefix, progress: progress)
+        try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
+
+        let sorted = gate.latencies.sorted()
+        return Result(
+            buyers: parameters.buyers, stock: parameters.stock, orders: gate.created, sold_out: gate.soldOut,
+            oversold: max(0, gate.ordersInDatabase - parameters.stock), other_answers: gate.other,
+            wall_s: rounded(gate.wallSeconds), p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99),
+            baseline_wall_s: rounded(classic.wallSeconds), baseline_orders: classic.created,
+            baseline_oversold: max(0, classic.ordersInDatabase - parameters.stock),
+            baseline_p99_ms: percentile(classic.latencies.sorted(), 0.99),
+            ratio: rounded(classic.wallSeconds / gate.wallSeconds, 1))
+    }
+
+    /// Starts `serve` with the strategy, opens one connection per buyer, then sends every
+    /// purchase at once and waits for every answer.
+    static func rush(
+        _ parameters: Parameters, strategy: String, dropID: Int, bearer: [String], secret: String,
+        database: BenchDatabase, prefix: String, progress: @Sendable (String) -> Void
+    ) async throws -> Rush {
+        let server = try ServeProcess(executable: parameters.executable, environment: [
+            "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
+            "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
+            "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
+            "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
+            "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
+            "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+            "FASTEST_SHOP_AUTH_JWT_SECRET": secret,
+            "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
+            "FASTEST_SHOP_HTTP_PORT": "0",
+            "FASTEST_SHOP_OPEN_RUN_STRATEGY": strategy,
+            // One address sends everything; per-address limits would measure themselves.
+            "FASTEST_SHOP_LIMITS_IP_PER_S": "100000000",
+            "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
+            "FASTEST_SHOP_LOG_LEVEL": "warning",
+        ])
+        defer { server.stop() }
+        let baseURL = try await server.waitForURL()
+        let http = CurlHTTPClient(name: "bench-rush", maxIdleConnections: parameters.buyers + 100)
+        defer { http.shutdown() }
+
+        // Connections first (not measured): every buyer is connected when the drop opens.
+        progress("\(strategy): opening \(parameters.buyers) connections")
+        for start in stride(from: 0, to: parameters.buyers, by: 2000) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in start..<min(start + 2000, parameters.buyers) {
+                    group.addTask { _ = try await http.execute(HTTPRequest(url: baseURL + "/healthz", timeoutMilliseconds: 30_000)) }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        progress("\(strategy): \(parameters.buyers) purchases at once")
+        let url = "\(baseURL)/v1/drops/\(dropID)/purchase"
+        var result = Rush()
+        result.latencies.reserveCapacity(parameters.buyers)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: (Int, Double, Bool).self) { group in
+            for token in bearer {
+                group.addTask {
+                    let sent = ContinuousClock.now
+                    let response = try await http.execute(HTTPRequest(
+                        method: "POST", url: url, headers: [("Authorization", token)], timeoutMilliseconds: 120_000))
+                    let soldOut = response.status == 409 && response.bodyText.contains("problem:sold-out")
+                    return (response.status, sent.duration(to: .now).seconds * 1000, soldOut)
+                }
+            }
+            for try await (status, milliseconds, soldOut) in group {
+                result.latencies.append(milliseconds)
+                if status == 201 { result.created += 1 } else if soldOut { result.soldOut += 1 } else { result.other += 1 }
+            }
+        }
+        result.wallSeconds = start.duration(to: .now).seconds
+        result.ordersInDatabase = try await database.pool.query(
+            "SELECT count(*) FROM orders WHERE drop_id = $1", [.int(dropID)])[0].int(0)
+        return result
+    }
+}
+
+/// `fastest-shop serve` as a child process; its address is read from its first stdout line.
+final class ServeProcess: @unchecked Sendable {
+    private let process = Process()
+    private let output: URL
+
+    init(executable: String, environment: [String: String]) throws {
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve"]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
+            .merging(environment) { _, new in new }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func waitForURL() async throws -> String {
+        let prefix = "serve: listening on "
+        for _ in 0..<600 {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
+                return String(line.dropFirst(prefix.count))
+            }
+            guard process.isRunning else { throw BenchmarkFailure(message: "serve exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchmarkFailure(message: "serve did not start")
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: output)
+    }
+}
