@@ -13,7 +13,10 @@ actor TestServices {
     static let shared = TestServices()
 
     private var settings: [String: String]?
-    private var templateDatabase: String?
+    /// Migrates the template once; every caller awaits the same task. (A plain optional name
+    /// is not enough: the actor is reentrant at each `await`, so parallel tests would all find it
+    /// unset and race to create the same template.)
+    private var templateDatabase: Task<String, any Error>?
 
     func connectionSettings() throws -> [String: String] {
         if let settings { return settings }
@@ -65,17 +68,23 @@ actor TestServices {
     }
 
     private func migratedTemplate() async throws -> String {
-        if let templateDatabase { return templateDatabase }
+        if let templateDatabase { return try await templateDatabase.value }
+        let administration = try postgresConfiguration(database: "postgres")
         let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
-        let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
-        try await admin.query("CREATE DATABASE \(name)")
-        await admin.shutdown()
-        let pool = PostgresPool(configuration: try postgresConfiguration(database: name), size: 1, name: "test-migrate")
-        try await Migrator().migrate(pool)
-        // No session may stay connected to a template while it is copied.
-        await pool.shutdown()
-        templateDatabase = name
-        return name
+        let migration = Task {
+            let admin = PostgresPool(configuration: administration, size: 1, name: "test-admin")
+            try await admin.query("CREATE DATABASE \(name)")
+            await admin.shutdown()
+            var configuration = administration
+            configuration.database = name
+            let pool = PostgresPool(configuration: configuration, size: 1, name: "test-migrate")
+            try await Migrator().migrate(pool)
+            // No session may stay connected to a template while it is copied.
+            await pool.shutdown()
+            return name
+        }
+        templateDatabase = migration
+        return try await migration.value
     }
 }
 
