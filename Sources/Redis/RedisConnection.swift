@@ -12,6 +12,7 @@ final class RedisConnection {
 
     init(configuration: RedisConfiguration) throws {
         self.configuration = configuration
+        Self.blockBrokenPipeSignal()
         let connectTimeout = timeval(milliseconds: configuration.connectTimeoutMilliseconds)
         guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), connectTimeout) else {
             throw RedisError(code: .connectionFailure, message: "cannot allocate a Redis context")
@@ -35,6 +36,19 @@ final class RedisConnection {
     }
 
     deinit { redisFree(context) }
+
+    /// hiredis writes with write(2). On a socket the server has closed (a restart), a write
+    /// raises SIGPIPE, whose default action ends the whole process; a large pipeline after a
+    /// restart reliably gets there. Linux has no per-socket opt-out, so block the signal on the
+    /// calling thread: a connection is created and used on the thread that owns it, and with the
+    /// signal blocked the write fails with EPIPE and the call reports a connection failure.
+    /// A thread-level mask leaves every other thread's (and the process's) handling alone.
+    private static func blockBrokenPipeSignal() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+    }
 
     func setReplyTimeout(milliseconds: Int) {
         _ = redisSetTimeout(context, timeval(milliseconds: milliseconds))
