@@ -155,6 +155,11 @@ final class PipeliningConnection: @unchecked Sendable {
             }
             return
         }
+        if batch.count == 1 {
+            // The common case under low concurrency: hand the replies over without copying.
+            batch[0].continuation.resume(returning: replies)
+            return
+        }
         var offset = 0
         for request in batch {
             let end = offset + request.commands.count
