@@ -10,6 +10,7 @@ struct FastestShop: AsyncParsableCommand {
         subcommands: [
             Migrate.self,
             Services.self,
+            Bench.self,
         ]
     )
 
