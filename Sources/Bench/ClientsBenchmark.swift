@@ -25,7 +25,7 @@ public struct ClientsBenchmark: Sendable {
         public var copyRows: Int
         public var rounds: Int
 
-        public init(pipelineDepth: Int = 16, connections: Int = 4, redisRequests: Int = 1_000_000, copyRows: Int = 1_000_000, rounds: Int = 3) {
+        public init(pipelineDepth: Int = 16, connections: Int = 2, redisRequests: Int = 1_000_000, copyRows: Int = 1_000_000, rounds: Int = 3) {
             self.pipelineDepth = pipelineDepth
             self.connections = connections
             self.redisRequests = redisRequests
@@ -55,6 +55,14 @@ public struct ClientsBenchmark: Sendable {
             public var redisBenchmarkOpsPerSecond: [Double] = []
             public var pgCopyInRowsPerSecond: [Double] = []
             public var psqlCopyInRowsPerSecond: [Double] = []
+
+            func rounded() -> Samples {
+                Samples(
+                    redisPipelinedOpsPerSecond: redisPipelinedOpsPerSecond.map { $0.rounded() },
+                    redisBenchmarkOpsPerSecond: redisBenchmarkOpsPerSecond.map { $0.rounded() },
+                    pgCopyInRowsPerSecond: pgCopyInRowsPerSecond.map { $0.rounded() },
+                    psqlCopyInRowsPerSecond: psqlCopyInRowsPerSecond.map { $0.rounded() })
+            }
 
             enum CodingKeys: String, CodingKey {
                 case redisPipelinedOpsPerSecond = "redis_pipelined_ops_per_s"
@@ -149,7 +157,7 @@ public struct ClientsBenchmark: Sendable {
             redisRequests: parameters.redisRequests,
             copyRows: parameters.copyRows,
             rounds: parameters.rounds,
-            samples: samples)
+            samples: samples.rounded())
     }
 
     // MARK: Redis

@@ -49,8 +49,10 @@ extension Bench {
 
         @Option(help: "Commands in flight per Redis connection (redis-benchmark -P).")
         var depth = 16
-        @Option(help: "Redis connections (redis-benchmark -c).")
-        var connections = 4
+        // Defaults to the connections a process of ours opens (redis.connections): the client
+        // runs one thread per connection, so that is the configuration worth comparing.
+        @Option(help: "Redis connections (redis-benchmark -c); default: the redis.connections setting.")
+        var connections: Int?
         @Option(help: "SET commands in all (redis-benchmark -n).")
         var requests = 1_000_000
         @Option(help: "Rows copied into PostgreSQL per measurement.")
@@ -63,7 +65,9 @@ extension Bench {
             let benchmark = ClientsBenchmark(
                 postgres: settings.postgresConfiguration,
                 redis: settings.redisConfiguration,
-                parameters: .init(pipelineDepth: depth, connections: connections, redisRequests: requests, copyRows: rows, rounds: rounds),
+                parameters: .init(
+                    pipelineDepth: depth, connections: connections ?? settings.redis.connections,
+                    redisRequests: requests, copyRows: rows, rounds: rounds),
                 log: { [bench] in bench.progress($0) })
             let result: ClientsBenchmark.Result
             do {
