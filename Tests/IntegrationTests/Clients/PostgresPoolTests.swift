@@ -51,24 +51,30 @@ import Testing
     @Test func shutdownFailsWaitingAndLaterCallers() async throws {
         try await withTestDatabase { _, configuration in
             let pool = PostgresPool(configuration: configuration, size: 1, name: "closing")
-            let busy = Task { try await pool.query("SELECT pg_sleep(2)") }
+            let sleep = "SELECT pg_sleep(30)"
+            let busy = Task { try await pool.query(sleep) }
             let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
             let running = try await eventually {
                 try await observer.query("""
                     SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND query = 'SELECT pg_sleep(2)' AND state = 'active'
-                    """)[0].int(0) == 1
+                    WHERE datname = current_database() AND query = $1 AND state = 'active'
+                    """, [.text(sleep)])[0].int(0) == 1
             }
-            try #require(running)
             await observer.shutdown()
-            // The only connection is busy: this caller waits for it.
+            try #require(running)
+
+            // The only connection stays busy throughout: this caller can only wait, and the
+            // shutdown must fail it rather than leave it waiting.
             let waiting = Task { try await pool.query("SELECT 1") }
-            await pool.shutdown()
-            _ = try await busy.value
-            let waited = await waiting.result
-            #expect(waited.postgresErrorCode == .poolClosed)
+            let closing = Task { await pool.shutdown() }
+            #expect(await waiting.result.postgresErrorCode == .poolClosed)
             let later = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
             #expect(later?.code == .poolClosed)
+
+            // Shutdown waits for the running statement; end it.
+            busy.cancel()
+            #expect(await busy.result.postgresErrorCode == .queryCanceled)
+            await closing.value
         }
     }
 

@@ -44,8 +44,13 @@ func withScratchServices<T>(_ body: (ScratchServices) async throws -> T) async t
     do {
         settings = try await runBlocking { try services.start() }
     } catch {
+        // The directory is deleted below: keep what its logs say in the error.
+        let logs = ["redis.log", "postgres.log", "initdb.log"].compactMap { name -> String? in
+            guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else { return nil }
+            return "\(name): " + text.split(separator: "\n").suffix(5).joined(separator: " | ")
+        }
         try? await runBlocking { try services.stop() }
-        throw error
+        throw ScratchServicesError(message: "\(error)\n" + logs.joined(separator: "\n"))
     }
     let scratch = ScratchServices(services: services, settings: settings)
     // A scratch instance that turned out to be the shared one would have the test restart
