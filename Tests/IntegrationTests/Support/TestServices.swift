@@ -73,6 +73,12 @@ actor TestServices {
         let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
         let migration = Task {
             let admin = PostgresPool(configuration: administration, size: 1, name: "test-admin")
+            // The services outlive test runs: drop the templates earlier runs left (one that is
+            // in use by a run going on right now refuses, and stays).
+            let stale = try await admin.query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'fs\\_template\\_%'"
+            ).map { try $0.string(0) }
+            for database in stale { _ = try? await admin.query("DROP DATABASE IF EXISTS \(database)") }
             try await admin.query("CREATE DATABASE \(name)")
             await admin.shutdown()
             var configuration = administration
