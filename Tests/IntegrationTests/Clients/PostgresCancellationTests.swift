@@ -58,6 +58,26 @@ import Testing
         }
     }
 
+    @Test func aCallerCancelledWhileWaitingForAConnectionRunsNothing() async throws {
+        try await withTestDatabase(poolSize: 1) { pool, configuration in
+            let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
+            try await pool.query("CREATE TABLE marks (n integer)")
+            let sleep = "SELECT pg_sleep(30)"
+            let busy = Task { try await pool.query(sleep) }
+            try await waitUntilRunning(sleep, observer)
+            await observer.shutdown()
+
+            // The only connection is busy: this caller waits, and is cancelled while it waits
+            // (or before it even asks; either way it must not write).
+            let writer = Task { try await pool.query("INSERT INTO marks VALUES (1)") }
+            writer.cancel()
+            busy.cancel()
+            #expect(await busy.result.postgresErrorCode == .queryCanceled)
+            #expect(await writer.result.postgresErrorCode == .queryCanceled)
+            #expect(try await pool.query("SELECT count(*) FROM marks")[0].int(0) == 0)
+        }
+    }
+
     @Test func cancellerWithoutARunningStatementIsHarmless() async throws {
         try await withTestDatabase(poolSize: 1) { pool, _ in
             let answer = try await pool.withConnection { connection in
