@@ -17,13 +17,15 @@ struct ScratchServices: Sendable {
             port: Int(settings["FASTEST_SHOP_POSTGRES_PORT"]!)!,
             database: settings["FASTEST_SHOP_POSTGRES_DATABASE"] ?? "fastest_shop",
             user: settings["FASTEST_SHOP_POSTGRES_USER"] ?? "fastest",
-            applicationName: "fastest-shop-scratch-tests")
+            applicationName: "fastest-shop-scratch-tests",
+            connectTimeoutSeconds: 10)
     }
 
     var redisConfiguration: RedisConfiguration {
         RedisConfiguration(
             host: settings["FASTEST_SHOP_REDIS_HOST"] ?? "127.0.0.1",
-            port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!)
+            port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!,
+            connectTimeoutMilliseconds: 10_000)
     }
 
     /// Stops and starts one server on the same port with the same data.

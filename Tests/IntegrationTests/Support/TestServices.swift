@@ -39,7 +39,10 @@ actor TestServices {
             database: database ?? settings["FASTEST_SHOP_POSTGRES_DATABASE"] ?? "fastest_shop",
             user: settings["FASTEST_SHOP_POSTGRES_USER"] ?? "fastest",
             password: settings["FASTEST_SHOP_POSTGRES_PASSWORD"],
-            applicationName: "fastest-shop-tests")
+            applicationName: "fastest-shop-tests",
+            // A whole suite connecting at once on a loaded machine can take longer than the
+            // production default of 2 s; a test must not fail on that.
+            connectTimeoutSeconds: 10)
     }
 
     func redisConfiguration() throws -> RedisConfiguration {
@@ -47,7 +50,8 @@ actor TestServices {
         return RedisConfiguration(
             host: settings["FASTEST_SHOP_REDIS_HOST"] ?? "127.0.0.1",
             port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!,
-            password: settings["FASTEST_SHOP_REDIS_PASSWORD"])
+            password: settings["FASTEST_SHOP_REDIS_PASSWORD"],
+            connectTimeoutMilliseconds: 10_000)
     }
 
     /// A new database with every migration applied, copied from a template migrated once per run.
