@@ -53,13 +53,6 @@ struct BenchDatabase {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 /// Rounds to `places` decimals for reporting.
 func rounded(_ value: Double, _ places: Int = 3) -> Double {
     let scale = pow(10, Double(places))

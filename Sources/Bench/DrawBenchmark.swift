@@ -111,13 +111,13 @@ public enum DrawBenchmark {
         let orders = try await pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(dropID)])[0].int(0)
         let enqueued = try await redis.send(RedisCommand("LLEN", prefix + "q:payments")).requireInt()
         guard enqueued == orders else {
-            throw BenchmarkFailure(message: "the close job enqueued \(enqueued) charge jobs for \(orders) orders")
+            throw BenchmarkError("the close job enqueued \(enqueued) charge jobs for \(orders) orders")
         }
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
         if let path = parameters.auditOut {
             guard case .bundle(let bundle) = try await pool.withConnection({ try AuditBundleStore.bundle($0, dropID: dropID) }) else {
-                throw BenchmarkFailure(message: "the drawn drop has no audit bundle")
+                throw BenchmarkError("the drawn drop has no audit bundle")
             }
             try Data(bundle.jsonBytes()).write(to: URL(fileURLWithPath: path))
         }
@@ -126,9 +126,4 @@ public enum DrawBenchmark {
             close_s: rounded(closeSeconds), copy_out_s: rounded(copySeconds), ratio: rounded(closeSeconds / copySeconds, 2),
             orders: orders, audit_out: parameters.auditOut)
     }
-}
-
-public struct BenchmarkFailure: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }

@@ -204,10 +204,10 @@ final class ServeProcess: @unchecked Sendable {
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                 return String(line.dropFirst(prefix.count))
             }
-            guard process.isRunning else { throw BenchmarkFailure(message: "serve exited: \(text)") }
+            guard process.isRunning else { throw BenchmarkError("serve exited: \(text)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BenchmarkFailure(message: "serve did not start")
+        throw BenchmarkError("serve did not start")
     }
 
     func stop() {

@@ -98,9 +98,11 @@ final class CurlTransfer {
     }
 
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = String(decoding: bytes, as: UTF8.self)
-        // "\r\n" is one Character in Swift: compare by newline-ness, not to "\n" or "\r".
-        while line.last?.isNewline == true { line.removeLast() }
+        // Strip the line ending as bytes: in a Swift String "\r\n" is one Character, equal to
+        // neither "\r" nor "\n", so trimming characters would leave it on every value.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             // A new status line (after "100 Continue" or similar): earlier headers were interim.
             responseHeaders.removeAll(keepingCapacity: true)

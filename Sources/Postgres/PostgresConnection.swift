@@ -267,8 +267,22 @@ public struct PostgresCopyInWriter {
         if buffer.count >= Self.chunkSize { try flush() }
     }
 
+    // Non-generic overloads for the common shapes: called from another module, the generic
+    // version runs unspecialized (metadata lookups and an element-wise append per call), which
+    // showed up in COPY profiles at a row per call.
+
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.chunkSize { try flush() }
+    }
+
+    public mutating func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
     public mutating func write(_ text: String) throws {
-        try write(text.utf8)
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
     mutating func flush() throws {

@@ -38,12 +38,19 @@ public final class PostgresPool: Sendable {
     public var size: Int { slots.count }
 
     /// Borrows a connection for the duration of `body`, which runs on the connection's own thread.
-    /// Cancelling the calling task cancels the running statement on the server.
+    /// Cancelling the calling task cancels the running statement on the server; a task already
+    /// cancelled when it gets its connection runs nothing and fails with `queryCanceled`.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         let index = try await acquire()
         defer { release(index) }
+        // PQcancel only stops a statement the server is already running; a caller cancelled
+        // while it waited for a connection would otherwise still run its statements (a request
+        // the client gave up on would still write). It gets the cancellation instead.
+        if Task.isCancelled {
+            throw PostgresError(code: .queryCanceled, message: "canceled before any statement was sent")
+        }
         let slot = slots[index]
         return try await withTaskCancellationHandler {
             try await slot.thread.run { [configuration] in

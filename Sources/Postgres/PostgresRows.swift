@@ -81,19 +81,23 @@ public struct PostgresRow: Sendable {
             guard buffer.count > start else {
                 throw PostgresError(code: .decoding, message: "column \(column) is not an integer")
             }
+            // Accumulate towards the sign of the result: Int.min has no positive counterpart, so
+            // building the magnitude first and negating at the end would overflow on it.
             for position in start..<buffer.count {
                 let digit = buffer[position]
                 guard digit >= 48 && digit <= 57 else {
                     throw PostgresError(code: .decoding, message: "column \(column) is not an integer")
                 }
                 let (scaled, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = scaled.addingReportingOverflow(Int(digit - 48))
+                let (sum, overflow2) = negative
+                    ? scaled.subtractingReportingOverflow(Int(digit - 48))
+                    : scaled.addingReportingOverflow(Int(digit - 48))
                 guard !overflow1, !overflow2 else {
                     throw PostgresError(code: .decoding, message: "column \(column) overflows Int")
                 }
                 value = sum
             }
-            return negative ? -value : value
+            return value
         }
     }
 

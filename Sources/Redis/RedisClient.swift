@@ -112,6 +112,21 @@ final class PipeliningConnection: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
+            if queued.isEmpty && !stopping {
+                // About to sleep right after resuming callers, who typically send their next
+                // command within microseconds: yielding the CPU once or twice first lets them
+                // run and queue it, saving a sleep and a wake-up (a context switch each) per
+                // round trip.
+                condition.unlock()
+                for _ in 0..<2 {
+                    sched_yield()
+                    condition.lock()
+                    let empty = queued.isEmpty && !stopping
+                    condition.unlock()
+                    if !empty { break }
+                }
+                condition.lock()
+            }
             while queued.isEmpty && !stopping { condition.wait() }
             if queued.isEmpty && stopping {
                 stopped = true
@@ -153,6 +168,11 @@ final class PipeliningConnection: @unchecked Sendable {
                 }
                 offset = end
             }
+            return
+        }
+        if batch.count == 1 {
+            // The common case under low concurrency: hand the replies over without copying.
+            batch[0].continuation.resume(returning: replies)
             return
         }
         var offset = 0

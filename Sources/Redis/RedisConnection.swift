@@ -9,9 +9,12 @@ final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
     private(set) var isBroken = false
     private let configuration: RedisConfiguration
+    /// The RESP bytes of the batch being sent; kept to reuse its capacity.
+    private var outgoing: [UInt8] = []
 
     init(configuration: RedisConfiguration) throws {
         self.configuration = configuration
+        Self.blockBrokenPipeSignal()
         let connectTimeout = timeval(milliseconds: configuration.connectTimeoutMilliseconds)
         guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), connectTimeout) else {
             throw RedisError(code: .connectionFailure, message: "cannot allocate a Redis context")
@@ -36,6 +39,19 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
+    /// hiredis writes with write(2). On a socket the server has closed (a restart), a write
+    /// raises SIGPIPE, whose default action ends the whole process; a large pipeline after a
+    /// restart reliably gets there. Linux has no per-socket opt-out, so block the signal on the
+    /// calling thread: a connection is created and used on the thread that owns it, and with the
+    /// signal blocked the write fails with EPIPE and the call reports a connection failure.
+    /// A thread-level mask leaves every other thread's (and the process's) handling alone.
+    private static func blockBrokenPipeSignal() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+    }
+
     func setReplyTimeout(milliseconds: Int) {
         _ = redisSetTimeout(context, timeval(milliseconds: milliseconds))
     }
@@ -55,7 +71,7 @@ final class RedisConnection {
     /// Like ``pipeline(_:)`` but hands each reply to `receive` as it is read.
     func pipeline(_ commands: [RedisCommand], receive: (RedisReply) -> Void) throws {
         guard !isBroken else { throw RedisError(code: .connectionFailure, message: "connection is broken") }
-        for command in commands { try append(command) }
+        try append(commands)
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
@@ -67,26 +83,20 @@ final class RedisConnection {
         }
     }
 
-    private func append(_ command: RedisCommand) throws {
-        let count = command.ends.count
-        let status: Int32 = command.bytes.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                        var start = 0
-                        // An empty final argument may sit at the very end of the buffer; hiredis
-                        // reads zero bytes from it, so any valid pointer will do.
-                        let base = chars.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                        for index in 0..<count {
-                            argv[index] = base + start
-                            lengths[index] = command.ends[index] - start
-                            start = command.ends[index]
-                        }
-                        return redisAppendCommandArgv(context, Int32(count), argv.baseAddress, lengths.baseAddress)
-                    }
-                }
-            }
+    /// Queues the whole batch in hiredis's output buffer with one call.
+    ///
+    /// The commands are encoded to RESP here, into a buffer reused across round trips, rather
+    /// than by `redisAppendCommandArgv` per command, which formats each one into a fresh
+    /// allocation (and needs an argv array per command) before copying it again: on a loaded
+    /// machine that per-command work was a visible share of a pipelined round trip.
+    private func append(_ commands: [RedisCommand]) throws {
+        outgoing.removeAll(keepingCapacity: true)
+        for command in commands { command.appendRESP(to: &outgoing) }
+        let status = outgoing.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
+        // A huge batch (a bulk load) should not pin its buffer for the connection's lifetime.
+        if outgoing.capacity > 1 << 20 { outgoing = [] }
         guard status == REDIS_OK else { throw brokenConnectionError() }
     }
 
@@ -112,9 +122,9 @@ final class RedisConnection {
         case REDIS_REPLY_STRING:
             return .bulk(bytes(value.str, value.len))
         case REDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+            return .status(text(value.str, value.len))
         case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+            return .error(text(value.str, value.len))
         case REDIS_REPLY_INTEGER:
             return .integer(Int(value.integer))
         case REDIS_REPLY_ARRAY:
@@ -126,6 +136,15 @@ final class RedisConnection {
             return .array(elements)
         default:
             return .null
+        }
+    }
+
+    /// Decodes straight from hiredis's buffer: "OK" and "QUEUED" fit a small String, so the
+    /// commonest replies allocate nothing.
+    private static func text(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
+        guard let pointer, length > 0 else { return "" }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
         }
     }
 

@@ -7,6 +7,16 @@ import Foundation
 public struct SettingKey: Sendable, Hashable {
     public enum Kind: String, Sendable {
         case string, int, bool, double
+
+        /// What a value of this kind is, for error messages ("must be …").
+        var valueDescription: String {
+            switch self {
+            case .string: "text (a JSON string)"
+            case .int: "an integer"
+            case .bool: "true or false"
+            case .double: "a number"
+            }
+        }
     }
 
     public let name: String

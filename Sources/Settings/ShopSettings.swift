@@ -134,7 +134,9 @@ extension ShopSettings {
         return ConfigReader(providers: providers)
     }
 
-    /// A key in the file that is not a setting is almost always a typo; refuse it by name.
+    /// A key in the file that is not a setting is almost always a typo; refuse it by name. So is
+    /// a value of the wrong shape: the file provider would silently skip a `null` (leaving the
+    /// default in force) and fail on an array of objects without naming any setting.
     static func validateFileKeys(_ path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(key: "--config", problem: "cannot read \(path)")
@@ -150,11 +152,26 @@ extension ShopSettings {
                 for (key, child) in dictionary {
                     try walk(child, prefix.isEmpty ? key : prefix + "." + key)
                 }
-            } else if SettingKey.named(prefix) == nil {
+            } else if let setting = SettingKey.named(prefix) {
+                if !fileValue(value, fits: setting.kind) {
+                    throw ConfigurationError(key: prefix, problem: "in \(path) must be \(setting.kind.valueDescription)")
+                }
+            } else {
                 throw ConfigurationError(key: prefix, problem: "in \(path) is not a setting")
             }
         }
         try walk(object, "")
+    }
+
+    /// Whether a value parsed from the JSON file has the JSON type of `kind` (the reader checks
+    /// ranges and integrality afterwards).
+    static func fileValue(_ value: Any, fits kind: SettingKey.Kind) -> Bool {
+        if value is String { return kind == .string }
+        let isNumber = value is NSNumber || value is Int || value is Double || value is Bool
+        switch kind {
+        case .string: return false
+        case .int, .double, .bool: return isNumber
+        }
     }
 
     static func defaultValues() -> [AbsoluteConfigKey: ConfigValue] {

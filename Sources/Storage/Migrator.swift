@@ -44,13 +44,19 @@ public struct Migrator: Sendable {
     public func migrate(_ pool: PostgresPool) async throws -> [String] {
         let migrations = self.migrations
         return try await pool.withConnection { connection in
-            try connection.query("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    integer     PRIMARY KEY,
-                    name       text        NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """)
+            // Under the same lock as the files: CREATE TABLE IF NOT EXISTS is not safe against
+            // itself, two sessions can both see no table and one then fails on pg_type's
+            // unique index.
+            try connection.transaction { transaction in
+                try transaction.query("SELECT pg_advisory_xact_lock(7357001)")
+                try transaction.query("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version    integer     PRIMARY KEY,
+                        name       text        NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """)
+            }
             var applied: [String] = []
             for migration in migrations {
                 let done = try connection.transaction { transaction -> Bool in

@@ -3,14 +3,6 @@ import Bench
 import Foundation
 import Settings
 
-/// The `bench` group. Temporary home: the `bench` group proper lives in Bench.swift on another
-/// branch; at the merge, `BenchIntake` and `BenchCache` join its subcommands and this goes.
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Benchmark scenarios; --json prints one JSON object on stdout.",
-        subcommands: [BenchIntake.self, BenchCache.self])
-}
-
 struct BenchIntake: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intake",

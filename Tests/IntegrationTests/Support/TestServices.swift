@@ -13,8 +13,10 @@ actor TestServices {
     static let shared = TestServices()
 
     private var settings: [String: String]?
-    /// Created once per run; concurrent tests await the same creation (the actor is reentrant).
-    private var templateCreation: Task<String, any Error>?
+    /// Migrates the template once; every caller awaits the same task. (A plain optional name
+    /// is not enough: the actor is reentrant at each `await`, so parallel tests would all find it
+    /// unset and race to create the same template.)
+    private var templateDatabase: Task<String, any Error>?
 
     func connectionSettings() throws -> [String: String] {
         if let settings { return settings }
@@ -37,7 +39,10 @@ actor TestServices {
             database: database ?? settings["FASTEST_SHOP_POSTGRES_DATABASE"] ?? "fastest_shop",
             user: settings["FASTEST_SHOP_POSTGRES_USER"] ?? "fastest",
             password: settings["FASTEST_SHOP_POSTGRES_PASSWORD"],
-            applicationName: "fastest-shop-tests")
+            applicationName: "fastest-shop-tests",
+            // A whole suite connecting at once on a loaded machine can take longer than the
+            // production default of 2 s; a test must not fail on that.
+            connectTimeoutSeconds: 10)
     }
 
     func redisConfiguration() throws -> RedisConfiguration {
@@ -45,7 +50,8 @@ actor TestServices {
         return RedisConfiguration(
             host: settings["FASTEST_SHOP_REDIS_HOST"] ?? "127.0.0.1",
             port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!,
-            password: settings["FASTEST_SHOP_REDIS_PASSWORD"])
+            password: settings["FASTEST_SHOP_REDIS_PASSWORD"],
+            connectTimeoutMilliseconds: 10_000)
     }
 
     /// A new database with every migration applied, copied from a template migrated once per run.
@@ -66,22 +72,29 @@ actor TestServices {
     }
 
     private func migratedTemplate() async throws -> String {
-        if let templateCreation { return try await templateCreation.value }
-        let creation = Task { try await createTemplate() }
-        templateCreation = creation
-        return try await creation.value
-    }
-
-    private func createTemplate() async throws -> String {
+        if let templateDatabase { return try await templateDatabase.value }
+        let administration = try postgresConfiguration(database: "postgres")
         let name = "fs_template_\(getpid())_\(Int(Date().timeIntervalSince1970))"
-        let admin = PostgresPool(configuration: try postgresConfiguration(database: "postgres"), size: 1, name: "test-admin")
-        try await admin.query("CREATE DATABASE \(name)")
-        await admin.shutdown()
-        let pool = PostgresPool(configuration: try postgresConfiguration(database: name), size: 1, name: "test-migrate")
-        try await Migrator().migrate(pool)
-        // No session may stay connected to a template while it is copied.
-        await pool.shutdown()
-        return name
+        let migration = Task {
+            let admin = PostgresPool(configuration: administration, size: 1, name: "test-admin")
+            // The services outlive test runs: drop the templates earlier runs left (one that is
+            // in use by a run going on right now refuses, and stays).
+            let stale = try await admin.query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'fs\\_template\\_%'"
+            ).map { try $0.string(0) }
+            for database in stale { _ = try? await admin.query("DROP DATABASE IF EXISTS \(database)") }
+            try await admin.query("CREATE DATABASE \(name)")
+            await admin.shutdown()
+            var configuration = administration
+            configuration.database = name
+            let pool = PostgresPool(configuration: configuration, size: 1, name: "test-migrate")
+            try await Migrator().migrate(pool)
+            // No session may stay connected to a template while it is copied.
+            await pool.shutdown()
+            return name
+        }
+        templateDatabase = migration
+        return try await migration.value
     }
 }
 

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Bench
+import Foundation
+import Settings
+
+/// `bench queue`: reliable fetch and acknowledgement against one BRPOP per job.
+struct BenchQueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "Enqueue N no-op jobs, drain them with reliable fetch and acknowledgement; baseline: one BRPOP per job.")
+
+    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Jobs to enqueue and drain.") var jobs = 500_000
+    @Option(help: "Runners in the draining worker.") var concurrency = 256
+    @Option(help: "Most jobs taken from Redis per fetch.") var fetchBatch = 1000
+    @Option(help: "Jobs for the naive BRPOP baseline.") var baselineJobs = 50_000
+
+    func run() async throws {
+        let settings = try await settings.loadStartingLocalServices()
+        let result = try await QueueBenchmark.run(
+            .init(jobs: jobs, concurrency: concurrency, fetchBatch: fetchBatch, baselineJobs: baselineJobs),
+            redis: settings.redisConfiguration, progress: { [bench] in bench.progress($0) })
+        try bench.report(result) {
+            """
+            \(result.jobs) jobs: enqueue \(Int(result.enqueue_per_s))/s, drain \(Int(result.drain_per_s))/s \
+            (baseline BRPOP loop \(Int(result.baseline_drain_per_s))/s), pickup p50 \(result.pickup_p50_ms) ms, p99 \(result.pickup_p99_ms) ms
+            """
+        }
+    }
+}
+
+/// `bench draw`: the close job of a large draw against COPY out of its entries.
+struct BenchDraw: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "draw",
+        abstract: "Close a draw of N entries (rank, lock stock, create orders, enqueue charges) against COPY of the same entries.")
+
+    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Entries (distinct customers).") var entries = 1_000_000
+    @Option(help: "Units in the drop.") var stock = 1000
+    @Option(help: "Waitlist depth (default: the stock).") var waitlistDepth: Int?
+    @Option(help: "Write the drawn drop's audit bundle to this file.") var auditOut: String?
+
+    func run() async throws {
+        let settings = try await settings.loadStartingLocalServices()
+        let result = try await DrawBenchmark.run(
+            .init(entries: entries, stock: stock, waitlistDepth: waitlistDepth, auditOut: auditOut),
+            postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
+            progress: { [bench] in bench.progress($0) })
+        try bench.report(result) {
+            "\(result.entries) entries, \(result.stock) units: close \(result.close_s) s, COPY out \(result.copy_out_s) s, ratio \(result.ratio)"
+        }
+    }
+}
+
+/// `bench payments`: charges through the worker against mock-payments at a fixed latency.
+struct BenchPayments: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payments",
+        abstract: "Charge N pending orders through the worker and the payment webhook (mock-payments at a fixed latency).")
+
+    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Pending orders to charge.") var orders = 10_000
+    @Option(help: "Provider latency per charge, in milliseconds.") var latencyMs = 50
+    @Option(help: "Charges in flight in the worker.") var concurrency = 512
+
+    func run() async throws {
+        let settings = try await settings.loadStartingLocalServices()
+        let result = try await PaymentsBenchmark.run(
+            .init(orders: orders, latencyMilliseconds: latencyMs, concurrency: concurrency),
+            postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
+            progress: { [bench] in bench.progress($0) })
+        try bench.report(result) {
+            "\(result.orders) orders at \(result.latency_ms) ms: \(Int(result.charges_per_s)) charges/s, \(result.double_charges) double charges"
+        }
+    }
+}
+
+/// `bench open-run`: N buyers rush S units, admission gate against the classic design.
+struct BenchOpenRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open-run",
+        abstract: "N distinct buyers rush an open-run of S units at once: admission gate vs one FOR UPDATE transaction per request.")
+
+    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Distinct buyers, all connected, purchasing at once.") var buyers = 10_000
+    @Option(help: "Units on sale.") var stock = 10
+
+    func run() async throws {
+        let settings = try await settings.loadStartingLocalServices()
+        // `serve` runs from this very binary.
+        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let result = try await OpenRunBenchmark.run(
+            .init(buyers: buyers, stock: stock, executable: resolved),
+            postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
+            keyPrefix: settings.redis.keyPrefix, progress: { [bench] in bench.progress($0) })
+        try bench.report(result) {
+            """
+            \(result.buyers) buyers for \(result.stock) units: \(result.orders) orders, \(result.sold_out) sold out, \
+            \(result.oversold) oversold; \(result.wall_s) s (p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms) \
+            vs classic \(result.baseline_wall_s) s: \(result.ratio)× faster
+            """
+        }
+    }
+}
