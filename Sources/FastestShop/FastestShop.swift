@@ -19,6 +19,8 @@ struct FastestShop: AsyncParsableCommand {
             Admin.self,
             Bench.self,
             MockPaymentsCommand.self,
+            DevCommand.self,
+            DemoCommand.self,
         ]
     )
 

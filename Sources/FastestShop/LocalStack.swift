@@ -1,0 +1,127 @@
+import CurlHTTP
+import Foundation
+import Intake
+import JobQueue
+import Logging
+import MockPayments
+import OpenRunGate
+import Postgres
+import Redis
+import Scheduler
+import ServiceLifecycle
+import Settings
+import Storage
+import Worker
+
+/// Every role of fastest-shop in one process, for `dev` and `demo`: the intake API, the
+/// scheduler, two workers and the mock payment provider, on the project's local PostgreSQL and
+/// Redis. Production runs each role as its own process; here one `ServiceGroup` runs them all and
+/// stops them all, in order, on Ctrl-C.
+struct LocalStack {
+    let settings: ShopSettings
+    let intake: IntakeService
+    let services: [any Service]
+    let apiURL: String
+    let paymentsURL: String
+    let pool: PostgresPool
+    let redis: RedisClient
+    let http: CurlHTTPClient
+
+    /// Builds the stack. `apiPort`/`paymentsPort` 0 pick free ports.
+    static func make(options: SettingsOptions, apiPort: Int, paymentsPort: Int, logger: Logger) async throws -> LocalStack {
+        let api = apiPort == 0 ? try freePort() : apiPort
+        let payments = paymentsPort == 0 ? try freePort() : paymentsPort
+        // Secrets for this session only: nothing to configure, nothing to leak.
+        let settings = try await options.loadStartingLocalServices([
+            "http.port": String(api),
+            "payments.url": "http://127.0.0.1:\(payments)/v1/charges",
+            "auth.jwt_secret": randomSecret(),
+            "payments.secret": randomSecret(),
+            "payments.callback_secret": randomSecret(),
+            "scheduler.tick_ms": "200",
+        ])
+        let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 4, name: "stack-pg")
+        try await Migrator().migrate(pool)
+        let redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections)
+        let catalog = try ProcessSetup.loadCatalog(settings)
+        let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
+        let gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
+
+        let intake = try await IntakeService(settings: settings, logger: logger)
+        let provider = try MockPaymentProvider(
+            configuration: MockPaymentsConfiguration(
+                port: payments, secret: settings.payments.secret, callbackSecret: settings.payments.callbackSecret,
+                latencyMilliseconds: 30, latencyJitterMilliseconds: 20, declineRate: 0.2, errorRate: 0.05, pendingRate: 0.1,
+                callbackURL: "http://127.0.0.1:\(api)/v1/payments/callback", callbackDelayMilliseconds: 300,
+                pendingSuccessRate: 0.7),
+            logger: logger)
+        let http = CurlHTTPClient(name: "stack-payments")
+        let paymentClient = PaymentClient(
+            configuration: .init(
+                url: settings.payments.url, secret: settings.payments.secret,
+                timeoutMilliseconds: settings.payments.timeoutMilliseconds,
+                connectTimeoutMilliseconds: settings.payments.connectTimeoutMilliseconds),
+            http: http)
+        let handlers = WorkerHandlers.make(.init(
+            pool: pool, redis: redis, queue: queue, payments: paymentClient,
+            paymentWindowSeconds: settings.payments.windowSeconds,
+            returnUnits: { try await gate.returnUnits(dropID: $0, count: $1) }))
+        let workers = (0..<2).map { index in
+            JobWorker(
+                queue: queue, handlers: handlers,
+                configuration: .init(queues: settings.worker.queues, concurrency: 16, heartbeatMilliseconds: 500,
+                                     shutdownGraceSeconds: 5),
+                logger: logger)
+        }
+        let scheduler = SchedulerService(
+            configuration: .init(tickMilliseconds: settings.schedulerTickMilliseconds, candidateName: "local-\(getpid())"),
+            pool: pool, queue: queue, hooks: OpenRunGateHooks(pool: pool, gate: gate), logger: logger)
+        return LocalStack(
+            settings: settings, intake: intake,
+            // Stopped in reverse: workers and scheduler first, the API and the provider last.
+            services: [provider, try intake.makeApplication(), scheduler] + workers,
+            apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)", pool: pool, redis: redis, http: http)
+    }
+
+    func shutdown() async {
+        http.shutdown()
+        redis.shutdown()
+        await pool.shutdown()
+    }
+
+    /// Waits until the API answers `/readyz`.
+    func waitUntilReady() async throws {
+        let client = CurlHTTPClient(name: "stack-ready")
+        defer { client.shutdown() }
+        for _ in 0..<200 {
+            if let response = try? await client.execute(HTTPRequest(url: apiURL + "/readyz", timeoutMilliseconds: 1000)),
+               response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CommandFailure(message: "the intake API did not become ready at \(apiURL)")
+    }
+
+    private static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
+    /// A port nobody listens on right now (bound to port 0, then released).
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw CommandFailure(message: "cannot open a socket to find a free port") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw CommandFailure(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
