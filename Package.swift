@@ -89,6 +89,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Prometheus metrics for the roles without an HTTP API (worker, scheduler).
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The open-run admission gate in Redis.
         .target(
             name: "OpenRunGate",
@@ -111,6 +122,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate", "BlockingThreads",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
@@ -160,7 +172,7 @@ let package = Package(
             name: "FastestShop",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
-                "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs",
+                "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

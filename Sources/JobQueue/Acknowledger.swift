@@ -1,19 +1,16 @@
 import Logging
 import Synchronization
 
-/// Acknowledges finished jobs in batches: the first caller to arrive sends everything queued
-/// so far in one script call, later callers join the next batch (group commit, for Redis).
-/// A failed flush (Redis restarting) is retried until it succeeds, because an unacknowledged
-/// job of a live worker would otherwise stay in flight forever.
+/// Acknowledges finished jobs in batches, off the runners' path: a runner hands over a finished
+/// job and moves on; one flush at a time sends everything handed over so far in one script call
+/// (group commit, for Redis). A failed flush (Redis restarting) is retried until it succeeds,
+/// because an unacknowledged job of a live worker would otherwise stay in flight forever.
+/// A crash before a flush only means the job runs again: delivery is at-least-once.
 final class Acknowledger: Sendable {
-    private struct Waiting {
-        let job: Job
-        let continuation: CheckedContinuation<Void, Never>
-    }
-
     private struct State {
-        var waiting: [Waiting] = []
+        var pending: [Job] = []
         var flushing = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let queue: JobQueue
@@ -27,33 +24,46 @@ final class Acknowledger: Sendable {
         self.logger = logger
     }
 
-    func acknowledge(_ job: Job) async {
+    func acknowledge(_ job: Job) {
+        let startFlush = state.withLock { state -> Bool in
+            state.pending.append(job)
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }
+        if startFlush { Task { await self.flush() } }
+    }
+
+    /// Returns once everything handed over so far is acknowledged (graceful shutdown).
+    func drain() async {
         await withCheckedContinuation { continuation in
-            let becomeFlusher = state.withLock { state -> Bool in
-                state.waiting.append(Waiting(job: job, continuation: continuation))
-                if state.flushing { return false }
-                state.flushing = true
-                return true
+            let done = state.withLock { state -> Bool in
+                if state.pending.isEmpty && !state.flushing { return true }
+                state.drainWaiters.append(continuation)
+                return false
             }
-            if becomeFlusher {
-                Task { await self.flush() }
-            }
+            if done { continuation.resume() }
         }
     }
 
     private func flush() async {
         var failures = 0
         while true {
-            let batch = state.withLock { state -> [Waiting] in
-                let batch = state.waiting
-                state.waiting.removeAll(keepingCapacity: true)
-                if batch.isEmpty { state.flushing = false }
-                return batch
+            let (batch, waiters) = state.withLock { state -> ([Job], [CheckedContinuation<Void, Never>]) in
+                let batch = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                guard batch.isEmpty else { return (batch, []) }
+                state.flushing = false
+                defer { state.drainWaiters.removeAll() }
+                return ([], state.drainWaiters)
             }
-            if batch.isEmpty { return }
+            if batch.isEmpty {
+                for waiter in waiters { waiter.resume() }
+                return
+            }
             while true {
                 do {
-                    try await queue.acknowledge(batch.map(\.job), worker: worker)
+                    try await queue.acknowledge(batch, worker: worker)
                     failures = 0
                     break
                 } catch {
@@ -64,7 +74,6 @@ final class Acknowledger: Sendable {
                     try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
                 }
             }
-            for waiting in batch { waiting.continuation.resume() }
         }
     }
 }

@@ -45,8 +45,8 @@ public final class JobWorker: Service {
     private let dispatch: WorkerDispatch
     private let acknowledger: Acknowledger
     private let metrics: WorkerMetrics
+    private let runners = RunnerRegistry()
     private let stopping = Atomic<Bool>(false)
-    private let running = Mutex<[String: Job]>([:])
 
     public init(queue: JobQueue, handlers: [String: any JobHandler], configuration: Configuration, logger: Logger) {
         self.queue = queue
@@ -72,20 +72,22 @@ public final class JobWorker: Service {
             "concurrency": .stringConvertible(configuration.concurrency),
         ])
         await withGracefulShutdownHandler {
+            for _ in 0..<configuration.concurrency { startRunner() }
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<configuration.concurrency {
-                    group.addTask { await self.runnerLoop() }
-                }
                 for queueName in configuration.queues {
                     group.addTask { await self.fetchLoop(queueName) }
                 }
                 group.addTask { await self.heartbeatLoop() }
+                group.addTask { await self.watchdogLoop() }
                 await self.waitForShutdown()
                 // Jobs still running after the grace period are cancelled; `run` hands them back.
-                group.cancelAll()
+                for task in runners.tasks { task.cancel() }
                 await self.handBackStragglers()
+                group.cancelAll()
                 await group.waitForAll()
             }
+            for task in runners.tasks { await task.value }
+            await acknowledger.drain()
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .sequentiallyConsistent)
         }
@@ -140,41 +142,55 @@ public final class JobWorker: Service {
 
     // MARK: running
 
-    private func runnerLoop() async {
-        while let job = await dispatch.next() {
-            await run(job)
+    private func startRunner() {
+        runners.start { id in await self.runnerLoop(id) }
+    }
+
+    private func runnerLoop(_ id: Int) async {
+        // A runner cancelled by the watchdog finishes its job and ends; its replacement runs on.
+        while !Task.isCancelled, let job = await dispatch.next() {
+            let timeout = queue.catalog[job.kind]?.timeoutSeconds ?? 60
+            runners.begin(id, job: job, deadline: .now + .milliseconds(Int(timeout * 1000)))
+            await run(job, runner: id)
+            runners.end(id)
             dispatch.finished()
         }
     }
 
-    private func run(_ job: Job) async {
-        var jobLogger = self.logger
-        jobLogger[metadataKey: "job.id"] = .string(job.id)
-        jobLogger[metadataKey: "job.kind"] = .string(job.kind)
-        jobLogger[metadataKey: "job.attempt"] = .stringConvertible(job.attempt)
-        let logger = jobLogger
-        running.withLock { $0[job.id] = job }
-        defer { running.withLock { _ = $0.removeValue(forKey: job.id) } }
-
+    private func run(_ job: Job, runner: Int) async {
+        let context = JobContext(job: job, logger: logger)
         guard let handler = handlers[job.kind] else {
-            await fail(job, error: JobQueueError(code: .unknownKind, message: "this worker has no handler for '\(job.kind)'"), logger: logger)
+            await fail(job, error: JobQueueError(code: .unknownKind, message: "this worker has no handler for '\(job.kind)'"), logger: context.logger)
             return
         }
-        let timeout = queue.catalog[job.kind]?.timeoutSeconds ?? 60
         let started = ContinuousClock.now
         do {
-            try await withJobTimeout(seconds: timeout) {
-                try await handler.handle(JobContext(job: job, logger: logger))
-            }
+            try await handler.handle(context)
             metrics.succeeded(job, seconds: started.duration(to: .now).seconds)
-            await acknowledger.acknowledge(job)
-        } catch where isStopping && Task.isCancelled {
-            // Cut short by shutdown (whatever error the cancellation surfaced as): hand it back
-            // without spending an attempt.
-            await handBack([job])
+            acknowledger.acknowledge(job)
         } catch {
-            metrics.failed(job, seconds: started.duration(to: .now).seconds)
-            await fail(job, error: error, logger: logger)
+            if runners.timedOut(runner) {
+                metrics.failed(job, seconds: started.duration(to: .now).seconds)
+                await fail(job, error: JobTimedOut(seconds: queue.catalog[job.kind]?.timeoutSeconds ?? 60), logger: context.logger)
+            } else if isStopping && Task.isCancelled {
+                // Cut short by shutdown (whatever error the cancellation surfaced as): hand it
+                // back without spending an attempt.
+                await handBack([job])
+            } else {
+                metrics.failed(job, seconds: started.duration(to: .now).seconds)
+                await fail(job, error: error, logger: context.logger)
+            }
+        }
+    }
+
+    /// Cancels the runners whose job overran its kind's timeout and starts replacements.
+    private func watchdogLoop() async {
+        while !isStopping {
+            try? await Task.sleep(for: .milliseconds(50))
+            for task in runners.expire(now: .now) {
+                task.cancel()
+                if !isStopping { startRunner() }
+            }
         }
     }
 
@@ -251,7 +267,7 @@ public final class JobWorker: Service {
         }
         await handBack(dispatch.close())
         let deadline = ContinuousClock.now + .seconds(configuration.shutdownGraceSeconds)
-        while ContinuousClock.now < deadline, !running.withLock({ $0.isEmpty }) {
+        while ContinuousClock.now < deadline, !runners.isIdle {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -260,10 +276,10 @@ public final class JobWorker: Service {
     /// second; then its job is handed back anyway and may run twice (delivery is at-least-once).
     private func handBackStragglers() async {
         let deadline = ContinuousClock.now + .seconds(1)
-        while ContinuousClock.now < deadline, !running.withLock({ $0.isEmpty }) {
+        while ContinuousClock.now < deadline, !runners.isIdle {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let leftovers = running.withLock { Array($0.values) }
+        let leftovers = runners.busyJobs
         if !leftovers.isEmpty {
             logger.warning("jobs ignored cancellation; handing them back", metadata: ["jobs": .stringConvertible(leftovers.count)])
             await handBack(leftovers)
@@ -275,24 +291,6 @@ extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
-/// Runs `body`, cancelling it and throwing ``JobTimedOut`` when it takes longer than `seconds`.
-func withJobTimeout(seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            try await body()
-            return true
-        }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            return false
-        }
-        defer { group.cancelAll() }
-        guard let finished = try await group.next(), finished else {
-            throw JobTimedOut(seconds: seconds)
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Logging
+import Metrics
 import Postgres
 import ServiceLifecycle
 import ShopDomain
@@ -45,6 +46,10 @@ public final class SchedulerService: Service {
     private let hooks: (any DropHooks)?
     private let logger: Logger
     private let status = LeaderStatus()
+    private let leaderGauge = Gauge(label: "fastest_scheduler_leader")
+    private let ticks = Counter(label: "fastest_scheduler_ticks_total")
+    private let reEnqueued = Counter(label: "fastest_scheduler_reconcile_enqueued_total")
+    private let rescuedJobs = Counter(label: "fastest_scheduler_rescued_jobs_total")
 
     public init(
         configuration: Configuration, pool: PostgresPool, queue: JobQueue, hooks: (any DropHooks)? = nil,
@@ -73,11 +78,13 @@ public final class SchedulerService: Service {
                         logger.warning("lost leadership", metadata: ["term": .stringConvertible(current)])
                         term = nil
                         await status.set(nil)
+                        leaderGauge.record(0)
                     }
                 } else if let acquired = try await lock.tryAcquire() {
                     term = acquired
                     tick = 0
                     await status.set(acquired)
+                    leaderGauge.record(1)
                     logger.info("became leader", metadata: ["term": .stringConvertible(acquired)])
                 }
             } catch {
@@ -94,9 +101,11 @@ public final class SchedulerService: Service {
     public var leaderTerm: Int? { get async { await status.term } }
 
     private func leaderTick(term: Int, tick: Int) async throws {
+        ticks.increment()
         try await queue.promoteDueJobs()
         let (rescued, buried) = try await queue.rescueOrphanedJobs()
         if rescued + buried > 0 {
+            rescuedJobs.increment(by: rescued + buried)
             logger.notice("rescued jobs of dead workers", metadata: ["rescued": .stringConvertible(rescued), "buried": .stringConvertible(buried)])
         }
 
@@ -116,7 +125,10 @@ public final class SchedulerService: Service {
         let closing = try await pool.withConnection { try DropLifecycleStore.closingDrops($0) }
         if !closing.isEmpty {
             let enqueued = try await queue.enqueue(closing.map { ShopJob.closeDrop(dropID: $0) })
-            if enqueued > 0 { logger.info("enqueued close jobs", metadata: ["count": .stringConvertible(enqueued)]) }
+            if enqueued > 0 {
+                reEnqueued.increment(by: enqueued)
+                logger.info("enqueued close jobs", metadata: ["count": .stringConvertible(enqueued)])
+            }
         }
 
         if tick % configuration.orderReconcileEveryTicks == 0 {
@@ -139,6 +151,7 @@ public final class SchedulerService: Service {
             enqueued += try await queue.enqueue(Array(jobs[start..<min(start + 1000, jobs.count)]))
         }
         if enqueued > 0 {
+            reEnqueued.increment(by: enqueued)
             logger.notice("reconcile re-enqueued order jobs", metadata: ["count": .stringConvertible(enqueued)])
         }
     }

@@ -80,6 +80,8 @@ extension SettingKey {
         .init("worker.queues", .string, "\"drops,payments\"", "Comma-separated queues a worker takes jobs from."),
         .init("worker.heartbeat_ms", .int, "1000", "Milliseconds between worker heartbeats."),
         .init("worker.shutdown_grace_s", .int, "10", "Seconds a stopping worker lets running jobs finish before handing them back."),
+        .init("worker.metrics_port", .int, "0", "Port where a worker serves Prometheus metrics at /metrics (on http.host); 0 for none."),
+        .init("scheduler.metrics_port", .int, "0", "Port where the scheduler serves Prometheus metrics at /metrics (on http.host); 0 for none."),
         .init("scheduler.tick_ms", .int, "500", "Milliseconds between scheduler ticks."),
         .init("jobs.catalog", .string, "\"jobs\"", "Directory of the job catalog (one JSON file per job kind)."),
         .init("open_run.strategy", .string, "\"gate\"", "How open-run purchases are admitted: gate (Redis admission gate + batched FOR UPDATE) or classic (one FOR UPDATE transaction per request; a baseline for benchmarks)."),

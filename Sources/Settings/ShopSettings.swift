@@ -66,6 +66,7 @@ public struct ShopSettings: Sendable {
         public var queues: [String]
         public var heartbeatMilliseconds: Int
         public var shutdownGraceSeconds: Int
+        public var metricsPort: Int
     }
 
     public enum OpenRunStrategy: String, Sendable {
@@ -81,6 +82,7 @@ public struct ShopSettings: Sendable {
     public var entries: Entries
     public var worker: Worker
     public var schedulerTickMilliseconds: Int
+    public var schedulerMetricsPort: Int
     public var jobCatalogDirectory: String
     public var openRunStrategy: OpenRunStrategy
     public var logLevel: String
@@ -307,8 +309,10 @@ extension ShopSettings {
             concurrency: try values.int("worker.concurrency", in: 1...10_000),
             queues: queues,
             heartbeatMilliseconds: try values.int("worker.heartbeat_ms", in: 50...60_000),
-            shutdownGraceSeconds: try values.int("worker.shutdown_grace_s", in: 0...3600))
+            shutdownGraceSeconds: try values.int("worker.shutdown_grace_s", in: 0...3600),
+            metricsPort: try values.int("worker.metrics_port", in: 0...65535))
         schedulerTickMilliseconds = try values.int("scheduler.tick_ms", in: 10...60_000)
+        schedulerMetricsPort = try values.int("scheduler.metrics_port", in: 0...65535)
         jobCatalogDirectory = try values.string("jobs.catalog", nonEmpty: true)
         let strategy = try values.string("open_run.strategy")
         guard let parsedStrategy = OpenRunStrategy(rawValue: strategy) else {

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import JobQueue
+import Observability
 import OpenRunGate
 import Postgres
 import Redis
 import Scheduler
+import ServiceLifecycle
 import Settings
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -29,7 +31,11 @@ struct SchedulerCommand: AsyncParsableCommand {
             pool: pool, queue: queue,
             hooks: OpenRunGateHooks(pool: pool, gate: AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)),
             logger: logger)
-        try await ProcessSetup.run([scheduler], logger: logger)
+        var services: [any Service] = [scheduler]
+        if settings.schedulerMetricsPort > 0 {
+            services.insert(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.schedulerMetricsPort, logger: logger), at: 0)
+        }
+        try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import CurlHTTP
 import JobQueue
+import Observability
 import OpenRunGate
 import Postgres
 import Redis
+import ServiceLifecycle
 import Settings
 import Worker
 
@@ -58,7 +60,11 @@ struct WorkerCommand: AsyncParsableCommand {
                 heartbeatMilliseconds: settings.worker.heartbeatMilliseconds,
                 shutdownGraceSeconds: Double(settings.worker.shutdownGraceSeconds)),
             logger: logger)
-        try await ProcessSetup.run([worker], logger: logger)
+        var services: [any Service] = [worker]
+        if settings.worker.metricsPort > 0 {
+            services.insert(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.worker.metricsPort, logger: logger), at: 0)
+        }
+        try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()
     }
 }

@@ -121,6 +121,38 @@ import Testing
         }
     }
 
+    @Test func aJobOverrunningItsTimeoutIsCancelledAndRetried() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let catalog = JobCatalog([
+                JobDefinition(kind: "slow", queue: "main", timeoutSeconds: 0.3, maxAttempts: 3,
+                              backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 5),
+            ])
+            let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
+            let attempts = RecordedJobs()
+            let finished = RecordedJobs()
+            let worker = JobWorker(
+                queue: queue,
+                handlers: ["slow": ClosureJobHandler { context in
+                    await attempts.add(context.job)
+                    // The first attempt hangs far past the timeout; the retry is quick.
+                    if context.attempt == 1 { try await Task.sleep(for: .seconds(60)) }
+                    await finished.add(context.job)
+                }],
+                configuration: .init(queues: ["main"], concurrency: 1, idleBlockSeconds: 0.2),
+                logger: testLogger)
+            try await queue.enqueue(.init(kind: "slow", payload: "{}"))
+            try await runWorker(worker) {
+                try await eventually("the first attempt timed out and is scheduled for retry") {
+                    try await queue.overview().queues.first?.delayed == 1
+                }
+                #expect(try await queue.promoteDueJobs() == 1)
+                try await eventually("the retry ran") { await finished.count == 1 }
+            }
+            #expect(await attempts.attempts == [1, 2])
+            #expect(await finished.attempts == [2], "the hung attempt was cancelled, not completed")
+        }
+    }
+
     @Test func jobsOfAWorkerThatStoppedHeartbeatingAreRescued() async throws {
         try await withRedisNamespace { redis, prefix in
             let clock = ManualJobClock(milliseconds: 3_000_000_000)
