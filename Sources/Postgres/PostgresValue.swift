@@ -49,6 +49,28 @@ public struct PostgresValue: Sendable, Hashable {
         return .init(text: text)
     }
 
+    /// An array literal of integers that may be NULL; cast with `::bigint[]` or `::int[]`.
+    public static func optionalIntArray(_ values: some Sequence<Int?>) -> PostgresValue {
+        .init(text: "{" + values.map { $0.map(String.init) ?? "NULL" }.joined(separator: ",") + "}")
+    }
+
+    /// An array literal of text that may be NULL; cast with `::text[]`.
+    public static func optionalTextArray(_ values: some Sequence<String?>) -> PostgresValue {
+        var text = "{"
+        var first = true
+        for value in values {
+            if !first { text.append(",") }
+            first = false
+            guard let value else {
+                text.append("NULL")
+                continue
+            }
+            text.append(quotedArrayElement(value))
+        }
+        text.append("}")
+        return .init(text: text)
+    }
+
     /// An array literal of text, each element quoted and escaped; cast with `::text[]`.
     public static func textArray(_ values: some Sequence<String>) -> PostgresValue {
         var text = "{"
@@ -56,15 +78,20 @@ public struct PostgresValue: Sendable, Hashable {
         for value in values {
             if !first { text.append(",") }
             first = false
-            text.append("\"")
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { text.append("\\") }
-                text.unicodeScalars.append(character)
-            }
-            text.append("\"")
+            text.append(quotedArrayElement(value))
         }
         text.append("}")
         return .init(text: text)
+    }
+
+    private static func quotedArrayElement(_ value: String) -> String {
+        var text = "\""
+        for character in value.unicodeScalars {
+            if character == "\"" || character == "\\" { text.append("\\") }
+            text.unicodeScalars.append(character)
+        }
+        text.append("\"")
+        return text
     }
 }
 

@@ -52,95 +52,140 @@ public struct SettlementEffect: Sendable, Equatable {
 /// Applies payment outcomes: order status, stock figures under the drop's row lock, waitlist
 /// promotion, settling the drop. Each settlement is guarded by the order's current state, so
 /// applying one twice (a redelivered job, a repeated callback) changes nothing the second time.
+///
+/// A batch is applied with a fixed number of statements whatever its size: orders are updated
+/// set-wise, and each drop's counters once with the batch's totals. (Updating one hot drop row
+/// once per order would grow a chain of row versions that every later update must walk.)
 public enum OrderSettlementStore {
     public static func apply(
         _ connection: PostgresConnection, _ settlement: Settlement, paymentWindowSeconds: Int
     ) throws -> SettlementEffect {
-        let id = settlement.orderID
-        var effect: SettlementEffect
-        switch settlement.outcome {
-        case .paid(let paymentID):
+        try apply(connection, [settlement], paymentWindowSeconds: paymentWindowSeconds)[0]
+    }
+
+    public static func apply(
+        _ connection: PostgresConnection, _ settlements: [Settlement], paymentWindowSeconds: Int
+    ) throws -> [SettlementEffect] {
+        var effects = settlements.map { SettlementEffect.unchanged($0.orderID) }
+        // Each order is settled by the first of its settlements in the batch.
+        var firstIndex: [Int: Int] = [:]
+        for (index, settlement) in settlements.enumerated() where firstIndex[settlement.orderID] == nil {
+            firstIndex[settlement.orderID] = index
+        }
+        let unique = firstIndex.values.sorted()
+
+        // Final outcomes: paid, failed, expired.
+        let finals = unique.filter { settlements[$0].outcome.isFinal }
+        var deltas: [Int: (paid: Int, released: Int, releasingIndices: [Int])] = [:]
+        if !finals.isEmpty {
             let rows = try connection.query("""
-                WITH settled AS (
-                    UPDATE orders SET status = 'paid', charge_state = 'done', payment_id = $2, updated_at = now()
-                    WHERE id = $1 AND status = 'pending_payment'
-                    RETURNING drop_id
-                )
-                UPDATE drops d SET held = held - 1, sold = sold + 1, updated_at = now()
-                FROM settled WHERE d.id = settled.drop_id
-                RETURNING d.id, d.kind
-                """, [.int(id), .text(paymentID)])
-            effect = try changed(id, rows)
-        case .failed, .expired:
-            let status = settlement.outcome == .expired ? OrderStatus.expired : .failed
-            let reason: String
-            if case .failed(let text) = settlement.outcome { reason = text } else { reason = "payment window passed" }
-            let rows = try connection.query("""
-                WITH released AS (
-                    UPDATE orders SET status = $2, charge_state = 'done', failure = $3, updated_at = now()
-                    WHERE id = $1 AND status = 'pending_payment'
-                    RETURNING drop_id
-                )
-                UPDATE drops d SET held = held - 1, available = available + 1, updated_at = now()
-                FROM released WHERE d.id = released.drop_id
-                RETURNING d.id, d.kind
-                """, [.int(id), .text(status.rawValue), .text(reason)])
-            effect = try changed(id, rows)
-            if effect.applied, let dropID = effect.dropID, let kind = effect.dropKind {
-                if kind.isDrawn {
-                    let promoted = try promoteNextWaitlisted(connection, dropID: dropID, paymentWindowSeconds: paymentWindowSeconds)
-                    effect = SettlementEffect(
-                        orderID: id, applied: true, dropID: dropID, dropKind: kind, promotedOrders: promoted,
-                        unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
+                UPDATE orders o
+                SET status = i.status, charge_state = 'done', payment_id = COALESCE(i.payment_id, o.payment_id),
+                    failure = i.failure, updated_at = now()
+                FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS i(order_id, status, payment_id, failure)
+                WHERE o.id = i.order_id AND o.status = 'pending_payment'
+                RETURNING o.id, o.drop_id, o.status
+                """, [
+                    .intArray(finals.map { settlements[$0].orderID }),
+                    .textArray(finals.map { settlements[$0].outcome.finalStatus.rawValue }),
+                    .optionalTextArray(finals.map { settlements[$0].outcome.paymentID }),
+                    .optionalTextArray(finals.map { settlements[$0].outcome.failureReason }),
+                ])
+            for row in rows {
+                let index = firstIndex[try row.int(0)]!
+                let dropID = try row.int(1)
+                effects[index] = SettlementEffect(
+                    orderID: settlements[index].orderID, applied: true, dropID: dropID, dropKind: nil, promotedOrders: [],
+                    unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
+                var delta = deltas[dropID] ?? (0, 0, [])
+                if try row.string(2) == OrderStatus.paid.rawValue {
+                    delta.paid += 1
                 } else {
-                    effect = SettlementEffect(
-                        orderID: id, applied: true, dropID: dropID, dropKind: kind, promotedOrders: [],
-                        unitsReturnedToSale: 1, expiresAtMilliseconds: nil)
+                    delta.released += 1
+                    delta.releasingIndices.append(index)
                 }
+                deltas[dropID] = delta
             }
-        case .awaitingCallback(let paymentID):
-            let rows = try connection.query("""
-                UPDATE orders SET charge_state = 'awaiting_callback', payment_id = COALESCE($2, payment_id), updated_at = now()
-                WHERE id = $1 AND status = 'pending_payment' AND charge_state = 'queued'
-                RETURNING drop_id, (extract(epoch FROM expires_at) * 1000)::bigint
-                """, [.int(id), .text(paymentID)])
-            guard let row = rows.first else { return .unchanged(id) }
-            effect = SettlementEffect(
-                orderID: id, applied: true, dropID: try row.int(0), dropKind: nil, promotedOrders: [],
-                unitsReturnedToSale: 0, expiresAtMilliseconds: try row.int(1))
         }
-        if let attempt = settlement.attempt {
-            try logAttempt(connection, settlement, attempt: attempt)
-        }
-        if effect.applied, let dropID = effect.dropID, settlement.outcome.isFinal {
+
+        // Stock figures, once per drop, in id order (concurrent batches lock drops alike).
+        for dropID in deltas.keys.sorted() {
+            let delta = deltas[dropID]!
+            let kindText = try connection.query("""
+                UPDATE drops SET held = held - $2 - $3, sold = sold + $2, available = available + $3, updated_at = now()
+                WHERE id = $1 RETURNING kind
+                """, [.int(dropID), .int(delta.paid), .int(delta.released)])[0].string(0)
+            let kind = DropKind(rawValue: kindText)
+            var promoted: [Int] = []
+            if delta.released > 0, kind?.isDrawn == true {
+                promoted = try promoteWaitlisted(
+                    connection, dropID: dropID, count: delta.released, paymentWindowSeconds: paymentWindowSeconds)
+            }
+            for index in delta.releasingIndices {
+                let isFirst = index == delta.releasingIndices[0]
+                effects[index] = SettlementEffect(
+                    orderID: settlements[index].orderID, applied: true, dropID: dropID, dropKind: kind,
+                    // Promotions are reported once, with the first release of the drop.
+                    promotedOrders: isFirst ? promoted : [],
+                    unitsReturnedToSale: kind == .openRun ? 1 : 0, expiresAtMilliseconds: nil)
+            }
+            for (index, effect) in effects.enumerated() where effect.applied && effect.dropID == dropID && effect.dropKind == nil {
+                effects[index] = SettlementEffect(
+                    orderID: effect.orderID, applied: true, dropID: dropID, dropKind: kind, promotedOrders: [],
+                    unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
+            }
             try settleIfDone(connection, dropID: dropID)
         }
-        return effect
-    }
 
-    /// Records one answer of the provider (the audit of "one successful charge per order").
-    public static func logAttempt(_ connection: PostgresConnection, _ settlement: Settlement, attempt: Int) throws {
-        let (outcome, paymentID, detail): (String, String?, String?) = switch settlement.outcome {
-        case .paid(let paymentID): ("succeeded", paymentID, nil)
-        case .failed(let reason): ("failed", nil, reason)
-        case .expired: ("failed", nil, "expired")
-        case .awaitingCallback(let paymentID): ("pending", paymentID, nil)
+        // Pending at the provider: wait for the callback or the expiry.
+        let waiting = unique.filter { !settlements[$0].outcome.isFinal }
+        if !waiting.isEmpty {
+            let rows = try connection.query("""
+                UPDATE orders o
+                SET charge_state = 'awaiting_callback', payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
+                FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
+                WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = 'queued'
+                RETURNING o.id, o.drop_id, (extract(epoch FROM o.expires_at) * 1000)::bigint
+                """, [
+                    .intArray(waiting.map { settlements[$0].orderID }),
+                    .optionalTextArray(waiting.map { settlements[$0].outcome.paymentID }),
+                ])
+            for row in rows {
+                let index = firstIndex[try row.int(0)]!
+                effects[index] = SettlementEffect(
+                    orderID: settlements[index].orderID, applied: true, dropID: try row.int(1), dropKind: nil,
+                    promotedOrders: [], unitsReturnedToSale: 0, expiresAtMilliseconds: try row.int(2))
+            }
         }
-        try connection.query("""
-            INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, payment_id, detail)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """, [.int(settlement.orderID), .int(attempt), .text(outcome), .int(settlement.httpStatus), .text(paymentID), .text(detail)])
+
+        // Every provider answer, for the audit trail (one successful charge per order).
+        let attempts = settlements.indices.filter { settlements[$0].attempt != nil }
+        if !attempts.isEmpty {
+            try connection.query("""
+                INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, payment_id, detail)
+                SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
+                """, [
+                    .intArray(attempts.map { settlements[$0].orderID }),
+                    .intArray(attempts.map { settlements[$0].attempt! }),
+                    .textArray(attempts.map { settlements[$0].outcome.attemptOutcome }),
+                    .optionalIntArray(attempts.map { settlements[$0].httpStatus }),
+                    .optionalTextArray(attempts.map { settlements[$0].outcome.paymentID }),
+                    .optionalTextArray(attempts.map { settlements[$0].outcome.failureReason }),
+                ])
+        }
+        return effects
     }
 
-    /// Offers a released unit of a draw/raffle to the best-ranked entrant not offered one yet.
-    static func promoteNextWaitlisted(_ connection: PostgresConnection, dropID: Int, paymentWindowSeconds: Int) throws -> [Int] {
+    /// Offers released units of a draw/raffle to the best-ranked entrants not offered one yet.
+    static func promoteWaitlisted(
+        _ connection: PostgresConnection, dropID: Int, count: Int, paymentWindowSeconds: Int
+    ) throws -> [Int] {
         let next = try connection.query("""
             SELECT user_id FROM drop_rankings WHERE drop_id = $1 AND order_id IS NULL
-            ORDER BY position LIMIT 1 FOR UPDATE
-            """, [.int(dropID)])
-        guard let row = next.first else { return [] }
-        let orders = try DrawStore.createOrders(
-            connection, dropID: dropID, users: [try row.int(0)], paymentWindowSeconds: paymentWindowSeconds)
+            ORDER BY position LIMIT $2 FOR UPDATE
+            """, [.int(dropID), .int(count)]).map { try $0.int(0) }
+        guard !next.isEmpty else { return [] }
+        let orders = try DrawStore.createOrders(connection, dropID: dropID, users: next, paymentWindowSeconds: paymentWindowSeconds)
         try connection.query(
             "UPDATE drops SET available = available - $2, held = held + $2, updated_at = now() WHERE id = $1",
             [.int(dropID), .int(orders.count)])
@@ -159,18 +204,45 @@ public enum OrderSettlementStore {
             )
             """, [.int(dropID)])
     }
-
-    private static func changed(_ orderID: Int, _ rows: PostgresRows) throws -> SettlementEffect {
-        guard let row = rows.first else { return .unchanged(orderID) }
-        return SettlementEffect(
-            orderID: orderID, applied: true, dropID: try row.int(0), dropKind: DropKind(rawValue: try row.string(1)),
-            promotedOrders: [], unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
-    }
 }
 
 extension PaymentOutcome {
     var isFinal: Bool {
         if case .awaitingCallback = self { return false }
         return true
+    }
+
+    var finalStatus: OrderStatus {
+        switch self {
+        case .paid: .paid
+        case .failed: .failed
+        case .expired: .expired
+        case .awaitingCallback: .pendingPayment
+        }
+    }
+
+    var paymentID: String? {
+        switch self {
+        case .paid(let paymentID): paymentID
+        case .awaitingCallback(let paymentID): paymentID
+        default: nil
+        }
+    }
+
+    var failureReason: String? {
+        switch self {
+        case .failed(let reason): reason
+        case .expired: "payment window passed"
+        default: nil
+        }
+    }
+
+    /// How `charge_attempts` records the provider's answer.
+    var attemptOutcome: String {
+        switch self {
+        case .paid: "succeeded"
+        case .failed, .expired: "failed"
+        case .awaitingCallback: "pending"
+        }
     }
 }

@@ -12,7 +12,7 @@ public final class PaymentSettler: Sendable {
     public init(pool: PostgresPool, paymentWindowSeconds: Int, followUp: SettlementFollowUp, maxBatch: Int = 500) {
         let batchSizes = Recorder(label: "fastest_settlement_batch_size")
         self.writer = PostgresBatchWriter(pool: pool, maxBatch: maxBatch, writers: 1, onBatch: { batchSizes.record($0) }) { connection, settlements in
-            try settlements.map { try OrderSettlementStore.apply(connection, $0, paymentWindowSeconds: paymentWindowSeconds) }
+            try OrderSettlementStore.apply(connection, settlements, paymentWindowSeconds: paymentWindowSeconds)
         }
         self.followUp = followUp
     }
