@@ -45,6 +45,8 @@ public enum OpenRunBenchmark {
         var created = 0
         var soldOut = 0
         var other = 0
+        /// One unexpected answer, to say what went wrong.
+        var sampleOther: String?
         var wallSeconds = 0.0
         var latencies: [Double] = []
         var ordersInDatabase = 0
@@ -58,7 +60,9 @@ public enum OpenRunBenchmark {
         let redis = RedisClient(configuration: configuration)
         defer { redis.shutdown() }
         do {
-            let result = try await measure(parameters, database: database, redis: redis, keyPrefix: keyPrefix, progress: progress)
+            let result = try await measure(
+                parameters, database: database, redis: redis, redisConfiguration: configuration, keyPrefix: keyPrefix,
+                progress: progress)
             await database.drop()
             return result
         } catch {
@@ -68,8 +72,8 @@ public enum OpenRunBenchmark {
     }
 
     static func measure(
-        _ parameters: Parameters, database: BenchDatabase, redis: RedisClient, keyPrefix: String,
-        progress: @Sendable (String) -> Void
+        _ parameters: Parameters, database: BenchDatabase, redis: RedisClient, redisConfiguration: RedisConfiguration,
+        keyPrefix: String, progress: @Sendable (String) -> Void
     ) async throws -> Result {
         let secret = UUID().uuidString + UUID().uuidString
         progress("creating \(parameters.buyers) buyers and their tokens")
@@ -95,12 +99,12 @@ public enum OpenRunBenchmark {
         try await AdmissionGate(redis: redis, keyPrefix: prefix).load(
             AdmissionGate.Snapshot(dropID: gated, isOpen: true, available: parameters.stock, buyers: []))
         let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, secret: secret,
-                                  database: database, prefix: prefix, progress: progress)
+                                  database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
 
         progress("rush through the classic design (one FOR UPDATE transaction per request)")
         let classicDrop = try await openRun()
         let classic = try await rush(parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, secret: secret,
-                                     database: database, prefix: prefix, progress: progress)
+                                     database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
         let sorted = gate.latencies.sorted()
@@ -118,7 +122,7 @@ public enum OpenRunBenchmark {
     /// purchase at once and waits for every answer.
     static func rush(
         _ parameters: Parameters, strategy: String, dropID: Int, bearer: [String], secret: String,
-        database: BenchDatabase, prefix: String, progress: @Sendable (String) -> Void
+        database: BenchDatabase, redis: RedisConfiguration, prefix: String, progress: @Sendable (String) -> Void
     ) async throws -> Rush {
         let server = try ServeProcess(executable: parameters.executable, environment: [
             "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
@@ -126,13 +130,16 @@ public enum OpenRunBenchmark {
             "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
             "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
             "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
+            "FASTEST_SHOP_REDIS_HOST": redis.host,
+            "FASTEST_SHOP_REDIS_PORT": String(redis.port),
+            "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
             "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
             "FASTEST_SHOP_AUTH_JWT_SECRET": secret,
             "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
             "FASTEST_SHOP_HTTP_PORT": "0",
             "FASTEST_SHOP_OPEN_RUN_STRATEGY": strategy,
             // One address sends everything; per-address limits would measure themselves.
-            "FASTEST_SHOP_LIMITS_IP_PER_S": "100000000",
+            "FASTEST_SHOP_LIMITS_IP_PER_S": "10000000",
             "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
             "FASTEST_SHOP_LOG_LEVEL": "warning",
         ])
@@ -157,22 +164,27 @@ public enum OpenRunBenchmark {
         var result = Rush()
         result.latencies.reserveCapacity(parameters.buyers)
         let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: (Int, Double, Bool).self) { group in
+        try await withThrowingTaskGroup(of: (Int, Double, Bool, String?).self) { group in
             for token in bearer {
                 group.addTask {
                     let sent = ContinuousClock.now
                     let response = try await http.execute(HTTPRequest(
                         method: "POST", url: url, headers: [("Authorization", token)], timeoutMilliseconds: 120_000))
                     let soldOut = response.status == 409 && response.bodyText.contains("problem:sold-out")
-                    return (response.status, sent.duration(to: .now).seconds * 1000, soldOut)
+                    let unexpected = response.status != 201 && !soldOut ? "\(response.status) \(response.bodyText.prefix(200))" : nil
+                    return (response.status, sent.duration(to: .now).seconds * 1000, soldOut, unexpected)
                 }
             }
-            for try await (status, milliseconds, soldOut) in group {
+            for try await (status, milliseconds, soldOut, unexpected) in group {
                 result.latencies.append(milliseconds)
                 if status == 201 { result.created += 1 } else if soldOut { result.soldOut += 1 } else { result.other += 1 }
+                if let unexpected, result.sampleOther == nil { result.sampleOther = unexpected }
             }
         }
         result.wallSeconds = start.duration(to: .now).seconds
+        if let sample = result.sampleOther {
+            progress("\(strategy): \(result.other) unexpected answers, e.g. \(sample)")
+        }
         result.ordersInDatabase = try await database.pool.query(
             "SELECT count(*) FROM orders WHERE drop_id = $1", [.int(dropID)])[0].int(0)
         return result

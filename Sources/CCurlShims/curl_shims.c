@@ -40,6 +40,18 @@ CURLMcode fs_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long valu
     return curl_multi_setopt(handle, option, value);
 }
 
+CURLMcode fs_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+CURLMcode fs_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback callback) {
+    return curl_multi_setopt(handle, CURLMOPT_SOCKETFUNCTION, callback);
+}
+
+CURLMcode fs_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback callback) {
+    return curl_multi_setopt(handle, CURLMOPT_TIMERFUNCTION, callback);
+}
+
 fs_curl_multi_done fs_curl_multi_info_read_done(CURLM *multi, int *remaining) {
     fs_curl_multi_done done = {0, NULL, CURLE_OK};
     CURLMsg *message;

@@ -7,6 +7,10 @@
 
 #include <curl/curl.h>
 #include <stddef.h>
+// The multi driver waits on epoll and is woken through an eventfd; Swift's Glibc module does not
+// export these headers.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 typedef size_t (*fs_curl_data_callback)(char *data, size_t size, size_t count, void *userdata);
 
@@ -22,6 +26,12 @@ CURLcode fs_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value)
 CURLcode fs_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
 
 CURLMcode fs_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
+CURLMcode fs_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value);
+CURLMcode fs_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback callback);
+CURLMcode fs_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback callback);
+
+/// `CURL_SOCKET_TIMEOUT`, which Swift cannot import (a macro defined through another macro).
+static const curl_socket_t fs_curl_socket_timeout = CURL_SOCKET_TIMEOUT;
 
 /// The easy handle and result of a finished transfer read off `curl_multi_info_read`,
 /// whose message struct holds a union Swift imports awkwardly.
