@@ -1,6 +1,6 @@
-import CurlHTTP
 import Foundation
 import Intake
+import NIOCore
 import OpenRunGate
 import Postgres
 import Redis
@@ -145,40 +145,36 @@ public enum OpenRunBenchmark {
         ])
         defer { server.stop() }
         let baseURL = try await server.waitForURL()
-        let http = CurlHTTPClient(name: "bench-rush", maxIdleConnections: parameters.buyers + 100)
-        defer { http.shutdown() }
+        guard let portText = baseURL.split(separator: ":").last, let port = Int(portText) else {
+            throw BenchmarkError("serve announced no port: \(baseURL)")
+        }
+        let load = HTTPLoadGenerator(host: "127.0.0.1", port: port)
+        defer { Task { await load.shutdown() } }
 
         // Connections first (not measured): every buyer is connected when the drop opens.
         progress("\(strategy): opening \(parameters.buyers) connections")
-        for start in stride(from: 0, to: parameters.buyers, by: 2000) {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in start..<min(start + 2000, parameters.buyers) {
-                    group.addTask { _ = try await http.execute(HTTPRequest(url: baseURL + "/healthz", timeoutMilliseconds: 30_000)) }
-                }
-                try await group.waitForAll()
-            }
+        let channels = try await load.connect(count: parameters.buyers)
+        defer { for channel in channels { channel.close(promise: nil) } }
+        let requests = bearer.map {
+            HTTPLoadGenerator.request(method: "POST", path: "/v1/drops/\(dropID)/purchase", host: "127.0.0.1", headers: [("Authorization", $0)])
         }
 
         progress("\(strategy): \(parameters.buyers) purchases at once")
-        let url = "\(baseURL)/v1/drops/\(dropID)/purchase"
         var result = Rush()
         result.latencies.reserveCapacity(parameters.buyers)
         let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: (Int, Double, Bool, String?).self) { group in
-            for token in bearer {
-                group.addTask {
-                    let sent = ContinuousClock.now
-                    let response = try await http.execute(HTTPRequest(
-                        method: "POST", url: url, headers: [("Authorization", token)], timeoutMilliseconds: 120_000))
-                    let soldOut = response.status == 409 && response.bodyText.contains("problem:sold-out")
-                    let unexpected = response.status != 201 && !soldOut ? "\(response.status) \(response.bodyText.prefix(200))" : nil
-                    return (response.status, sent.duration(to: .now).seconds * 1000, soldOut, unexpected)
-                }
-            }
-            for try await (status, milliseconds, soldOut, unexpected) in group {
-                result.latencies.append(milliseconds)
-                if status == 201 { result.created += 1 } else if soldOut { result.soldOut += 1 } else { result.other += 1 }
-                if let unexpected, result.sampleOther == nil { result.sampleOther = unexpected }
+        let answers = zip(requests, channels).map { load.send($0, on: $1) }
+        for answer in answers {
+            let response = try await answer.get()
+            result.latencies.append(Double(response.nanoseconds) / 1e6)
+            let soldOut = response.status == 409 && response.body.contains("problem:sold-out")
+            if response.status == 201 {
+                result.created += 1
+            } else if soldOut {
+                result.soldOut += 1
+            } else {
+                result.other += 1
+                if result.sampleOther == nil { result.sampleOther = "\(response.status) \(response.body.prefix(200))" }
             }
         }
         result.wallSeconds = start.duration(to: .now).seconds
