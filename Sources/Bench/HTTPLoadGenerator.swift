@@ -48,6 +48,37 @@ final class HTTPLoadGenerator: Sendable {
         return channels
     }
 
+    /// Writes every request on its channel at once — one task per event loop writes all of its
+    /// channels' requests back to back — and completes each with its answer.
+    func sendAll(_ requests: [[UInt8]], on channels: [any Channel]) -> [EventLoopFuture<Answer>] {
+        precondition(requests.count <= channels.count)
+        var loops: [ObjectIdentifier: any EventLoop] = [:]
+        var writesByLoop: [ObjectIdentifier: [(any Channel, ByteBuffer, EventLoopPromise<Answer>)]] = [:]
+        var futures: [EventLoopFuture<Answer>] = []
+        futures.reserveCapacity(requests.count)
+        for (request, channel) in zip(requests, channels) {
+            let promise = channel.eventLoop.makePromise(of: Answer.self)
+            futures.append(promise.futureResult)
+            let key = ObjectIdentifier(channel.eventLoop)
+            loops[key] = channel.eventLoop
+            writesByLoop[key, default: []].append((channel, channel.allocator.buffer(bytes: request), promise))
+        }
+        for (key, writes) in writesByLoop {
+            loops[key]!.execute {
+                for (channel, buffer, promise) in writes {
+                    do {
+                        let reader = try channel.pipeline.syncOperations.handler(type: ResponseReader.self)
+                        reader.expect(promise, startedAt: DispatchTime.now().uptimeNanoseconds)
+                        channel.writeAndFlush(buffer, promise: nil)
+                    } catch {
+                        promise.fail(error)
+                    }
+                }
+            }
+        }
+        return futures
+    }
+
     /// Writes `request` on `channel` and completes with the answer.
     func send(_ request: [UInt8], on channel: any Channel) -> EventLoopFuture<Answer> {
         let promise = channel.eventLoop.makePromise(of: Answer.self)
@@ -72,36 +103,32 @@ final class HTTPLoadGenerator: Sendable {
 }
 
 /// Collects one answer at a time: status line, headers up to the blank line, then
-/// `Content-Length` bytes of body.
-private final class ResponseReader: ChannelInboundHandler, RemovableChannelHandler {
+/// `Content-Length` bytes of body. Parses bytes in place: the generator must cost the machine as
+/// little as possible, since the server under test shares it.
+final class ResponseReader: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
-    private var buffer: [UInt8] = []
+    private var buffer: ByteBuffer?
     private var promise: EventLoopPromise<HTTPLoadGenerator.Answer>?
     private var started: UInt64 = 0
 
     func expect(_ promise: EventLoopPromise<HTTPLoadGenerator.Answer>, startedAt: UInt64) {
         self.promise = promise
         self.started = startedAt
-        buffer.removeAll(keepingCapacity: true)
+        buffer?.clear()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        buffer.append(contentsOf: bytes.readBytes(length: bytes.readableBytes) ?? [])
-        guard let promise, let headerEnd = headerEnd() else { return }
-        let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
-        let lines = head.split(separator: "\r\n")
-        let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        var length = 0
-        for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
-            length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        if buffer == nil {
+            buffer = bytes
+        } else {
+            buffer!.writeBuffer(&bytes)
         }
-        let bodyStart = headerEnd + 4
-        guard buffer.count >= bodyStart + length else { return }
-        let body = String(decoding: buffer[bodyStart..<(bodyStart + length)], as: UTF8.self)
+        guard let promise, let answer = complete() else { return }
         self.promise = nil
-        promise.succeed(.init(status: status, body: body, nanoseconds: DispatchTime.now().uptimeNanoseconds - started))
+        buffer?.clear()
+        promise.succeed(answer)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -115,12 +142,46 @@ private final class ResponseReader: ChannelInboundHandler, RemovableChannelHandl
         context.close(promise: nil)
     }
 
-    private func headerEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for index in 0...(buffer.count - 4)
-        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
-            return index
+    private static let contentLength = Array("content-length:".utf8)
+
+    /// The answer once all of it arrived.
+    private func complete() -> HTTPLoadGenerator.Answer? {
+        guard let buffer else { return nil }
+        return buffer.withUnsafeReadableBytes { bytes -> HTTPLoadGenerator.Answer? in
+            guard bytes.count >= 16 else { return nil }
+            var headerEnd = -1
+            var index = 0
+            while index + 3 < bytes.count {
+                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+                    headerEnd = index
+                    break
+                }
+                index += 1
+            }
+            guard headerEnd > 0 else { return nil }
+            // "HTTP/1.1 201 …": the status is bytes 9..<12.
+            let status = Int(bytes[9] - 48) * 100 + Int(bytes[10] - 48) * 10 + Int(bytes[11] - 48)
+            var length = 0
+            var line = 0
+            while line < headerEnd {
+                var end = line
+                while end < headerEnd && bytes[end] != 13 { end += 1 }
+                if end - line > Self.contentLength.count,
+                   zip(Self.contentLength, bytes[line..<(line + Self.contentLength.count)]).allSatisfy({ $0 == ($1 | 0x20) }) {
+                    var position = line + Self.contentLength.count
+                    while position < end && bytes[position] == 32 { position += 1 }
+                    while position < end, bytes[position] >= 48, bytes[position] <= 57 {
+                        length = length * 10 + Int(bytes[position] - 48)
+                        position += 1
+                    }
+                }
+                line = end + 2
+            }
+            let bodyStart = headerEnd + 4
+            guard bytes.count >= bodyStart + length else { return nil }
+            return .init(
+                status: status, body: String(decoding: bytes[bodyStart..<(bodyStart + length)], as: UTF8.self),
+                nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
         }
-        return nil
     }
 }

@@ -76,21 +76,28 @@ public enum OpenRunBenchmark {
         keyPrefix: String, progress: @Sendable (String) -> Void
     ) async throws -> Result {
         let secret = UUID().uuidString + UUID().uuidString
-        progress("creating \(parameters.buyers) buyers and their tokens")
-        let customers = try await database.insertCustomers(parameters.buyers)
+        // Buyers, and as many again for warming each server up (a running server has served
+        // requests before a drop opens; a fresh process has cold caches and unloaded scripts).
+        let warmUps = min(parameters.buyers, 2000)
+        progress("creating \(parameters.buyers + warmUps) customers and their tokens")
+        let customers = try await database.insertCustomers(parameters.buyers + warmUps)
         let tokens = await AccessTokens(secret: secret, lifetimeSeconds: 3600)
-        var bearer: [String] = []
-        bearer.reserveCapacity(customers.count)
+        var allBearer: [String] = []
+        allBearer.reserveCapacity(customers.count)
         for customer in customers {
-            bearer.append("Bearer " + (try await tokens.issue(for: AuthenticatedUser(id: customer, role: .customer))))
+            allBearer.append("Bearer " + (try await tokens.issue(for: AuthenticatedUser(id: customer, role: .customer))))
         }
+        let bearer = Array(allBearer.prefix(parameters.buyers))
+        let warmUpBearer = Array(allBearer.suffix(warmUps))
         let product = try await database.insertProduct()
-        func openRun() async throws -> Int {
+        func openRun(status: String = "open") async throws -> Int {
             try await database.pool.query("""
                 INSERT INTO drops (product_id, kind, status, stock, available, opens_at)
-                VALUES ($1, 'open_run', 'open', $2, $2, now() - interval '1 minute') RETURNING id
-                """, [.int(product), .int(parameters.stock)])[0].int(0)
+                VALUES ($1, 'open_run', $3, $2, $2, now() - interval '1 minute') RETURNING id
+                """, [.int(product), .int(parameters.stock), .text(status)])[0].int(0)
         }
+        // Refused with not-open: the warm-up buys nothing.
+        let warmUpDrop = try await openRun(status: "scheduled")
         let prefix = keyPrefix + "bench:openrun:\(UUID().uuidString.prefix(8)):"
 
         progress("rush through the admission gate")
@@ -98,13 +105,13 @@ public enum OpenRunBenchmark {
         // What the scheduler does when the drop opens.
         try await AdmissionGate(redis: redis, keyPrefix: prefix).load(
             AdmissionGate.Snapshot(dropID: gated, isOpen: true, available: parameters.stock, buyers: []))
-        let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, secret: secret,
-                                  database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
+        let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
+                                  secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
 
         progress("rush through the classic design (one FOR UPDATE transaction per request)")
         let classicDrop = try await openRun()
-        let classic = try await rush(parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, secret: secret,
-                                     database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
+        let classic = try await rush(parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
+                                     secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
         let sorted = gate.latencies.sorted()
@@ -121,7 +128,8 @@ public enum OpenRunBenchmark {
     /// Starts `serve` with the strategy, opens one connection per buyer, then sends every
     /// purchase at once and waits for every answer.
     static func rush(
-        _ parameters: Parameters, strategy: String, dropID: Int, bearer: [String], secret: String,
+        _ parameters: Parameters, strategy: String, dropID: Int, bearer: [String], warmUp: (dropID: Int, bearer: [String]),
+        secret: String,
         database: BenchDatabase, redis: RedisConfiguration, prefix: String, progress: @Sendable (String) -> Void
     ) async throws -> Rush {
         let server = try ServeProcess(executable: parameters.executable, environment: [
@@ -155,15 +163,22 @@ public enum OpenRunBenchmark {
         progress("\(strategy): opening \(parameters.buyers) connections")
         let channels = try await load.connect(count: parameters.buyers)
         defer { for channel in channels { channel.close(promise: nil) } }
-        let requests = bearer.map {
-            HTTPLoadGenerator.request(method: "POST", path: "/v1/drops/\(dropID)/purchase", host: "127.0.0.1", headers: [("Authorization", $0)])
+        func purchase(_ drop: Int, _ token: String) -> [UInt8] {
+            HTTPLoadGenerator.request(method: "POST", path: "/v1/drops/\(drop)/purchase", host: "127.0.0.1", headers: [("Authorization", token)])
+        }
+        let requests = bearer.map { purchase(dropID, $0) }
+
+        progress("\(strategy): warming the server up with \(warmUp.bearer.count) refused purchases")
+        let warming = load.sendAll(warmUp.bearer.map { purchase(warmUp.dropID, $0) }, on: channels)
+        for answer in warming where try await answer.get().status != 409 {
+            throw BenchmarkError("\(strategy): a warm-up purchase was not refused as not-open")
         }
 
         progress("\(strategy): \(parameters.buyers) purchases at once")
         var result = Rush()
         result.latencies.reserveCapacity(parameters.buyers)
         let start = ContinuousClock.now
-        let answers = zip(requests, channels).map { load.send($0, on: $1) }
+        let answers = load.sendAll(requests, on: channels)
         for answer in answers {
             let response = try await answer.get()
             result.latencies.append(Double(response.nanoseconds) / 1e6)

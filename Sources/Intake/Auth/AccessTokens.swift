@@ -1,18 +1,31 @@
 import Foundation
 import JWTKit
 import ShopDomain
+import Synchronization
 
 /// Issues and verifies HS256 access tokens.
 public final class AccessTokens: Sendable {
-    private let keys: JWTKeyCollection
+    /// jwt-kit's key collection is an actor: every verification through one collection runs on
+    /// one executor, one at a time. A drop's opening brings thousands of tokens never seen
+    /// before at once, so verifications spread over several identical collections.
+    private let keys: [JWTKeyCollection]
+    private let nextKeys = Atomic<Int>(0)
     public let lifetimeSeconds: Int
     private let verified: VerifiedTokenCache
 
     /// - Parameter secret: the HS256 key (at least 32 bytes; settings enforce it).
     public init(secret: String, lifetimeSeconds: Int, cacheCapacity: Int = 200_000) async {
-        keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        var keys: [JWTKeyCollection] = []
+        for _ in 0..<max(2, ProcessInfo.processInfo.activeProcessorCount * 2) {
+            keys.append(await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256))
+        }
+        self.keys = keys
         self.lifetimeSeconds = lifetimeSeconds
         verified = VerifiedTokenCache(capacity: cacheCapacity)
+    }
+
+    private var anyKeys: JWTKeyCollection {
+        keys[nextKeys.wrappingAdd(1, ordering: .relaxed).oldValue % keys.count]
     }
 
     /// A signed token for `user`, valid for ``lifetimeSeconds``.
@@ -22,7 +35,7 @@ public final class AccessTokens: Sendable {
             role: user.role,
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(lifetimeSeconds))),
             iat: IssuedAtClaim(value: now))
-        return try await keys.sign(claims)
+        return try await anyKeys.sign(claims)
     }
 
     /// The account a token stands for; `unauthorized` when it is malformed, forged or expired.
@@ -31,7 +44,7 @@ public final class AccessTokens: Sendable {
         if let user = verified.user(for: token, now: now) { return user }
         let claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+            claims = try await anyKeys.verify(token, as: AccessTokenClaims.self)
         } catch {
             throw Problem(.unauthorized, "the access token is invalid or expired")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ShopDomain
+import Synchronization
 
 /// Every error the API answers with: an RFC 9457 problem document (`application/problem+json`)
 /// with a stable `type` per ``Code``.
@@ -61,9 +62,24 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let body = try Problem.encoder.encode(Document(self))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encodedBody())))
     }
+
+    /// The JSON body. Problems without field errors repeat by the thousand (every sold-out buyer
+    /// of a rush gets the same one), so their bodies are encoded once and kept.
+    private func encodedBody() throws -> [UInt8] {
+        guard errors.isEmpty else { return Array(try Problem.encoder.encode(Document(self))) }
+        let key = code.slug + "\u{0}" + detail
+        if let cached = Problem.encodedBodies.withLock({ $0[key] }) { return cached }
+        let body = Array(try Problem.encoder.encode(Document(self)))
+        Problem.encodedBodies.withLock { cache in
+            if cache.count >= 1024 { cache.removeAll() }
+            cache[key] = body
+        }
+        return body
+    }
+
+    private static let encodedBodies = Mutex<[String: [UInt8]]>([:])
 
     private struct Document: Encodable {
         struct FieldError: Encodable {
