@@ -5,24 +5,16 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 
-/// Prometheus metrics for roles without an HTTP API of their own (worker, scheduler): bootstraps
-/// swift-metrics into a Prometheus registry and serves it as text at `GET /metrics`.
-public struct MetricsEndpoint: Service {
-    public let registry: PrometheusCollectorRegistry
-    let host: String
-    let port: Int
-    let logger: Logger
-
-    /// Bootstraps the process-wide metrics system; call once per process.
-    public static func bootstrap(host: String, port: Int, logger: Logger) -> MetricsEndpoint {
+/// Prometheus metrics for roles without an HTTP API of their own (worker, scheduler): swift-metrics
+/// bootstrapped into a Prometheus registry, served as text at `GET /metrics`.
+public enum MetricsEndpoint {
+    /// Bootstraps the process-wide metrics system and returns the HTTP service that exposes it.
+    /// Call once per process, before anything creates a metric (metrics made earlier go nowhere).
+    public static func bootstrap(host: String, port: Int, logger: Logger) -> any Service {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return MetricsEndpoint(registry: registry, host: host, port: port, logger: logger)
-    }
-
-    public func run() async throws {
         let router = Router()
-        router.get("/metrics") { [registry] _, _ -> Response in
+        router.get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             registry.emit(into: &buffer)
@@ -31,8 +23,7 @@ public struct MetricsEndpoint: Service {
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/healthz") { _, _ in HTTPResponse.Status.ok }
-        let application = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
-        try await application.runService()
+        // The application is the service: the caller's ServiceGroup starts and stops it.
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
     }
 }

@@ -19,6 +19,11 @@ struct SchedulerCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await settings.load()
         let logger = ProcessSetup.bootstrapLogging(settings)
+        // Metrics first: a metric created before the bootstrap would report nowhere.
+        var services: [any Service] = []
+        if settings.schedulerMetricsPort > 0 {
+            services.append(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.schedulerMetricsPort, logger: logger))
+        }
         let catalog = try ProcessSetup.loadCatalog(settings)
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 2, name: "scheduler-pg")
         let redis = RedisClient(configuration: settings.redisConfiguration, connections: 1)
@@ -31,10 +36,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             pool: pool, queue: queue,
             hooks: OpenRunGateHooks(pool: pool, gate: AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)),
             logger: logger)
-        var services: [any Service] = [scheduler]
-        if settings.schedulerMetricsPort > 0 {
-            services.insert(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.schedulerMetricsPort, logger: logger), at: 0)
-        }
+        services.append(scheduler)
         try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()
     }

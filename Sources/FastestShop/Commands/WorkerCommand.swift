@@ -28,6 +28,11 @@ struct WorkerCommand: AsyncParsableCommand {
         if let queues { flags["worker.queues"] = queues }
         let settings = try await settings.load(flags)
         let logger = ProcessSetup.bootstrapLogging(settings)
+        // Metrics first: a metric created before the bootstrap would report nowhere.
+        var services: [any Service] = []
+        if settings.worker.metricsPort > 0 {
+            services.append(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.worker.metricsPort, logger: logger))
+        }
         let catalog = try ProcessSetup.loadCatalog(settings)
         for queue in settings.worker.queues where !catalog.queues.contains(queue) {
             throw CommandFailure(message: "worker: no job kind in \(settings.jobCatalogDirectory) uses queue '\(queue)'", exitCode: 2)
@@ -60,10 +65,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 heartbeatMilliseconds: settings.worker.heartbeatMilliseconds,
                 shutdownGraceSeconds: Double(settings.worker.shutdownGraceSeconds)),
             logger: logger)
-        var services: [any Service] = [worker]
-        if settings.worker.metricsPort > 0 {
-            services.insert(MetricsEndpoint.bootstrap(host: settings.http.host, port: settings.worker.metricsPort, logger: logger), at: 0)
-        }
+        services.append(worker)
         try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()
     }

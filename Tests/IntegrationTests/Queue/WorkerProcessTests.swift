@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import JobQueue
 import LocalServices
@@ -98,6 +99,50 @@ import Testing
         let overview = try await queue.overview()
         #expect(overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.dead == 0 })
         #expect(try await worker.terminate() == 0, "log: \(worker.output)")
+    }
+
+    @Test func workersServeTheirMetricsAndTheJobsCommandShowsTheQueues() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let key = prefix + "probe"
+            let metricsPort = try ClosedPort.free()
+            let environment = try await workerEnvironment(
+                redisPrefix: prefix, extra: ["FASTEST_SHOP_WORKER_METRICS_PORT": String(metricsPort)])
+            // One job that succeeds, one that fails for good (probe payloads fail while asked to).
+            try await queue.enqueue([
+                .init(kind: "probe", payload: probePayload(key: key)),
+                .init(kind: "probe", payload: probePayload(key: key + ":doomed", failTimes: 100)),
+            ])
+            let worker = try ShopProcess(["worker", "--queues", "diagnostics"], environment: environment)
+            try await eventually("the good job completed") { try await redis.integer(key + ":completions") == 1 }
+            // The doomed job burns its attempts through the delayed set; promote like the scheduler.
+            try await eventually(timeout: 30, "the doomed job died") {
+                try await queue.promoteDueJobs()
+                return try await queue.deadJobs().count == 1
+            }
+            let http = CurlHTTPClient(name: "metrics-test")
+            defer { http.shutdown() }
+            let metrics = try await http.execute(HTTPRequest(url: "http://127.0.0.1:\(metricsPort)/metrics")).bodyText
+            #expect(metrics.contains(#"fastest_jobs_processed_total{kind="probe"} 1"#), "\(metrics.prefix(2000))")
+            #expect(metrics.contains(#"fastest_jobs_dead_total{kind="probe"} 1"#))
+            #expect(metrics.contains("fastest_job_pickup_seconds"))
+            #expect(metrics.contains("fastest_job_run_seconds"))
+
+            let stats = try ShopProcess(["jobs", "stats"], environment: environment)
+            #expect(try await stats.waitForExit(timeout: 30) == 0)
+            #expect(stats.output.contains("diagnostics"))
+            #expect(stats.output.contains("live workers: 1"), "\(stats.output)")
+            let dead = try ShopProcess(["jobs", "dead"], environment: environment)
+            #expect(try await dead.waitForExit(timeout: 30) == 0)
+            let deadID = try #require(try await queue.deadJobs().first?.job.id)
+            #expect(dead.output.contains(deadID) && dead.output.contains("probe asked to fail"), "\(dead.output)")
+            let retry = try ShopProcess(["jobs", "retry", deadID], environment: environment)
+            #expect(try await retry.waitForExit(timeout: 30) == 0)
+            #expect(try await queue.deadJobs().isEmpty)
+            let again = try ShopProcess(["jobs", "retry", deadID], environment: environment)
+            #expect(try await again.waitForExit(timeout: 30) == 1, "no such dead job any more: \(again.output)")
+            #expect(try await worker.terminate() == 0)
+        }
     }
 
     @Test func aCatalogFileWithATypoStopsStartUpNamingFileAndField() async throws {

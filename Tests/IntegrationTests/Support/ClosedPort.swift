@@ -44,3 +44,9 @@ struct ClosedPortError: Error, CustomStringConvertible {
     let code: Int32
     var description: String { "\(step) failed with errno \(code)" }
 }
+
+extension ClosedPort {
+    /// A port that was free a moment ago (bound, then released), for a server a subprocess
+    /// will start; the tiny window in which someone else could take it is accepted in tests.
+    static func free() throws -> Int { try ClosedPort().number }
+}
