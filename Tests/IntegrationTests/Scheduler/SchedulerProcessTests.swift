@@ -132,8 +132,11 @@ import Testing
                 let charges = try await chargeJobs()
                 return closes == drops && charges == ["{\"order_id\":\(order)}"]
             }
+            try await redis.execute("SET", prefix + "sentinel", "1")
             try await redis.execute("FLUSHALL")
-            #expect(try await Self.closeJobs(redis, prefix: prefix).isEmpty)
+            // (The scheduler may re-enqueue within its next tick, so the queue itself is no proof
+            // of the flush; a key nobody rewrites is.)
+            #expect(try await redis.send(RedisCommand("EXISTS", prefix + "sentinel")).requireInt() == 0)
             try await eventually("reconcile re-enqueued every pending close and charge") {
                 let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
                 let charges = try await chargeJobs()
