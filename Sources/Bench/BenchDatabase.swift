@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Redis
 import Storage
 
 /// A fresh, migrated database for one benchmark run on the configured server, dropped after.
@@ -7,6 +8,25 @@ import Storage
 struct BenchDatabase {
     let configuration: PostgresConfiguration
     let pool: PostgresPool
+
+    /// Runs `body` with a fresh database and a Redis client, and drops the database afterwards
+    /// whatever happens.
+    static func with<T>(
+        postgres server: PostgresConfiguration, poolSize: Int, redis: RedisConfiguration, redisConnections: Int = 1,
+        _ body: (BenchDatabase, RedisClient) async throws -> T
+    ) async throws -> T {
+        let database = try await create(on: server, poolSize: poolSize)
+        let client = RedisClient(configuration: redis, connections: redisConnections)
+        defer { client.shutdown() }
+        do {
+            let value = try await body(database, client)
+            await database.drop()
+            return value
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
 
     static func create(on server: PostgresConfiguration, poolSize: Int) async throws -> BenchDatabase {
         let name = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)

@@ -42,16 +42,8 @@ public enum DrawBenchmark {
         _ parameters: Parameters, postgres: PostgresConfiguration, redis configuration: RedisConfiguration,
         progress: @Sendable (String) -> Void
     ) async throws -> Result {
-        let database = try await BenchDatabase.create(on: postgres, poolSize: 4)
-        let redis = RedisClient(configuration: configuration)
-        defer { redis.shutdown() }
-        do {
-            let result = try await measure(parameters, database: database, redis: redis, progress: progress)
-            await database.drop()
-            return result
-        } catch {
-            await database.drop()
-            throw error
+        try await BenchDatabase.with(postgres: postgres, poolSize: 4, redis: configuration) { database, redis in
+            try await measure(parameters, database: database, redis: redis, progress: progress)
         }
     }
 

@@ -41,16 +41,8 @@ public enum PaymentsBenchmark {
         _ parameters: Parameters, postgres: PostgresConfiguration, redis configuration: RedisConfiguration,
         progress: @Sendable (String) -> Void
     ) async throws -> Result {
-        let database = try await BenchDatabase.create(on: postgres, poolSize: 8)
-        let redis = RedisClient(configuration: configuration, connections: 2)
-        defer { redis.shutdown() }
-        do {
-            let result = try await measure(parameters, database: database, redis: redis, progress: progress)
-            await database.drop()
-            return result
-        } catch {
-            await database.drop()
-            throw error
+        try await BenchDatabase.with(postgres: postgres, poolSize: 8, redis: configuration, redisConnections: 2) { database, redis in
+            try await measure(parameters, database: database, redis: redis, progress: progress)
         }
     }
 
