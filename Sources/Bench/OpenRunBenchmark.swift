@@ -148,7 +148,7 @@ public enum OpenRunBenchmark {
         guard let portText = baseURL.split(separator: ":").last, let port = Int(portText) else {
             throw BenchmarkError("serve announced no port: \(baseURL)")
         }
-        let load = HTTPLoadGenerator(host: "127.0.0.1", port: port)
+        let load = HTTPLoadGenerator(host: "127.0.0.1", port: port, threads: 2)
         defer { Task { await load.shutdown() } }
 
         // Connections first (not measured): every buyer is connected when the drop opens.
