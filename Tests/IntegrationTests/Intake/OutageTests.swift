@@ -13,26 +13,16 @@ import Testing
 /// PostgreSQL goes away and comes back under a running server. The test has services of its
 /// own, so stopping them disturbs no other test.
 @Suite struct OutageTests {
-    /// Runs `body` with a server on services of its own (stopped and removed afterwards).
+    /// Runs `body` with settings for services of the test's own (a migrated scratch instance).
     func withOwnServices(_ body: (LocalServices, ShopSettings) async throws -> Void) async throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let directory = repository.appendingPathComponent(".fastest/outage-\(UUID().uuidString.prefix(8))").path
-        let services = try LocalServices(directory: directory)
-        defer {
-            try? services.stop()
-            try? FileManager.default.removeItem(atPath: directory)
+        try await withScratchServices { scratch in
+            let migrationPool = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "outage-migrate")
+            try await Migrator().migrate(migrationPool)
+            await migrationPool.shutdown()
+            let settings = try await IntakeTestServer.settings(
+                postgres: scratch.postgresConfiguration, redis: scratch.redisConfiguration, keyPrefix: "outage:", overrides: [:])
+            try await body(scratch.services, settings)
         }
-        let environment = try services.start()
-        let postgres = PostgresConfiguration(
-            port: Int(environment["FASTEST_SHOP_POSTGRES_PORT"]!)!, database: "fastest_shop", user: "fastest")
-        let migrationPool = PostgresPool(configuration: postgres, size: 1, name: "outage-migrate")
-        try await Migrator().migrate(migrationPool)
-        await migrationPool.shutdown()
-        let settings = try await IntakeTestServer.settings(
-            postgres: postgres, redis: RedisConfiguration(port: Int(environment["FASTEST_SHOP_REDIS_PORT"]!)!),
-            keyPrefix: "outage:", overrides: [:])
-        try await body(services, settings)
     }
 
     @Test func anAdmittedPurchaseThatPostgresCannotConfirmGetsItsUnitBackAnd503() async throws {

@@ -1,7 +1,6 @@
 import CurlHTTP
 import Foundation
 import Intake
-import LocalServices
 import OpenRunGate
 import Postgres
 import Redis
@@ -116,49 +115,44 @@ import Testing
 
     @Test func redisFlushedInTheMiddleOfARushStillSellsNothingTwice() async throws {
         // A private Redis: FLUSHALL must not touch the other tests' data.
-        let directory = ShopProcess.repositoryRoot + "/.fastest/test-openrun-flush-\(UUID().uuidString.prefix(8))"
-        let services = try LocalServices(directory: directory)
-        let settings = try services.start()
-        defer {
-            try? services.stop()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-        let redisPort = Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!
-        let redis = RedisClient(configuration: RedisConfiguration(port: redisPort))
-        defer { redis.shutdown() }
-        try await withTestDatabase(poolSize: 4) { pool, database in
-            let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "flush:", redisPort: redisPort)
-            do {
-                try await stack.startServe()
-                try stack.startScheduler()
-                let stock = 50
-                let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
-                let buyers = try await stack.users(3000)
-                async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
-                // Flush once purchases are flowing (orders exist), while many requests are still in flight.
-                try await eventually(timeout: 60, "purchases started") {
-                    try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
+        try await withScratchServices { scratch in
+            let redisPort = scratch.redisConfiguration.port
+            let redis = RedisClient(configuration: scratch.redisConfiguration)
+            defer { redis.shutdown() }
+            try await withTestDatabase(poolSize: 4) { pool, database in
+                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "flush:", redisPort: redisPort)
+                do {
+                    try await stack.startServe()
+                    try stack.startScheduler()
+                    let stock = 50
+                    let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
+                    let buyers = try await stack.users(3000)
+                    async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
+                    // Flush once purchases are flowing (orders exist), while many requests are still in flight.
+                    try await eventually(timeout: 60, "purchases started") {
+                        try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
+                    }
+                    try await redis.execute("FLUSHALL")
+                    let outcomes = try await results
+                    let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                    let created = outcomes.filter { $0.status == 201 }.count
+                    #expect(try orders.int(0) == created, "every 201 is an order and every order got its 201")
+                    #expect(try orders.int(0) <= stock && orders.int(1) == orders.int(0), "no oversell, nobody twice")
+                    #expect(outcomes.allSatisfy { [201, 409, 503].contains($0.status) }, "\(Set(outcomes.map(\.status)))")
+                    let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
+                    #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
+                    // The gate came back from PostgreSQL and agrees with it.
+                    try await eventually("the gate was rebuilt from PostgreSQL") {
+                        let gate = try await AdmissionGate(redis: redis, keyPrefix: "flush:").state(dropID: drop)
+                        return try gate?.remaining == figures.int(0) && gate?.pending == 0
+                    }
+                    try await Self.expectNoViolations(pool)
+                    await stack.stop()
+                } catch {
+                    for process in stack.processes { print(process.output.suffix(2000)) }
+                    await stack.stop()
+                    throw error
                 }
-                try await redis.execute("FLUSHALL")
-                let outcomes = try await results
-                let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
-                let created = outcomes.filter { $0.status == 201 }.count
-                #expect(try orders.int(0) == created, "every 201 is an order and every order got its 201")
-                #expect(try orders.int(0) <= stock && orders.int(1) == orders.int(0), "no oversell, nobody twice")
-                #expect(outcomes.allSatisfy { [201, 409, 503].contains($0.status) }, "\(Set(outcomes.map(\.status)))")
-                let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
-                #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
-                // The gate came back from PostgreSQL and agrees with it.
-                try await eventually("the gate was rebuilt from PostgreSQL") {
-                    let gate = try await AdmissionGate(redis: redis, keyPrefix: "flush:").state(dropID: drop)
-                    return try gate?.remaining == figures.int(0) && gate?.pending == 0
-                }
-                try await Self.expectNoViolations(pool)
-                await stack.stop()
-            } catch {
-                for process in stack.processes { print(process.output.suffix(2000)) }
-                await stack.stop()
-                throw error
             }
         }
     }

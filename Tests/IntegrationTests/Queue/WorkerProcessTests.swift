@@ -68,37 +68,32 @@ import Testing
 
     @Test func aRedisRestartLosesNoJob() async throws {
         // Its own Redis (and PostgreSQL) so the restart disturbs no other test.
-        let directory = ShopProcess.repositoryRoot + "/.fastest/test-redis-restart-\(UUID().uuidString.prefix(8))"
-        let services = try LocalServices(directory: directory)
-        let settings = try services.start()
-        defer {
-            try? services.stop()
-            try? FileManager.default.removeItem(atPath: directory)
+        try await withScratchServices { scratch in
+            let settings = scratch.settings
+            let redis = RedisClient(configuration: scratch.redisConfiguration)
+            defer { redis.shutdown() }
+            let prefix = "restart:"
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let key = prefix + "probe"
+            let count = 2000
+            try await queue.enqueue((0..<count).map { _ in
+                JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 5))
+            })
+            var environment = try await workerEnvironment(redisPrefix: prefix)
+            environment.merge(settings) { _, new in new }
+            let worker = try ShopProcess(["worker", "--queues", "diagnostics", "--concurrency", "8"], environment: environment)
+            try await eventually("the worker is busy") { try await redis.integer(key + ":completions") > 100 }
+            try await scratch.restart(.redis)
+            try await eventually(timeout: 60, "every job completed after the restart") {
+                // Stand-in for the scheduler: jobs that failed while Redis was down wait for retry.
+                _ = try? await queue.rescueOrphanedJobs()
+                _ = try? await queue.promoteDueJobs()
+                return (try? await Set(redis.list(key + ":completed")).count) == count
+            }
+            let overview = try await queue.overview()
+            #expect(overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.dead == 0 })
+            #expect(try await worker.terminate() == 0, "log: \(worker.output)")
         }
-        let configuration = RedisConfiguration(port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!)
-        let redis = RedisClient(configuration: configuration)
-        defer { redis.shutdown() }
-        let prefix = "restart:"
-        let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
-        let key = prefix + "probe"
-        let count = 2000
-        try await queue.enqueue((0..<count).map { _ in
-            JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 5))
-        })
-        var environment = try await workerEnvironment(redisPrefix: prefix)
-        environment.merge(settings) { _, new in new }
-        let worker = try ShopProcess(["worker", "--queues", "diagnostics", "--concurrency", "8"], environment: environment)
-        try await eventually("the worker is busy") { try await redis.integer(key + ":completions") > 100 }
-        try services.restart(.redis)
-        try await eventually(timeout: 60, "every job completed after the restart") {
-            // Stand-in for the scheduler: jobs that failed while Redis was down wait for retry.
-            _ = try? await queue.rescueOrphanedJobs()
-            _ = try? await queue.promoteDueJobs()
-            return (try? await Set(redis.list(key + ":completed")).count) == count
-        }
-        let overview = try await queue.overview()
-        #expect(overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.dead == 0 })
-        #expect(try await worker.terminate() == 0, "log: \(worker.output)")
     }
 
     @Test func workersServeTheirMetricsAndTheJobsCommandShowsTheQueues() async throws {

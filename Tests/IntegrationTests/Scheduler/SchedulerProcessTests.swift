@@ -1,6 +1,5 @@
 import Foundation
 import JobQueue
-import LocalServices
 import Postgres
 import Redis
 import ShopDomain
@@ -92,58 +91,53 @@ import Testing
 
     @Test func afterRedisLosesEverythingReconcileReEnqueuesAllPendingWork() async throws {
         // A private Redis: FLUSHALL must not touch the other tests' data.
-        let directory = ShopProcess.repositoryRoot + "/.fastest/test-flushall-\(UUID().uuidString.prefix(8))"
-        let services = try LocalServices(directory: directory)
-        let settings = try services.start()
-        defer {
-            try? services.stop()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-        let redisPort = Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!
-        let redis = RedisClient(configuration: RedisConfiguration(port: redisPort))
-        defer { redis.shutdown() }
-        try await withTestDatabase { pool, database in
-            let prefix = "flush:"
-            var drops: [Int] = []
-            for _ in 0..<3 { drops.append(try await DropFixtures.insertDrop(pool, kind: .draw, closesIn: 0.2)) }
-            // A pending order whose charge job only PostgreSQL remembers.
-            let openRun = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 2, closesIn: nil)
-            let customer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
-            let order = try await pool.withConnection { connection in
-                try connection.transaction { transaction in
-                    try transaction.query("UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1", [.int(openRun)])
-                    return try transaction.query("""
-                        INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at, created_at)
-                        VALUES ($1, $2, 12000, 'EUR', 'wh_test_1', now() + interval '15 minutes', now() - interval '1 minute')
-                        RETURNING id
-                        """, [.int(openRun), .int(customer)])[0].int(0)
+        try await withScratchServices { scratch in
+            let redisPort = scratch.redisConfiguration.port
+            let redis = RedisClient(configuration: scratch.redisConfiguration)
+            defer { redis.shutdown() }
+            try await withTestDatabase { pool, database in
+                let prefix = "flush:"
+                var drops: [Int] = []
+                for _ in 0..<3 { drops.append(try await DropFixtures.insertDrop(pool, kind: .draw, closesIn: 0.2)) }
+                // A pending order whose charge job only PostgreSQL remembers.
+                let openRun = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 2, closesIn: nil)
+                let customer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
+                let order = try await pool.withConnection { connection in
+                    try connection.transaction { transaction in
+                        try transaction.query("UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1", [.int(openRun)])
+                        return try transaction.query("""
+                            INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at, created_at)
+                            VALUES ($1, $2, 12000, 'EUR', 'wh_test_1', now() + interval '15 minutes', now() - interval '1 minute')
+                            RETURNING id
+                            """, [.int(openRun), .int(customer)])[0].int(0)
+                    }
                 }
-            }
-            let scheduler = try ShopProcess(
-                ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, redisPort: redisPort))
-            func chargeJobs() async throws -> [String] {
-                try await redis.send(RedisCommand("LRANGE", prefix + "jobs:q:payments", 0, -1)).requireArray().compactMap {
-                    guard case .bulk(let bytes) = $0 else { return nil }
-                    return Job(encoded: bytes)?.payload
+                let scheduler = try ShopProcess(
+                    ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, redisPort: redisPort))
+                func chargeJobs() async throws -> [String] {
+                    try await redis.send(RedisCommand("LRANGE", prefix + "jobs:q:payments", 0, -1)).requireArray().compactMap {
+                        guard case .bulk(let bytes) = $0 else { return nil }
+                        return Job(encoded: bytes)?.payload
+                    }
                 }
+                try await eventually("close and charge jobs are enqueued") {
+                    let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
+                    let charges = try await chargeJobs()
+                    return closes == drops && charges == ["{\"order_id\":\(order)}"]
+                }
+                try await redis.execute("SET", prefix + "sentinel", "1")
+                try await redis.execute("FLUSHALL")
+                // (The scheduler may re-enqueue within its next tick, so the queue itself is no proof
+                // of the flush; a key nobody rewrites is.)
+                #expect(try await redis.send(RedisCommand("EXISTS", prefix + "sentinel")).requireInt() == 0)
+                try await eventually("reconcile re-enqueued every pending close and charge") {
+                    let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
+                    let charges = try await chargeJobs()
+                    return closes == drops && charges == ["{\"order_id\":\(order)}"]
+                }
+                #expect(try await Self.closeJobs(redis, prefix: prefix).values.allSatisfy { $0 == 1 })
+                #expect(try await scheduler.terminate() == 0, "log: \(scheduler.output)")
             }
-            try await eventually("close and charge jobs are enqueued") {
-                let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
-                let charges = try await chargeJobs()
-                return closes == drops && charges == ["{\"order_id\":\(order)}"]
-            }
-            try await redis.execute("SET", prefix + "sentinel", "1")
-            try await redis.execute("FLUSHALL")
-            // (The scheduler may re-enqueue within its next tick, so the queue itself is no proof
-            // of the flush; a key nobody rewrites is.)
-            #expect(try await redis.send(RedisCommand("EXISTS", prefix + "sentinel")).requireInt() == 0)
-            try await eventually("reconcile re-enqueued every pending close and charge") {
-                let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
-                let charges = try await chargeJobs()
-                return closes == drops && charges == ["{\"order_id\":\(order)}"]
-            }
-            #expect(try await Self.closeJobs(redis, prefix: prefix).values.allSatisfy { $0 == 1 })
-            #expect(try await scheduler.terminate() == 0, "log: \(scheduler.output)")
-        }
+    }
     }
 }
