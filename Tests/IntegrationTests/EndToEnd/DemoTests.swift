@@ -15,7 +15,11 @@ import Testing
                 let status = try await demo.waitForExit(timeout: 240)
                 let output = demo.output
                 #expect(status == 0, "\(output.suffix(3000))")
-                #expect(output.contains("10 orders (201), 390 sold-out (409)"), "\(output)")
+                // Every buyer is answered; at least the 10 units sell (more orders when declined
+                // payments put units back on sale while the rush is still going).
+                let rush = try #require(output.firstMatch(of: /(\d+) orders \(201\), (\d+) sold-out \(409\)/), "\(output)")
+                let (orders, soldOut) = (Int(rush.1)!, Int(rush.2)!)
+                #expect(orders >= 10 && orders + soldOut == 400, "\(output)")
                 #expect(output.contains("never oversold"))
                 #expect(output.contains("recomputed from the published audit bundle: identical"))
                 #expect(output.contains("all invariants hold"))
