@@ -8,12 +8,14 @@ public struct NoopJobHandler: JobHandler {
 }
 
 /// `probe`: proves a worker fleet works end to end. Payload `{"key": K, "sleep_ms": N,
-/// "fail_times": F}`: counts each start in `K:starts`, sleeps N ms, fails while fewer than F+1
+/// "sleep_starts": S, "fail_times": F}`: counts each start in `K:starts`, sleeps N ms (only during
+/// the first S starts of the key, when given), fails while fewer than F+1
 /// starts happened, and on success counts `K:completions` and appends the job id to `K:completed`.
 public struct ProbeJobHandler: JobHandler {
     struct Payload: Decodable {
         let key: String
         let sleep_ms: Int?
+        let sleep_starts: Int?
         let fail_times: Int?
     }
 
@@ -26,7 +28,9 @@ public struct ProbeJobHandler: JobHandler {
             throw PermanentJobFailure("probe payload is not {\"key\": …}")
         }
         let starts = try await redis.execute("INCR", payload.key + ":starts").requireInt()
-        if let sleep = payload.sleep_ms, sleep > 0 { try await Task.sleep(for: .milliseconds(sleep)) }
+        if let sleep = payload.sleep_ms, sleep > 0, starts <= payload.sleep_starts ?? .max {
+            try await Task.sleep(for: .milliseconds(sleep))
+        }
         if starts <= payload.fail_times ?? 0 {
             throw ProbeFailure(start: starts)
         }

@@ -19,8 +19,9 @@ func workerEnvironment(redisPrefix: String, extra: [String: String] = [:]) async
 }
 
 /// A probe job payload; its runs are counted under `key` in Redis.
-func probePayload(key: String, sleepMilliseconds: Int = 0, failTimes: Int = 0) -> String {
-    "{\"key\":\"\(key)\",\"sleep_ms\":\(sleepMilliseconds),\"fail_times\":\(failTimes)}"
+func probePayload(key: String, sleepMilliseconds: Int = 0, sleepStarts: Int? = nil, failTimes: Int = 0) -> String {
+    let sleepStartsField = sleepStarts.map { ",\"sleep_starts\":\($0)" } ?? ""
+    return "{\"key\":\"\(key)\",\"sleep_ms\":\(sleepMilliseconds)\(sleepStartsField),\"fail_times\":\(failTimes)}"
 }
 
 extension RedisClient {

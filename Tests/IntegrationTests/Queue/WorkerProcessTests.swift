@@ -40,13 +40,14 @@ import Testing
     @Test func gracefulShutdownLosesNothing() async throws {
         try await withRedisNamespace { redis, prefix in
             let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
-            // A 1 s grace period and 3 s jobs: running jobs outlive the grace period and must be
-            // handed back, buffered ones are handed back at once.
+            // A 1 s grace period and jobs that would run a minute: running jobs outlive the grace
+            // period and must be handed back, buffered ones are handed back at once. Only the first
+            // five starts sleep, so the worker that drains the queue afterwards is quick.
             let environment = try await workerEnvironment(
                 redisPrefix: prefix, extra: ["FASTEST_SHOP_WORKER_SHUTDOWN_GRACE_S": "1"])
             let key = prefix + "probe"
             let jobs = (0..<30).map { _ in
-                JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 3000))
+                JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 60_000, sleepStarts: 5))
             }
             try await queue.enqueue(jobs)
             let worker = try ShopProcess(["worker", "--queues", "diagnostics", "--concurrency", "5"], environment: environment)

@@ -42,13 +42,13 @@ final class ShopStack: @unchecked Sendable {
         environment["FASTEST_SHOP_LIMITS_IP_BURST"] = "1000000"
         environment["FASTEST_SHOP_HTTP_PORT"] = "0"
         environment["FASTEST_SHOP_LOG_LEVEL"] = "info"
-        // The repository's job kinds with visibility timeouts of 2 s, so rescues after a crash
+        // The repository's job kinds with visibility timeouts of 3 s, so rescues after a crash
         // happen within a test's patience.
         catalogDirectory = ShopProcess.repositoryRoot + "/.fastest/test-catalog-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: catalogDirectory, withIntermediateDirectories: true)
         for file in try FileManager.default.contentsOfDirectory(atPath: ShopProcess.repositoryRoot + "/jobs") where file.hasSuffix(".json") {
             let text = try String(contentsOfFile: ShopProcess.repositoryRoot + "/jobs/" + file, encoding: .utf8)
-                .replacingOccurrences(of: #""visibility_timeout_s": [0-9.]+"#, with: "\"visibility_timeout_s\": 2", options: .regularExpression)
+                .replacingOccurrences(of: #""visibility_timeout_s": [0-9.]+"#, with: "\"visibility_timeout_s\": 3", options: .regularExpression)
                 .replacingOccurrences(of: #""backoff_cap_ms": [0-9]+"#, with: "\"backoff_cap_ms\": 1000", options: .regularExpression)
                 .replacingOccurrences(of: #""backoff_base_ms": [0-9]+"#, with: "\"backoff_base_ms\": 100", options: .regularExpression)
             try text.write(toFile: catalogDirectory + "/" + file, atomically: true, encoding: .utf8)
