@@ -29,6 +29,15 @@ struct BenchOptions: ParsableArguments {
         FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
     }
 
+    /// Prints the result: one JSON object, or the same indented for reading.
+    func report(_ result: some Encodable) throws {
+        try report(result) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            return (try? String(decoding: encoder.encode(result), as: UTF8.self)) ?? ""
+        }
+    }
+
     /// Prints the result: JSON (sorted keys, one object) or `summary`.
     func report(_ result: some Encodable, summary: () -> String) throws {
         if json {

@@ -12,14 +12,14 @@ struct BenchIntake: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Entry requests per measurement (distinct customers).") var entries = 20_000
     @Option(help: "Requests in flight at once.") var concurrency = 128
-    @Flag(help: "Print one JSON object on stdout.") var json = false
+    @OptionGroup var bench: BenchOptions
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
-        let result = try await IntakeBenchmark(entries: entries, concurrency: concurrency).run(settings: settings) { line in
-            FileHandle.standardError.write(Data("bench intake: \(line)\n".utf8))
+        let result = try await IntakeBenchmark(entries: entries, concurrency: concurrency).run(settings: settings) { [bench] in
+            bench.progress("intake: \($0)")
         }
-        try BenchDefaults.report(result, json: json)
+        try bench.report(result)
     }
 }
 
@@ -31,14 +31,14 @@ struct BenchCache: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Distinct products, each read once cold and once warm.") var products = 20_000
     @Option(help: "Requests in flight at once.") var concurrency = 128
-    @Flag(help: "Print one JSON object on stdout.") var json = false
+    @OptionGroup var bench: BenchOptions
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
-        let result = try await CacheBenchmark(products: products, concurrency: concurrency).run(settings: settings) { line in
-            FileHandle.standardError.write(Data("bench cache: \(line)\n".utf8))
+        let result = try await CacheBenchmark(products: products, concurrency: concurrency).run(settings: settings) { [bench] in
+            bench.progress("cache: \($0)")
         }
-        try BenchDefaults.report(result, json: json)
+        try bench.report(result)
     }
 }
 
@@ -54,11 +54,5 @@ enum BenchDefaults {
             values["payments.callback_secret"] = UUID().uuidString
         }
         return values
-    }
-
-    static func report(_ result: some Encodable, json: Bool) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
     }
 }
