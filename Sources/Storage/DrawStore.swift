@@ -80,8 +80,9 @@ public enum DrawStore {
     ) throws -> Committed {
         try connection.transaction { transaction in
             let locked = try transaction.query(
-                "SELECT status, stock FROM drops WHERE id = $1 FOR UPDATE", [.int(dropID)])
-            guard let row = locked.first, try row.string(0) == DropStatus.closing.rawValue else {
+                "SELECT status, kind FROM drops WHERE id = $1 FOR UPDATE", [.int(dropID)])
+            guard let row = locked.first, try row.string(0) == DropStatus.closing.rawValue,
+                  let kind = DropKind(rawValue: try row.string(1)) else {
                 return Committed(orders: try pendingChargeOrders(transaction, dropID: dropID), drewNow: false)
             }
             let ranking = result.winners + result.waitlist
@@ -92,13 +93,14 @@ public enum DrawStore {
                     """, [.int(dropID), .intArray(ranking)])
             }
             let orders = try createOrders(transaction, dropID: dropID, users: result.winners, paymentWindowSeconds: paymentWindowSeconds)
-            let settledNow = result.winners.isEmpty
+            // Nobody to offer a unit to: the drop is final at once.
+            let next = try DropStatus.closing.moved(to: result.winners.isEmpty ? .settled : .drawn, kind: kind)
             try transaction.query("""
                 UPDATE drops
                 SET status = $2, entries_digest = $3, drawn_at = now(), updated_at = now(),
                     available = available - $4, held = held + $4
                 WHERE id = $1 AND status = 'closing'
-                """, [.int(dropID), .text(settledNow ? "settled" : "drawn"), .text(result.entriesDigest), .int(orders.count)])
+                """, [.int(dropID), .text(next.rawValue), .text(result.entriesDigest), .int(orders.count)])
             return Committed(orders: orders, drewNow: true)
         }
     }

@@ -2,8 +2,9 @@ import Foundation
 import Postgres
 import ShopDomain
 
-/// Drops in PostgreSQL. Every status change goes through ``move(dropID:from:to:kind:)``: the
-/// state machine allows it, and the UPDATE names the status it expects.
+/// Drops in PostgreSQL. A single status change goes through ``move(dropID:from:to:kind:)``: the
+/// state machine allows it, and the UPDATE names the status it expects. (The database refuses any
+/// move the state machine does not list, whoever makes it: see ``DropStatus``.)
 public struct DropStore: Sendable {
     let pool: PostgresPool
 

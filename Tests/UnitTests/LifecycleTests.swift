@@ -10,6 +10,7 @@ import Testing
             #expect(DropStatus.open.canMove(to: .closing, kind: kind))
             #expect(DropStatus.closing.canMove(to: .drawn, kind: kind))
             #expect(DropStatus.drawn.canMove(to: .settled, kind: kind))
+            #expect(DropStatus.closing.canMove(to: .settled, kind: kind), "a draw nobody entered settles at once")
             #expect(!DropStatus.open.canMove(to: .closed, kind: kind), "closed is for open-runs")
             #expect(!DropStatus.open.canMove(to: .drawn, kind: kind), "no draw without freezing entries first")
             #expect(!DropStatus.scheduled.canMove(to: .closing, kind: kind))
@@ -23,6 +24,7 @@ import Testing
         #expect(DropStatus.closed.canMove(to: .settled, kind: .openRun))
         #expect(!DropStatus.open.canMove(to: .closing, kind: .openRun))
         #expect(!DropStatus.closing.canMove(to: .drawn, kind: .openRun))
+        #expect(!DropStatus.closing.canMove(to: .settled, kind: .openRun))
     }
 
     @Test func settledIsFinalAndNothingMovesBackwards() {

@@ -1,10 +1,12 @@
-/// The life of a drop. Every status change goes through ``DropStatus/canMove(to:kind:)``, and the
-/// SQL that performs it names the status it expects (`UPDATE … WHERE status = $expected`), so two
-/// processes can never both make the same move.
+/// The life of a drop. ``DropStatus/canMove(to:kind:)`` lists every move the platform makes;
+/// the database enforces the same list for every status change, whichever code path makes it
+/// (migration `0003_drop_status_moves`, a trigger on `drops`; a test keeps the two equal). The
+/// SQL that performs a move also names the status it expects (`UPDATE … WHERE status =
+/// $expected`), so two processes can never both make it.
 ///
 /// ```
-/// draw/raffle: scheduled → open → closing → drawn → settled
-/// open_run:    scheduled → open → closed → settled      (open → settled when sold out and paid)
+/// draw/raffle: scheduled → open → closing → drawn → settled   (closing → settled when nobody entered)
+/// open_run:    scheduled → open → closed → settled            (open → settled when sold out and paid)
 /// ```
 public enum DropStatus: String, Sendable, Codable, CaseIterable {
     /// Created; `opens_at` is in the future.
@@ -25,7 +27,7 @@ public enum DropStatus: String, Sendable, Codable, CaseIterable {
         switch (self, next) {
         case (.scheduled, .open):
             return true
-        case (.open, .closing), (.closing, .drawn), (.drawn, .settled):
+        case (.open, .closing), (.closing, .drawn), (.drawn, .settled), (.closing, .settled):
             return kind.isDrawn
         case (.open, .closed), (.closed, .settled), (.open, .settled):
             return kind == .openRun

@@ -14,7 +14,7 @@ enum DropFixtures {
     static func insertDrop(
         _ pool: PostgresPool, kind: DropKind, status: DropStatus = .open, stock: Int = 10,
         opensIn: Double = -60, closesIn: Double? = 3600, waitlistDepth: Int = 0, maxTickets: Int = 1,
-        productID: Int? = nil
+        productID: Int? = nil, entriesDigest: String? = nil
     ) async throws -> Int {
         let product: Int
         if let productID { product = productID } else { product = try await insertProduct(pool) }
@@ -22,14 +22,14 @@ enum DropFixtures {
         let now = Date()
         return try await pool.query("""
             INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, max_tickets,
-                               waitlist_depth, seed, commitment)
-            VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9::bytea, $10)
+                               waitlist_depth, seed, commitment, entries_digest)
+            VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9::bytea, $10, $11)
             RETURNING id
             """, [
                 .int(product), .text(kind.rawValue), .text(status.rawValue), .int(stock),
                 .timestamp(now.addingTimeInterval(opensIn)), .timestamp(closesIn.map { now.addingTimeInterval($0) }),
                 .int(maxTickets), .int(waitlistDepth),
-                seed.map { .bytes($0) } ?? .null, .text(seed.map { DrawProtocolV1.commitment(seed: $0) }),
+                seed.map { .bytes($0) } ?? .null, .text(seed.map { DrawProtocolV1.commitment(seed: $0) }), .text(entriesDigest),
             ])[0].int(0)
     }
 
