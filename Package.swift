@@ -104,7 +104,7 @@ let package = Package(
         // The open-run admission gate in Redis.
         .target(
             name: "OpenRunGate",
-            dependencies: ["Redis"],
+            dependencies: ["Redis", "Postgres", "Storage", "ShopDomain"],
             swiftSettings: swiftSettings),
 
         // `fastest-shop worker`: the job handlers (draws, charges, expiries).

@@ -96,7 +96,7 @@ public enum OpenRunBenchmark {
         let gated = try await openRun()
         // What the scheduler does when the drop opens.
         try await AdmissionGate(redis: redis, keyPrefix: prefix).load(
-            AdmissionGate.Snapshot(dropID: gated, isOpen: true, available: parameters.stock, buyers: []))
+            AdmissionGate.Snapshot(dropID: gated, phase: .open, isOpen: true, available: parameters.stock, buyers: []))
         let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
                                   secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
 

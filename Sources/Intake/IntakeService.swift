@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -30,6 +31,7 @@ public struct IntakeService: Sendable {
     public let queue: JobQueue
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
     public let gate: AdmissionGate
+    let gateLoader: GateLoader
     let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
 
     public init(settings: ShopSettings, logger: Logger, metrics: IntakeMetrics = IntakeMetrics()) async throws {
@@ -53,8 +55,11 @@ public struct IntakeService: Sendable {
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
+        gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
         let window = settings.payments.windowSeconds
-        purchaseConfirmations = PostgresBatchWriter(pool: pool, maxBatch: 1000, writers: 1) { connection, requests in
+        purchaseConfirmations = PostgresBatchWriter(
+            pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) }
+        ) { connection, requests in
             try PurchaseStore.confirm(connection, requests, paymentWindowSeconds: window)
         }
     }
@@ -66,11 +71,11 @@ public struct IntakeService: Sendable {
         return [
             AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
-            DropRoutes(drops: DropStore(pool: pool)),
+            DropRoutes(drops: DropStore(pool: pool), gate: gate),
             EntryRoutes(writer: entryWriter, entries: entries),
             OrderRoutes(entries: entries),
             PurchaseRoutes(
-                strategy: settings.openRunStrategy, gate: gate, confirmations: purchaseConfirmations, pool: pool, queue: queue,
+                strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds),
             AuditRoutes(pool: pool),
             PaymentCallbackRoutes(

@@ -9,31 +9,51 @@ import Redis
 /// `FOR UPDATE`), and the gate can always be rebuilt from it (``load(_:)``), so losing Redis's
 /// data neither loses a unit nor sells one twice.
 ///
-/// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0") and `remaining` (units the gate
-/// may still hand out), a set `{prefix}gate:{id}:buyers` every customer admitted, and a sorted
-/// set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation has not finished. While
-/// no confirmation runs, `remaining + |pending|` equals the drop's `available` in PostgreSQL.
+/// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0"), `remaining` (units the gate
+/// may still hand out) and `phase` (``Phase``), a set `{prefix}gate:{id}:buyers` every customer
+/// admitted, and a sorted set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation
+/// has not finished. While no confirmation runs, `remaining + |pending|` equals the drop's
+/// `available` in PostgreSQL.
+///
+/// Drops that sell nothing through a gate are remembered too, so that their refusals stay off
+/// PostgreSQL as well: a draw or raffle gets a hash with `open` "0" (refused `not-open`), an id
+/// that names no drop one with `open` "none" (refused `not-found`); both expire, and a real
+/// gate replaces them.
 public struct AdmissionGate: Sendable {
     public enum Decision: String, Sendable, Equatable {
         case admitted
         case soldOut = "sold-out"
         case alreadyPurchased = "already-purchased"
         case notOpen = "not-open"
+        /// No drop has this id.
+        case notFound = "not-found"
         /// No gate for this drop in Redis (never loaded, or Redis lost it): load it and ask again.
         case missing
+    }
+
+    /// How far an open-run has come. Phases only advance, and a gate never goes back to an
+    /// earlier one: a rebuild that read PostgreSQL just before the scheduler opened the drop
+    /// must not close the gate the scheduler has just opened.
+    public enum Phase: Int, Sendable, Equatable {
+        case scheduled = 0
+        case open = 1
+        case closed = 2
     }
 
     /// What PostgreSQL says about an open-run, to build its gate from.
     public struct Snapshot: Sendable, Equatable {
         public let dropID: Int
+        public let phase: Phase
+        /// Open for purchases now: in the open phase and inside the drop's window.
         public let isOpen: Bool
         public let available: Int
         /// Every customer who holds or held an order for the drop.
         public let buyers: [Int]
 
-        public init(dropID: Int, isOpen: Bool, available: Int, buyers: [Int]) {
+        public init(dropID: Int, phase: Phase, isOpen: Bool, available: Int, buyers: [Int]) {
             self.dropID = dropID
-            self.isOpen = isOpen
+            self.phase = phase
+            self.isOpen = isOpen && phase == .open
             self.available = available
             self.buyers = buyers
         }
@@ -91,7 +111,9 @@ public struct AdmissionGate: Sendable {
         for buyer in snapshot.buyers { command.append(buyer) }
         var commands = [
             RedisCommand("DEL", gateKey(snapshot.dropID), buyersKey(snapshot.dropID), pendingKey(snapshot.dropID)),
-            RedisCommand("HSET", gateKey(snapshot.dropID), "open", snapshot.isOpen ? "1" : "0", "remaining", snapshot.available),
+            RedisCommand(
+                "HSET", gateKey(snapshot.dropID), "open", snapshot.isOpen ? "1" : "0", "remaining", snapshot.available,
+                "phase", snapshot.phase.rawValue),
         ]
         if !snapshot.buyers.isEmpty { commands.append(command) }
         for reply in try await redis.pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")]) {
@@ -100,11 +122,13 @@ public struct AdmissionGate: Sendable {
     }
 
     /// Rebuilds a gate Redis lost, and repairs drift (a unit whose return to the gate failed):
-    /// `remaining` becomes `available − pending`. Returns whether anything changed.
+    /// `remaining` becomes `available − pending`. A snapshot of an earlier phase than the gate's
+    /// is stale and changes nothing. Returns whether anything changed.
     @discardableResult
     public func reconcile(_ snapshot: Snapshot) async throws -> Bool {
         var arguments: [any RedisArgument] = [
             snapshot.isOpen ? "1" : "0", snapshot.available, Self.nowMilliseconds(), Self.pendingHorizonMilliseconds,
+            snapshot.phase.rawValue,
         ]
         for buyer in snapshot.buyers { arguments.append(buyer) }
         return try await redis.run(GateScripts.reconcile, keys: keys(snapshot.dropID), arguments: arguments).requireInt() == 1
@@ -112,7 +136,29 @@ public struct AdmissionGate: Sendable {
 
     /// Stops admissions (the drop closed).
     public func close(dropID: Int) async throws {
-        try await redis.execute("HSET", gateKey(dropID), "open", "0")
+        try await redis.execute("HSET", gateKey(dropID), "open", "0", "phase", Phase.closed.rawValue)
+    }
+
+    /// Remembers for `seconds` that the drop sells nothing through a gate (a draw or raffle):
+    /// its purchases are refused `not-open` without asking PostgreSQL. A gate already there stays.
+    public func rememberNotForSale(dropID: Int, seconds: Int) async throws {
+        try await redis.run(GateScripts.remember, keys: [gateKey(dropID)], arguments: ["0", seconds]).throwingError()
+    }
+
+    /// Remembers for `seconds` that no drop has this id: its purchases are refused `not-found`
+    /// without asking PostgreSQL. A drop created with the id ends this (``forgetUnknown(dropID:)``).
+    public func rememberUnknown(dropID: Int, seconds: Int) async throws {
+        try await redis.run(GateScripts.remember, keys: [gateKey(dropID)], arguments: ["none", seconds]).throwingError()
+    }
+
+    /// The drop now exists: forget that its id was unknown.
+    public func forgetUnknown(dropID: Int) async throws {
+        try await redis.run(GateScripts.forgetUnknown, keys: [gateKey(dropID)], arguments: []).throwingError()
+    }
+
+    /// Whether Redis holds a gate for the drop (or remembers a refusal for it).
+    public func exists(dropID: Int) async throws -> Bool {
+        try await redis.send(RedisCommand("EXISTS", gateKey(dropID))).requireInt() == 1
     }
 
     /// The gate's figures, for tests and diagnostics: (open, remaining, pending), nil when missing.
@@ -121,7 +167,7 @@ public struct AdmissionGate: Sendable {
             RedisCommand("HMGET", gateKey(dropID), "open", "remaining"), RedisCommand("ZCARD", pendingKey(dropID)),
         ])
         let fields = try replies[0].requireArray()
-        guard fields.count == 2, let open = fields[0].string else { return nil }
+        guard fields.count == 2, let open = fields[0].string, open != "none" else { return nil }
         return (open == "1", fields[1].int ?? 0, try replies[1].requireInt())
     }
 }

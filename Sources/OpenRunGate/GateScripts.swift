@@ -7,6 +7,7 @@ enum GateScripts {
     static let admit = RedisScript("""
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
         if not state[1] then return 'missing' end
+        if state[1] == 'none' then return 'not-found' end
         if state[1] ~= '1' then return 'not-open' end
         if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'already-purchased' end
         if tonumber(state[2]) <= 0 then return 'sold-out' end
@@ -39,19 +40,29 @@ enum GateScripts {
         return 1
         """)
 
-    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, now ms, pending horizon ms, buyers…
-    /// Builds a missing gate; otherwise sets `open` and repairs `remaining = available − pending`,
-    /// counting as pending only admissions younger than the horizon (an intake process that died
-    /// between admission and confirmation must not hold a unit forever).
+    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, now ms, pending horizon ms, phase,
+    /// buyers… Builds a missing gate (replacing a remembered refusal); otherwise, unless the gate
+    /// already holds a later phase (the snapshot is stale), sets `open` and `phase` and repairs
+    /// `remaining = available − pending`, counting as pending only admissions younger than the
+    /// horizon (an intake process that died between admission and confirmation must not hold a
+    /// unit forever) and not those whose buyer PostgreSQL shows holding an order (confirmed,
+    /// though the confirmation did not reach Redis).
     static let reconcile = RedisScript("""
         local changed = 0
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
-        if redis.call('EXISTS', KEYS[1]) == 0 then
-          redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2])
-          redis.call('DEL', KEYS[3])
+        for i = 6, #ARGV, 1000 do
+          if redis.call('ZREM', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV))) > 0 then changed = 1 end
+        end
+        local open = redis.call('HGET', KEYS[1], 'open')
+        if (not open) or open == 'none' then
+          redis.call('DEL', KEYS[1], KEYS[3])
+          redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2], 'phase', ARGV[5])
           changed = 1
         else
-          if redis.call('HGET', KEYS[1], 'open') ~= ARGV[1] then
+          if tonumber(redis.call('HGET', KEYS[1], 'phase') or '-1') > tonumber(ARGV[5]) then return 0 end
+          redis.call('PERSIST', KEYS[1])
+          redis.call('HSET', KEYS[1], 'phase', ARGV[5])
+          if open ~= ARGV[1] then
             redis.call('HSET', KEYS[1], 'open', ARGV[1])
             changed = 1
           end
@@ -62,9 +73,24 @@ enum GateScripts {
             changed = 1
           end
         end
-        for i = 5, #ARGV do
+        for i = 6, #ARGV do
           if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then changed = 1 end
         end
         return changed
+        """)
+
+    /// KEYS: gate. ARGV: open ("0" not for sale, "none" unknown id), seconds.
+    /// Remembers a refusal unless a gate is there already.
+    static let remember = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', 0)
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """)
+
+    /// KEYS: gate. Forgets that the id was unknown (the drop was just created).
+    static let forgetUnknown = RedisScript("""
+        if redis.call('HGET', KEYS[1], 'open') == 'none' then return redis.call('DEL', KEYS[1]) end
+        return 0
         """)
 }

@@ -17,8 +17,7 @@ public struct OpenRunGateHooks: SchedulerService.DropHooks {
     public func opened(_ drops: [DropLifecycleStore.Moved]) async throws {
         for drop in drops where drop.kind == .openRun {
             if let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: drop.dropID) }) {
-                try await gate.load(AdmissionGate.Snapshot(
-                    dropID: figures.dropID, isOpen: figures.isOpen, available: figures.available, buyers: figures.buyers))
+                try await gate.load(figures.snapshot)
             }
         }
     }
@@ -29,8 +28,7 @@ public struct OpenRunGateHooks: SchedulerService.DropHooks {
 
     public func reconcile() async throws {
         for figures in try await pool.withConnection({ try PurchaseStore.liveOpenRuns($0) }) {
-            try await gate.reconcile(AdmissionGate.Snapshot(
-                dropID: figures.dropID, isOpen: figures.isOpen, available: figures.available, buyers: figures.buyers))
+            try await gate.reconcile(figures.snapshot)
         }
     }
 }

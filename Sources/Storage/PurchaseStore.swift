@@ -94,6 +94,8 @@ public enum PurchaseStore {
     public struct GateFigures: Sendable, Equatable {
         public let dropID: Int
         public let isOpenRun: Bool
+        public let status: DropStatus
+        /// Open for purchases now: status `open` and inside the window.
         public let isOpen: Bool
         public let available: Int
         public let buyers: [Int]
@@ -101,12 +103,21 @@ public enum PurchaseStore {
 
     public static func gateFigures(_ connection: PostgresConnection, dropID: Int) throws -> GateFigures? {
         let rows = try connection.query("""
-            SELECT kind = 'open_run', status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()), available
+            SELECT kind = 'open_run', status, status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()),
+                   available
             FROM drops WHERE id = $1
             """, [.int(dropID)])
         guard let row = rows.first else { return nil }
-        let buyers = try connection.query("SELECT user_id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) }
-        return GateFigures(dropID: dropID, isOpenRun: try row.bool(0), isOpen: try row.bool(1), available: try row.int(2), buyers: buyers)
+        guard let status = DropStatus(rawValue: try row.string(1)) else {
+            throw PostgresError(code: .decoding, message: "drop \(dropID) has an unknown status")
+        }
+        let isOpenRun = try row.bool(0)
+        let buyers = isOpenRun
+            ? try connection.query("SELECT user_id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) }
+            : []
+        return GateFigures(
+            dropID: dropID, isOpenRun: isOpenRun, status: status, isOpen: try row.bool(2), available: try row.int(3),
+            buyers: buyers)
     }
 
     /// Open-runs that are not settled, for the scheduler's reconcile of their gates.

@@ -13,6 +13,10 @@ public final class IntakeMetrics: Sendable {
 
     /// Group-commit batch sizes (requests per transaction).
     let entryBatchSize: CoreMetrics.Recorder
+    /// Open-run confirmation batch sizes (admitted buyers served by one `FOR UPDATE`).
+    let purchaseBatchSize: CoreMetrics.Recorder
+    /// Admission gates loaded from PostgreSQL by purchases (a rush on an unloaded gate loads once).
+    let gateLoads: CoreMetrics.Counter
     let productCacheHits: CoreMetrics.Counter
     let productCacheMisses: CoreMetrics.Counter
     /// Loads from PostgreSQL after a miss: with single-flight, at most one per key at a time.
@@ -39,8 +43,11 @@ public final class IntakeMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.valueHistogramBuckets["intake_entry_batch_size"] = Self.batchSizeBuckets
+        factory.valueHistogramBuckets["intake_purchase_batch_size"] = Self.batchSizeBuckets
         self.factory = factory
         entryBatchSize = CoreMetrics.Recorder(label: "intake_entry_batch_size", factory: factory)
+        purchaseBatchSize = CoreMetrics.Recorder(label: "intake_purchase_batch_size", factory: factory)
+        gateLoads = CoreMetrics.Counter(label: "intake_gate_loads_total", factory: factory)
         productCacheHits = CoreMetrics.Counter(label: "intake_product_cache_hits_total", factory: factory)
         productCacheMisses = CoreMetrics.Counter(label: "intake_product_cache_misses_total", factory: factory)
         productCacheLoads = CoreMetrics.Counter(label: "intake_product_cache_loads_total", factory: factory)

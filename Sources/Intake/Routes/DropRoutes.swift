@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import OpenRunGate
 import ShopDomain
 import Storage
 
 /// Drops: operators create and list them; anyone reads one.
 struct DropRoutes: RouteGroup {
     let drops: DropStore
+    let gate: AdmissionGate
 
     static let defaultPageSize = 100
     static let maximumPageSize = 500
@@ -34,7 +36,11 @@ struct DropRoutes: RouteGroup {
         let user = try context.requireRole(.operator)
         let body = try await request.decodeJSON(as: DropBody.self)
         let new = try Self.validate(body, now: Date())
-        return try .json(DropDocument(try await drops.create(new, createdBy: user.id)), status: .created)
+        let created = try await drops.create(new, createdBy: user.id)
+        // Purchases sent to this id before it existed were remembered as unknown; the memory
+        // expires by itself, this only ends it sooner.
+        try? await gate.forgetUnknown(dropID: created.drop.id)
+        return try .json(DropDocument(created), status: .created)
     }
 
     /// Parses what JSON cannot type (kind, timestamps) and applies the domain's rules, reporting

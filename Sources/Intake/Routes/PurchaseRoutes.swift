@@ -18,6 +18,7 @@ import Storage
 struct PurchaseRoutes: RouteGroup {
     let strategy: ShopSettings.OpenRunStrategy
     let gate: AdmissionGate
+    let gateLoader: GateLoader
     let confirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
     let pool: PostgresPool
     let queue: JobQueue
@@ -61,19 +62,16 @@ struct PurchaseRoutes: RouteGroup {
     private func throughGate(dropID: Int, userID: Int, logger: Logger) async throws -> PurchaseStore.Result {
         var decision = try await gate.admit(dropID: dropID, userID: userID)
         if decision == .missing {
-            // Never loaded, or Redis lost it: rebuild from PostgreSQL (atomic; concurrent
-            // rebuilders agree) and ask again.
-            guard let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: dropID) }) else {
-                return .notFound
-            }
-            guard figures.isOpenRun else { return .notOpen }
-            try await gate.reconcile(figures.snapshot)
+            // Never loaded, or Redis lost it: rebuild from PostgreSQL (one load per drop, however
+            // many buyers ask at once; concurrent rebuilders in other processes agree) and ask again.
+            try await gateLoader.loadIfMissing(dropID: dropID)
             decision = try await gate.admit(dropID: dropID, userID: userID)
         }
         switch decision {
         case .soldOut: return .soldOut
         case .alreadyPurchased: return .alreadyPurchased
         case .notOpen: return .notOpen
+        case .notFound: return .notFound
         case .missing: throw Problem.unavailable("the admission gate is being rebuilt")
         case .admitted: break
         }
@@ -94,18 +92,10 @@ struct PurchaseRoutes: RouteGroup {
             // The gate admitted more than PostgreSQL holds (it drifted): give the admission back
             // and resynchronise it from PostgreSQL.
             try? await gate.compensate(dropID: dropID, userID: userID, keepBuyer: false)
-            if let figures = try? await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: dropID) }) {
-                try? await gate.reconcile(figures.snapshot)
-            }
+            try? await gateLoader.reload(dropID: dropID)
             logger.notice("admission gate disagreed with PostgreSQL; resynchronised", metadata: ["drop": .stringConvertible(dropID)])
         }
         return result
-    }
-}
-
-extension PurchaseStore.GateFigures {
-    var snapshot: AdmissionGate.Snapshot {
-        AdmissionGate.Snapshot(dropID: dropID, isOpen: isOpen, available: available, buyers: buyers)
     }
 }
 

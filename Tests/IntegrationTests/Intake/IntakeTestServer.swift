@@ -9,6 +9,7 @@ import Settings
 import ShopDomain
 import Storage
 import Synchronization
+import Testing
 
 /// An intake server running in-process on a free port, on a fresh database and its own Redis
 /// key prefix, with helpers to call it over real HTTP and to set up data directly.
@@ -87,14 +88,18 @@ struct IntakeTestServer: Sendable {
         return try await DropStore(pool: pool).create(new, createdBy: creator.id).drop
     }
 
-    /// The value of one sample of the Prometheus exposition (0 when absent).
+    /// The value of one sample of the Prometheus exposition; a sample that is absent or not a
+    /// number fails the test (a check against 0 must not pass because the metric is missing).
     func metric(_ sample: String) async throws -> Double {
         let text = try await call("GET", "/metrics").bodyText
         for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
-            return Double(line.dropFirst(sample.count + 1)) ?? 0
+            return try #require(Double(line.dropFirst(sample.count + 1)), "\(line) is not a sample")
         }
-        return 0
+        Issue.record("the exposition has no sample \(sample)")
+        throw MissingMetric(sample: sample)
     }
+
+    struct MissingMetric: Error { let sample: String }
 }
 
 /// Runs `body` against a fresh intake server; stops it afterwards.

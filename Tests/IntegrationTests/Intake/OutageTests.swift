@@ -81,4 +81,80 @@ import Testing
             }
         }
     }
+
+    /// The gate answers refusals by itself: with PostgreSQL stopped, a sold-out open-run still
+    /// says `sold-out` to new buyers and `already-purchased` to its buyers, a draw `not-open`, an
+    /// id that names no drop 404. Only a purchase that needs PostgreSQL gets 503.
+    @Test func openRunRefusalsNeverTouchPostgres() async throws {
+        try await withOwnServices { services, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let openRun = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 2, closesIn: nil)
+                let draw = try await DropFixtures.insertDrop(server.pool, kind: .draw, stock: 2)
+                let unseenDraw = try await DropFixtures.insertDrop(server.pool, kind: .draw, stock: 2)
+                let unknown = 987_654
+                let customers = try await server.makeUsers(3)
+                func purchase(_ drop: Int, _ customer: Int) async throws -> HTTPResponse {
+                    try await server.call("POST", "/v1/drops/\(drop)/purchase", token: customers[customer].token)
+                }
+                #expect(try await purchase(openRun, 0).status == 201)
+                #expect(try await purchase(openRun, 1).status == 201)
+                #expect(try await purchase(unknown, 0).status == 404)
+                #expect(try await purchase(draw, 0).problemSlug == "not-open")
+
+                try services.stopOnly(.postgres)
+                // Unknown ids are remembered only for a few seconds: ask about it first.
+                #expect(try await purchase(unknown, 2).status == 404)
+                let soldOut = try await purchase(openRun, 2)
+                #expect(soldOut.status == 409 && soldOut.problemSlug == "sold-out")
+                #expect(try await purchase(openRun, 0).problemSlug == "already-purchased")
+                #expect(try await purchase(draw, 2).problemSlug == "not-open")
+                // A drop nobody asked about yet needs PostgreSQL to be told apart.
+                #expect(try await purchase(unseenDraw, 2).status == 503)
+
+                try services.start()
+                var status = 0
+                for _ in 0..<100 where status != 409 {
+                    status = try await purchase(unseenDraw, 2).status
+                    if status != 409 { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(status == 409)
+            }
+        }
+    }
+
+    /// Redis goes away under a running server: what needs it answers 503, what does not goes on
+    /// (entries are PostgreSQL's alone), and service resumes by itself when Redis is back.
+    @Test func theServerAnswers503WhileRedisIsDownAndRecoversByItself() async throws {
+        try await withOwnServices { services, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let openRun = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+                let draw = try await server.makeDrop()
+                let customers = try await server.makeUsers(3)
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[0].token).status == 201)
+
+                try services.stopOnly(.redis)
+                let purchase = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
+                #expect(purchase.status == 503)
+                #expect(purchase.problemSlug == "unavailable")
+                #expect(purchase.header("Content-Type") == "application/problem+json")
+                #expect(purchase.header("Retry-After") != nil)
+                #expect(try await server.call("GET", "/readyz").status == 503)
+                #expect(try await server.call("GET", "/healthz").status == 200)
+                #expect(try await server.call("POST", "/v1/drops/\(draw.id)/entries", token: customers[1].token).status == 201)
+                let orders = try await server.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])
+                #expect(try orders[0].int(0) == 1, "a purchase refused with 503 left no order behind")
+
+                try services.start()
+                var status = 0
+                for _ in 0..<100 where status != 201 {
+                    status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).status
+                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(status == 201)
+                #expect(try await server.call("GET", "/readyz").status == 200)
+                let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
+                #expect(try figures.int(0) == 3 && figures.int(1) == 2)
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import Intake
+import LocalServices
 import OpenRunGate
 import Postgres
 import Redis
@@ -55,7 +56,66 @@ import Testing
             let winner = buyers[try #require(results.firstIndex { $0.status == 201 })]
             let again = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: [winner.token])
             #expect(again[0].status == 409 && again[0].slug == "already-purchased")
+            // The gate was not loaded when the rush began: ten thousand buyers asked for it at
+            // once, and PostgreSQL was asked once.
+            #expect(try await server.metric("intake_gate_loads_total") == 1)
             try await Self.expectNoViolations(server.pool)
+        }
+    }
+
+    /// Admitted buyers are confirmed in batches: one `FOR UPDATE` on the stock row serves many.
+    @Test func admittedBuyersAreConfirmedManyPerTransaction() async throws {
+        try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
+            let stock = 150
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: stock, closesIn: nil)
+            let buyers = try await server.makeUsers(600)
+            let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
+            #expect(results.filter { $0.status == 201 }.count == stock)
+            #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 600 - stock)
+            // Every admitted buyer went through a confirmation batch, and batches held many.
+            #expect(try await server.metric("intake_purchase_batch_size_sum") == Double(stock))
+            #expect(try await server.metric("intake_purchase_batch_size_count") < Double(stock))
+            try await Self.expectNoViolations(server.pool)
+        }
+    }
+
+    /// First come, first served: buyers who ask one after another are served in that order.
+    @Test func buyersAreServedInArrivalOrder() async throws {
+        try await withIntakeServer { server in
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 3, closesIn: nil)
+            let buyers = try await server.makeUsers(6)
+            var answers: [String] = []
+            for buyer in buyers {
+                let response = try await server.call("POST", "/v1/drops/\(drop)/purchase", token: buyer.token)
+                answers.append(response.status == 201 ? "order" : response.problemSlug ?? "\(response.status)")
+                if response.status == 201 {
+                    #expect(response.json["status"] as? String == "pending_payment")
+                    #expect(response.json["drop_id"] as? Int == drop)
+                }
+            }
+            #expect(answers == ["order", "order", "order", "sold-out", "sold-out", "sold-out"])
+            let owners = try await server.pool.query(
+                "SELECT user_id FROM orders WHERE drop_id = $1 ORDER BY id", [.int(drop)]).map { try $0.int(0) }
+            #expect(owners == buyers.prefix(3).map(\.id))
+        }
+    }
+
+    /// One customer cannot flood the purchase route: past the burst, 429 with Retry-After.
+    @Test func purchasesAreRateLimitedPerCustomer() async throws {
+        try await withIntakeServer(["limits.customer_per_s": "0.1", "limits.customer_burst": "3"]) { server in
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+            let greedy = try await server.makeUser()
+            let other = try await server.makeUser()
+            #expect(try await server.call("POST", "/v1/drops/\(drop)/purchase", token: greedy.token).status == 201)
+            for _ in 0..<2 {
+                #expect(try await server.call("POST", "/v1/drops/\(drop)/purchase", token: greedy.token).problemSlug == "already-purchased")
+            }
+            let limited = try await server.call("POST", "/v1/drops/\(drop)/purchase", token: greedy.token)
+            #expect(limited.status == 429)
+            #expect(limited.problemSlug == "rate-limited")
+            let retryAfter = try #require(limited.header("Retry-After").flatMap(Int.init))
+            #expect(retryAfter >= 1 && retryAfter <= 10)
+            #expect(try await server.call("POST", "/v1/drops/\(drop)/purchase", token: other.token).status == 201)
         }
     }
 
@@ -113,14 +173,31 @@ import Testing
         }
     }
 
-    @Test func redisFlushedInTheMiddleOfARushStillSellsNothingTwice() async throws {
-        // A private Redis: FLUSHALL must not touch the other tests' data.
+    @Test func redisFlushedInTheMiddleOfARushStillSellsNothingTwiceAndLosesNoUnit() async throws {
+        try await Self.rushThroughARedisDisruption { redis, _ in
+            try await redis.execute("FLUSHALL")
+        }
+    }
+
+    @Test func redisRestartedInTheMiddleOfARushStillSellsNothingTwiceAndLosesNoUnit() async throws {
+        try await Self.rushThroughARedisDisruption { _, scratch in
+            try await scratch.restart(.redis)
+        }
+    }
+
+    /// 3,000 buyers rush 50 units through `serve` and the scheduler while `disrupt` strikes Redis
+    /// (on a private Redis: the other tests' data stays untouched). Afterwards every 201 is an
+    /// order, nobody holds two, nothing is oversold, the gate agrees with PostgreSQL again, and
+    /// later buyers buy whatever the rush left: no unit was lost.
+    static func rushThroughARedisDisruption(
+        _ disrupt: @escaping @Sendable (RedisClient, ScratchServices) async throws -> Void
+    ) async throws {
         try await withScratchServices { scratch in
             let redisPort = scratch.redisConfiguration.port
             let redis = RedisClient(configuration: scratch.redisConfiguration)
             defer { redis.shutdown() }
             try await withTestDatabase(poolSize: 4) { pool, database in
-                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "flush:", redisPort: redisPort)
+                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "disrupted:", redisPort: redisPort)
                 do {
                     try await stack.startServe()
                     try stack.startScheduler()
@@ -128,11 +205,11 @@ import Testing
                     let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
                     let buyers = try await stack.users(3000)
                     async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
-                    // Flush once purchases are flowing (orders exist), while many requests are still in flight.
+                    // Strike once purchases are flowing (orders exist), while many requests are still in flight.
                     try await eventually(timeout: 60, "purchases started") {
                         try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
                     }
-                    try await redis.execute("FLUSHALL")
+                    try await disrupt(redis, scratch)
                     let outcomes = try await results
                     let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
                     let created = outcomes.filter { $0.status == 201 }.count
@@ -142,11 +219,21 @@ import Testing
                     let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
                     #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
                     // The gate came back from PostgreSQL and agrees with it.
-                    try await eventually("the gate was rebuilt from PostgreSQL") {
-                        let gate = try await AdmissionGate(redis: redis, keyPrefix: "flush:").state(dropID: drop)
+                    try await eventually("the gate agrees with PostgreSQL") {
+                        let gate = try await AdmissionGate(redis: redis, keyPrefix: "disrupted:").state(dropID: drop)
                         return try gate?.remaining == figures.int(0) && gate?.pending == 0
                     }
+                    // No unit was lost: whatever the rush left unsold, later buyers buy, and then
+                    // exactly the stock is sold, each unit to a different customer.
+                    let late = try await stack.users(2 * stock)
+                    let lateOutcomes = try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: late.map(\.token), connections: 50)
+                    #expect(lateOutcomes.filter { $0.status == 201 }.count == (try figures.int(0)))
+                    let total = try await pool.query(
+                        "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                    #expect(try total.int(0) == stock && total.int(1) == stock)
                     try await Self.expectNoViolations(pool)
+                    let audit = try await stack.command(["audit"])
+                    #expect(audit.status == 0, "\(audit.output)")
                     await stack.stop()
                 } catch {
                     for process in stack.processes { print(process.output.suffix(2000)) }
@@ -154,6 +241,36 @@ import Testing
                     throw error
                 }
             }
+        }
+    }
+
+    /// A payment that never completes expires at the end of the payment window: the unit goes
+    /// back on sale in PostgreSQL and in the gate, and the next buyer gets it.
+    @Test func anExpiredPaymentPutsItsUnitBackOnSale() async throws {
+        try await withShopStack(settings: ["payments.window_s": "2"]) { stack in
+            try await stack.startServe()
+            // Every charge is answered "pending" and its callback would come long after the window.
+            try await stack.startMockPayments(["--pending-rate", "1", "--callback-delay-ms", "600000"])
+            try stack.startScheduler()
+            try stack.startWorker()
+            let drop = try await DropFixtures.insertDrop(stack.pool, kind: .openRun, stock: 1, closesIn: nil)
+            let buyers = try await stack.users(2)
+            let first = try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: [buyers[0].token])
+            #expect(first[0].status == 201)
+            #expect(try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: [buyers[1].token])[0].slug == "sold-out")
+            try await eventually(timeout: 30, "the unpaid order expired") {
+                try await stack.pool.query(
+                    "SELECT status FROM orders WHERE drop_id = $1 AND user_id = $2", [.int(drop), .int(buyers[0].id)]
+                )[0].string(0) == "expired"
+            }
+            try await eventually("the unit is back on sale in the gate") {
+                try await AdmissionGate(redis: stack.redis, keyPrefix: stack.redisPrefix).state(dropID: drop)?.remaining == 1
+            }
+            #expect(try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: [buyers[1].token])[0].status == 201)
+            let figures = try await stack.pool.query("SELECT available, held, sold FROM drops WHERE id = $1", [.int(drop)])[0]
+            #expect(try figures.int(0) == 0 && figures.int(1) == 1 && figures.int(2) == 0)
+            let audit = try await stack.command(["audit"])
+            #expect(audit.status == 0, "\(audit.output)")
         }
     }
 }

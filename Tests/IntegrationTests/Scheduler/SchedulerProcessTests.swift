@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import OpenRunGate
 import Postgres
 import Redis
 import ShopDomain
@@ -139,5 +140,53 @@ import Testing
                 #expect(try await scheduler.terminate() == 0, "log: \(scheduler.output)")
             }
     }
+    }
+
+    /// The scheduler keeps an open-run's admission gate in step with PostgreSQL: loaded when the
+    /// drop opens, repaired when it drifts, rebuilt when Redis loses it, closed when the drop closes.
+    @Test func theSchedulerLoadsRepairsRebuildsAndClosesAnOpenRunsGate() async throws {
+        try await withScratchServices { scratch in
+            let redis = RedisClient(configuration: scratch.redisConfiguration)
+            defer { redis.shutdown() }
+            try await withTestDatabase { pool, database in
+                let prefix = "sched:"
+                let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+                let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, status: .scheduled, stock: 4, opensIn: 0.5, closesIn: 8)
+                let scheduler = try ShopProcess(
+                    ["scheduler"],
+                    environment: try await Self.environment(database, redisPrefix: prefix, redisPort: scratch.redisConfiguration.port))
+                try await eventually("the gate was loaded when the drop opened") {
+                    guard let state = try await gate.state(dropID: drop) else { return false }
+                    return state.isOpen && state.remaining == 4 && state.pending == 0
+                }
+                // An order the gate never heard of (its admission went through another gate).
+                let customer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
+                try await pool.withConnection { connection in
+                    try connection.transaction { transaction in
+                        try transaction.query("UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1", [.int(drop)])
+                        try transaction.query("""
+                            INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
+                            VALUES ($1, $2, 12000, 'EUR', 'wh_gate_test', now() + interval '15 minutes')
+                            """, [.int(drop), .int(customer)])
+                    }
+                }
+                try await eventually("reconcile repaired the drift") { try await gate.state(dropID: drop)?.remaining == 3 }
+                #expect(try await gate.admit(dropID: drop, userID: customer) == .alreadyPurchased)
+
+                try await redis.execute("FLUSHALL")
+                try await eventually("reconcile rebuilt the lost gate from PostgreSQL") {
+                    guard let state = try await gate.state(dropID: drop) else { return false }
+                    return state.isOpen && state.remaining == 3 && state.pending == 0
+                }
+                #expect(try await gate.admit(dropID: drop, userID: customer) == .alreadyPurchased)
+
+                try await eventually(timeout: 30, "the gate closed with the drop") {
+                    try await gate.state(dropID: drop)?.isOpen == false
+                }
+                #expect(try await pool.query("SELECT status FROM drops WHERE id = $1", [.int(drop)])[0].string(0) == "closed")
+                #expect(try await gate.admit(dropID: drop, userID: customer + 1) == .notOpen)
+                #expect(try await scheduler.terminate() == 0, "log: \(scheduler.output)")
+            }
+        }
     }
 }

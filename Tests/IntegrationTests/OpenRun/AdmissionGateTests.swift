@@ -1,0 +1,89 @@
+import Foundation
+import OpenRunGate
+import Redis
+import Testing
+
+/// The admission gate's scripts against a real Redis: admission order, refusals, compensation,
+/// and rebuilds that never move a gate backwards.
+@Suite struct AdmissionGateTests {
+    @Test func admitsWhileUnitsRemainOncePerCustomerInArrivalOrder() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            #expect(try await gate.admit(dropID: 1, userID: 10) == .missing)
+            try await gate.load(.init(dropID: 1, phase: .open, isOpen: true, available: 2, buyers: [7]))
+            #expect(try await gate.admit(dropID: 1, userID: 7) == .alreadyPurchased)
+            #expect(try await gate.admit(dropID: 1, userID: 10) == .admitted)
+            #expect(try await gate.admit(dropID: 1, userID: 10) == .alreadyPurchased)
+            #expect(try await gate.admit(dropID: 1, userID: 11) == .admitted)
+            #expect(try await gate.admit(dropID: 1, userID: 12) == .soldOut)
+            #expect(try await gate.state(dropID: 1)! == (true, 0, 2))
+            try await gate.confirmed(dropID: 1, userID: 10)
+            // 11's confirmation failed: the unit goes back and 11 may try again.
+            try await gate.compensate(dropID: 1, userID: 11, keepBuyer: false)
+            #expect(try await gate.state(dropID: 1)! == (true, 1, 0))
+            #expect(try await gate.admit(dropID: 1, userID: 12) == .admitted)
+            #expect(try await gate.admit(dropID: 1, userID: 11) == .soldOut)
+        }
+    }
+
+    @Test func aStaleSnapshotNeverMovesTheGateBackAPhase() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            // A purchase read PostgreSQL while the drop was still scheduled…
+            let stale = AdmissionGate.Snapshot(dropID: 2, phase: .scheduled, isOpen: false, available: 5, buyers: [])
+            // …and the scheduler opened it and loaded its gate before that rebuild reached Redis.
+            try await gate.load(.init(dropID: 2, phase: .open, isOpen: true, available: 5, buyers: []))
+            #expect(try await gate.reconcile(stale) == false)
+            #expect(try await gate.state(dropID: 2)?.isOpen == true)
+            #expect(try await gate.admit(dropID: 2, userID: 1) == .admitted)
+            // Closing is a later phase: it applies, and an open snapshot read before it does not.
+            try await gate.close(dropID: 2)
+            #expect(try await gate.reconcile(.init(dropID: 2, phase: .open, isOpen: true, available: 4, buyers: [1])) == false)
+            #expect(try await gate.admit(dropID: 2, userID: 3) == .notOpen)
+        }
+    }
+
+    @Test func reconcileRebuildsALostGateAndRepairsDrift() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await gate.load(.init(dropID: 3, phase: .open, isOpen: true, available: 3, buyers: []))
+            #expect(try await gate.admit(dropID: 3, userID: 1) == .admitted)
+            #expect(try await gate.admit(dropID: 3, userID: 2) == .admitted)
+            // 1's order committed but its confirmation never reached Redis; 2 is still confirming.
+            // A unit released in PostgreSQL whose return to the gate was lost: available is 2.
+            #expect(try await gate.reconcile(.init(dropID: 3, phase: .open, isOpen: true, available: 2, buyers: [1])))
+            #expect(try await gate.state(dropID: 3)! == (true, 1, 1), "remaining = available − pending, 1 no longer pending")
+            // Redis lost everything: rebuilt from PostgreSQL's figures, buyers still refused.
+            try await redis.execute("DEL", prefix + "gate:3", prefix + "gate:3:buyers", prefix + "gate:3:pending")
+            #expect(try await gate.reconcile(.init(dropID: 3, phase: .open, isOpen: true, available: 1, buyers: [1, 2])))
+            #expect(try await gate.state(dropID: 3)! == (true, 1, 0))
+            #expect(try await gate.admit(dropID: 3, userID: 2) == .alreadyPurchased)
+            #expect(try await gate.admit(dropID: 3, userID: 4) == .admitted)
+        }
+    }
+
+    @Test func refusalsForDropsWithoutAGateAreRememberedUntilARealGateReplacesThem() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await gate.rememberNotForSale(dropID: 4, seconds: 60)
+            #expect(try await gate.admit(dropID: 4, userID: 1) == .notOpen)
+            try await gate.rememberUnknown(dropID: 5, seconds: 60)
+            #expect(try await gate.admit(dropID: 5, userID: 1) == .notFound)
+            #expect(try await gate.state(dropID: 5) == nil)
+            let ttl = try await redis.send(RedisCommand("TTL", prefix + "gate:5")).requireInt()
+            #expect(ttl > 0 && ttl <= 60)
+            // The drop was created with that id: the memory ends, and a gate can be built.
+            try await gate.forgetUnknown(dropID: 5)
+            #expect(try await gate.admit(dropID: 5, userID: 1) == .missing)
+            // A remembered refusal never overwrites a real gate…
+            try await gate.load(.init(dropID: 6, phase: .open, isOpen: true, available: 1, buyers: []))
+            try await gate.rememberUnknown(dropID: 6, seconds: 60)
+            #expect(try await gate.admit(dropID: 6, userID: 1) == .admitted)
+            // …and a rebuild replaces a remembered refusal, which then lives for good.
+            try await gate.rememberUnknown(dropID: 7, seconds: 60)
+            #expect(try await gate.reconcile(.init(dropID: 7, phase: .open, isOpen: true, available: 2, buyers: [])))
+            #expect(try await gate.admit(dropID: 7, userID: 1) == .admitted)
+            #expect(try await redis.send(RedisCommand("TTL", prefix + "gate:7")).requireInt() == -1)
+        }
+    }
+}
