@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Postgres
 import ShopDomain
 import Storage
 
@@ -46,7 +47,15 @@ struct EntryRoutes: RouteGroup {
         let dropID = try context.id(of: "drop")
         let hasBody = try await request.body.collect(upTo: .max).readableBytes > 0
         let tickets = hasBody ? try await request.decodeJSON(as: EntryBody.self).tickets : nil
-        switch try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets)) {
+        let outcome: EntryOutcome
+        do {
+            outcome = try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets))
+        } catch let error as PostgresError where error.code == .foreignKeyViolation && error.constraint == "entries_user_id_fkey" {
+            // A token that verifies but names an account that no longer exists. Its batch was
+            // split until this request stood alone; everyone else in it was committed.
+            throw Problem(.unauthorized, "the account behind this access token no longer exists")
+        }
+        switch outcome {
         case .created(let entry):
             return try .json(EntryDocument(entry: entry, status: .entered), status: .created)
         case .existing(let entry):

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import Intake
 import Postgres
 import Settings
 import ShopDomain
@@ -146,8 +147,34 @@ import Testing
             let rows = try await server.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(drop.id)])
             #expect(try rows[0].int(0) == 1000)
             #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 1000)
-            // Requests were coalesced: fewer transactions than entries.
+            // Every request went through a batch, and requests were coalesced: fewer
+            // transactions than entries.
+            #expect(try await server.metric("intake_entry_batch_size_sum") == 1000)
             #expect(try await server.metric("intake_entry_batch_size_count") < 1000)
+        }
+    }
+
+    /// A batch that PostgreSQL refuses because of one request is split until that request stands
+    /// alone: it gets its error, every other request in the batch is committed and gets its 201.
+    @Test func oneBadRequestInABatchFailsAloneAndTheRestAreCommitted() async throws {
+        try await withIntakeServer(["entries.max_batch": "500"]) { server in
+            let drop = try await server.makeDrop(stock: 10)
+            let customers = try await server.makeUsers(300)
+            // Signed with the server's key, so it verifies, but it names no account: its insert
+            // violates the entries → users foreign key and fails the whole statement of its batch.
+            let ghost = try await server.service.tokens.issue(for: AuthenticatedUser(id: 987_654_321, role: .customer))
+            let tokens = Array(customers.prefix(150).map(\.token)) + [ghost] + customers.suffix(150).map(\.token)
+            let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for token in tokens {
+                    group.addTask { (token, try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: token).status) }
+                }
+                return try await group.reduce(into: [String: Int]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(statuses[ghost] == 401)
+            #expect(customers.allSatisfy { statuses[$0.token] == 201 }, "\(Set(statuses.values))")
+            let rows = try await server.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(drop.id)])
+            #expect(try rows[0].int(0) == 300)
+            #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 300)
         }
     }
 }
