@@ -45,7 +45,8 @@ public struct IntakeService: Sendable {
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
         tokens = await AccessTokens(secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds)
         passwords = try await PasswordHasher(
-            cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+            cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount),
+            onVerify: { [metrics] in metrics.passwordVerifications.increment() })
         entryWriter = EntryWriter(
             configuration: settings.postgresConfiguration, writers: settings.entries.writers,
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)

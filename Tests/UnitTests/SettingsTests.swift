@@ -189,6 +189,23 @@ import Testing
 
     // MARK: secrets stay secret
 
+    /// Whatever prints the settings (a service description logged at start-up, a dump) sees
+    /// every secret redacted.
+    @Test func secretsNeverAppearInDescriptionsOrDumps() async throws {
+        let secret = "s3cr3t-" + UUID().uuidString + UUID().uuidString
+        let environment = Dictionary(uniqueKeysWithValues: SettingKey.all.filter(\.isSecret).map { ($0.environmentVariable, secret) })
+        let settings = try await ShopSettings.load(environment: environment)
+        #expect(settings.auth.jwtSecret == secret && settings.payments.callbackSecret == secret)
+        struct Holder { let settings: ShopSettings }
+        var dumped = ""
+        dump(settings, to: &dumped)
+        for text in [String(describing: settings), String(reflecting: settings), String(describing: Holder(settings: settings)), dumped] {
+            #expect(!text.contains(secret))
+            #expect(text.contains("<redacted>"))
+            #expect(text.contains("bcryptCost"), "the rest is still described")
+        }
+    }
+
     @Test func secretsNeverAppearInErrors() async throws {
         // Unique, and shorter than the 32 bytes a JWT key needs, so that it is itself a bad value.
         let secret = "s3cr3t-" + UUID().uuidString.prefix(8)

@@ -11,10 +11,13 @@ public final class PasswordHasher: Sendable {
     /// A real hash of a random password: login checks unknown emails against it, so a failed
     /// login costs one bcrypt verification whether or not the account exists.
     private let dummyHash: String
+    /// Called after each verification (for metrics).
+    private let onVerify: @Sendable () -> Void
 
-    public init(cost: Int, threads: Int) async throws {
+    public init(cost: Int, threads: Int, onVerify: @escaping @Sendable () -> Void = {}) async throws {
         precondition((4...31).contains(cost) && threads > 0)
         self.cost = UInt8(cost)
+        self.onVerify = onVerify
         self.threads = (0..<threads).map { DedicatedThread(name: "bcrypt-\($0)") }
         let cost = self.cost
         dummyHash = try await self.threads[0].run { Bcrypt.hash(String(UInt64.random(in: .min ... .max)), cost: cost) }
@@ -29,13 +32,15 @@ public final class PasswordHasher: Sendable {
     /// same work and answers false.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let dummy = dummyHash
-        return try await thread().run {
+        let matches = try await thread().run {
             guard let hash else {
                 _ = Bcrypt.verify(password, hash: dummy)
                 return false
             }
             return Bcrypt.verify(password, hash: hash)
         }
+        onVerify()
+        return matches
     }
 
     public func shutdown() {

@@ -17,6 +17,8 @@ public final class IntakeMetrics: Sendable {
     let purchaseBatchSize: CoreMetrics.Recorder
     /// Admission gates loaded from PostgreSQL by purchases (a rush on an unloaded gate loads once).
     let gateLoads: CoreMetrics.Counter
+    /// bcrypt verifications: one per login attempt, whether or not the account exists.
+    let passwordVerifications: CoreMetrics.Counter
     let productCacheHits: CoreMetrics.Counter
     let productCacheMisses: CoreMetrics.Counter
     /// Loads from PostgreSQL after a miss: with single-flight, at most one per key at a time.
@@ -48,6 +50,7 @@ public final class IntakeMetrics: Sendable {
         entryBatchSize = CoreMetrics.Recorder(label: "intake_entry_batch_size", factory: factory)
         purchaseBatchSize = CoreMetrics.Recorder(label: "intake_purchase_batch_size", factory: factory)
         gateLoads = CoreMetrics.Counter(label: "intake_gate_loads_total", factory: factory)
+        passwordVerifications = CoreMetrics.Counter(label: "intake_password_verifications_total", factory: factory)
         productCacheHits = CoreMetrics.Counter(label: "intake_product_cache_hits_total", factory: factory)
         productCacheMisses = CoreMetrics.Counter(label: "intake_product_cache_misses_total", factory: factory)
         productCacheLoads = CoreMetrics.Counter(label: "intake_product_cache_loads_total", factory: factory)

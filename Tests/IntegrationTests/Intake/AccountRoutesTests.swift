@@ -62,6 +62,37 @@ import Testing
         }
     }
 
+    /// A failed login costs the same whether or not the account exists: every attempt, even with
+    /// an unknown or malformed address, spends one bcrypt verification (of a hash of the same cost).
+    @Test func everyLoginAttemptSpendsOneBcryptVerification() async throws {
+        try await withIntakeServer { server in
+            #expect(try await server.call("POST", "/v1/auth/signup", body: #"{"email":"owl@example.com","password":"password1"}"#).status == 201)
+            let before = try await server.metric("intake_password_verifications_total")
+            let attempts = [
+                #"{"email":"owl@example.com","password":"password2"}"#,
+                #"{"email":"nobody@example.com","password":"password1"}"#,
+                #"{"email":"not an address","password":"password1"}"#,
+                #"{"email":"owl@example.com","password":"password1"}"#,
+            ]
+            var statuses: [Int] = []
+            for (index, body) in attempts.enumerated() {
+                statuses.append(try await server.call("POST", "/v1/auth/login", body: body).status)
+                #expect(try await server.metric("intake_password_verifications_total") == before + Double(index + 1), "\(body)")
+            }
+            #expect(statuses == [401, 401, 401, 200])
+        }
+    }
+
+    @Test func loginWithAMalformedBodyIs400WithFieldErrors() async throws {
+        try await withIntakeServer { server in
+            let response = try await server.call("POST", "/v1/auth/login", body: #"{"email":"owl@example.com"}"#)
+            #expect(response.status == 400)
+            #expect(response.problemSlug == "invalid-request")
+            let garbage = try await server.call("POST", "/v1/auth/login", body: "not json")
+            #expect(garbage.status == 400)
+        }
+    }
+
     @Test func oversizedBodyIs413() async throws {
         try await withIntakeServer(["http.max_body_bytes": "1024"]) { server in
             let padding = String(repeating: "x", count: 2000)

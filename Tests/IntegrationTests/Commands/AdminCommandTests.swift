@@ -1,0 +1,60 @@
+import CurlHTTP
+import Foundation
+import Postgres
+import ShopDomain
+import Testing
+
+/// `fastest-shop admin create-user`: bootstraps an operator who can then log in and operate.
+@Suite struct AdminCommandTests {
+    static func createUser(_ stack: ShopStack, _ arguments: [String], password: String?) async throws -> (status: Int32, output: String) {
+        var environment = stack.environment
+        if let password { environment["FASTEST_SHOP_ADMIN_PASSWORD"] = password }
+        let process = try ShopProcess(["admin", "create-user"] + arguments, environment: environment)
+        let status = try await process.waitForExit(timeout: 120)
+        return (status, process.output)
+    }
+
+    @Test func anOperatorCreatedOnTheCommandLineLogsInAndOperates() async throws {
+        try await withShopStack { stack in
+            let password = "first-operator-passphrase-7"
+            let created = try await Self.createUser(stack, ["--email", "  Boss@Example.COM ", "--role", "operator"], password: password)
+            #expect(created.status == 0, "\(created.output)")
+            #expect(created.output.contains("created operator boss@example.com"))
+            #expect(!created.output.contains(password))
+            let stored = try await stack.pool.query("SELECT role, password_hash FROM users WHERE email = 'boss@example.com'")
+            #expect(stored.count == 1)
+            #expect(try stored[0].string(0) == "operator")
+            #expect(try stored[0].string(1).hasPrefix("$2"), "stored as a bcrypt hash")
+
+            try await stack.startServe()
+            let login = try await stack.call(
+                "POST", "/v1/auth/login", body: #"{"email":"boss@example.com","password":"\#(password)"}"#)
+            #expect(login.status == 200)
+            let token = try #require(login.json["access_token"] as? String)
+            let product = try await stack.call(
+                "POST", "/v1/products", token: token, body: #"{"name":"Runner","price_cents":9900,"currency":"EUR"}"#)
+            #expect(product.status == 201, "an operator may create products")
+        }
+    }
+
+    @Test func badInputEndsWithOneLineAndANonZeroStatusAndCreatesNothing() async throws {
+        try await withShopStack { stack in
+            #expect(try await Self.createUser(stack, ["--email", "ops@example.com"], password: "a-good-long-passphrase").status == 0)
+            let cases: [(arguments: [String], password: String, says: String)] = [
+                (["--email", "ops@example.com"], "another-good-passphrase", "already exists"),
+                (["--email", "not-an-address"], "a-good-long-passphrase", "not an email address"),
+                (["--email", "short@example.com"], "short", "password"),
+            ]
+            for (arguments, password, says) in cases {
+                let result = try await Self.createUser(stack, arguments, password: password)
+                #expect(result.status != 0, "\(arguments)")
+                let lines = result.output.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].hasPrefix("fastest-shop: admin:") && lines[0].contains(says), "\(result.output)")
+            }
+            let badRole = try await Self.createUser(stack, ["--email", "x@example.com", "--role", "wizard"], password: "a-good-long-passphrase")
+            #expect(badRole.status != 0)
+            let users = try await stack.pool.query("SELECT email FROM users ORDER BY id").map { try $0.string(0) }
+            #expect(users == ["ops@example.com"])
+        }
+    }
+}
