@@ -27,6 +27,7 @@ struct FastestShop: AsyncParsableCommand {
     /// Known failures (bad configuration, unreachable services, bad input) end with one line on
     /// stderr and a non-zero status instead of a stack of wrapped errors.
     static func main() async {
+        ProcessSetup.keepHeapForRushes()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
