@@ -38,6 +38,17 @@ import Testing
             let forbidden = try await server.call(
                 "POST", "/v1/products", token: customer.token, body: #"{"name":"x","price_cents":1,"currency":"EUR"}"#)
             #expect(forbidden.status == 403)
+
+            // Nobody but an operator changes a product, and a refused change changes nothing.
+            let created = try await server.call(
+                "POST", "/v1/products", token: operatorUser.token, body: #"{"name":"Runner","price_cents":9900,"currency":"EUR"}"#)
+            let id = try #require(created.json["id"] as? Int)
+            let patch = #"{"price_cents":1}"#
+            #expect(try await server.call("PATCH", "/v1/products/\(id)", token: customer.token, body: patch).status == 403)
+            #expect(try await server.call("PATCH", "/v1/products/\(id)", body: patch).status == 401)
+            let invalid = try await server.call("PATCH", "/v1/products/\(id)", token: operatorUser.token, body: #"{"price_cents":-5}"#)
+            #expect(invalid.status == 400)
+            #expect(try await server.call("GET", "/v1/products/\(id)").json["price_cents"] as? Int == 9900)
         }
     }
 
