@@ -186,7 +186,7 @@ let package = Package(
         // Unit tests: no database, no Redis, no network.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["ShopDomain", "Settings", "Postgres", "JobQueue", "ShopJobs", "Worker", "CurlHTTP"],
+            dependencies: ["ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP"],
             swiftSettings: swiftSettings),
         // Integration tests: real PostgreSQL, Redis and HTTP, started by scripts/services.
         .testTarget(

@@ -11,6 +11,9 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code("timeout")
         /// The server answered with an error reply (see `message`).
         public static let server = Code("server")
+        /// The server cannot serve commands for now (`LOADING` its data after a restart, `BUSY`
+        /// running a script, `MASTERDOWN`, `TRYAGAIN`): retry later; nothing was executed.
+        public static let unavailable = Code("unavailable")
         /// `EVALSHA` named a script the server does not have.
         public static let noScript = Code("noscript")
         /// A reply did not have the shape the caller expected.

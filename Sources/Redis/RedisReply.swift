@@ -35,9 +35,19 @@ public enum RedisReply: Sendable, Equatable {
     @discardableResult
     public func throwingError() throws -> RedisReply {
         if case .error(let message) = self {
-            throw RedisError(code: message.hasPrefix("NOSCRIPT") ? .noScript : .server, message: message)
+            throw RedisError(code: Self.code(ofError: message), message: message)
         }
         return self
+    }
+
+    /// The error code of an error reply, by the prefix Redis gives it.
+    static func code(ofError message: String) -> RedisError.Code {
+        let prefix = message.prefix { $0 != " " }
+        switch prefix {
+        case "NOSCRIPT": return .noScript
+        case "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN": return .unavailable
+        default: return .server
+        }
     }
 
     public func requireInt() throws -> Int {

@@ -21,7 +21,8 @@ extension Problem {
         case let error as PostgresError where error.code == .connectionFailure || error.code == .poolClosed
             || error.code == .cannotConnectNow || error.code == .adminShutdown:
             return .unavailable("the database is unreachable")
-        case let error as RedisError where error.code == .connectionFailure || error.code == .timeout || error.code == .closed:
+        case let error as RedisError
+            where error.code == .connectionFailure || error.code == .timeout || error.code == .closed || error.code == .unavailable:
             return .unavailable("the cache is unreachable")
         case is DedicatedThreadStopped:
             return .unavailable("the service is shutting down")

@@ -6,7 +6,7 @@ import Testing
 /// public API, with the invariants checked at the end.
 @Suite struct DemoTests {
     @Test func theDemoShowsAnOpenRunAndAVerifiedDrawAndEndsWithEveryInvariantHolding() async throws {
-        try await withTestDatabase(poolSize: 1) { _, database in
+        try await TestSlots.heavy.withSlot { try await withTestDatabase(poolSize: 1) { _, database in
             try await withRedisNamespace { _, prefix in
                 var environment = try await TestServices.shared.connectionSettings()
                 environment["FASTEST_SHOP_POSTGRES_DATABASE"] = database.database
@@ -24,6 +24,6 @@ import Testing
                 #expect(output.contains("recomputed from the published audit bundle: identical"))
                 #expect(output.contains("all invariants hold"))
             }
-        }
+        } }
     }
 }

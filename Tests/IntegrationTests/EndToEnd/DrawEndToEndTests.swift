@@ -15,8 +15,10 @@ import Testing
         return formatter.string(from: Date().addingTimeInterval(seconds))
     }
 
-    /// Creates a product and a drop through the API (as an operator); returns the drop id.
-    static func createDrop(_ stack: ShopStack, kind: DropKind, stock: Int, waitlistDepth: Int, maxTickets: Int = 1, closesIn: Double) async throws -> Int {
+    /// Creates a product and a drop through the API (as an operator); returns the drop id. Its
+    /// window is long; ``closeNow(_:_:)`` ends it once the test's entries are in (a window of a
+    /// few seconds could end before they are, on a machine the whole suite shares).
+    static func createDrop(_ stack: ShopStack, kind: DropKind, stock: Int, waitlistDepth: Int, maxTickets: Int = 1, closesIn: Double = 3600) async throws -> Int {
         let operatorToken = try await stack.users(1, role: .operator)[0].token
         let product = try await stack.call("POST", "/v1/products", token: operatorToken,
                                            body: #"{"name":"Runner","price_cents":15000,"currency":"EUR"}"#)
@@ -29,6 +31,11 @@ import Testing
         #expect(drop.status == 201, "\(drop.bodyText)")
         #expect((drop.jsonObject["commitment"] as? String)?.count == 64)
         return try #require(drop.jsonObject["id"] as? Int)
+    }
+
+    /// Ends the drops' entry window now; the scheduler then closes them as it would on time.
+    static func closeNow(_ stack: ShopStack, _ drops: [Int]) async throws {
+        try await stack.pool.query("UPDATE drops SET closes_at = now() WHERE id = ANY($1::bigint[])", [.intArray(drops)])
     }
 
     static func enter(_ stack: ShopStack, dropID: Int, customers: [(id: Int, token: String)], tickets: (Int) -> Int = { _ in 1 }) async throws {
@@ -80,14 +87,15 @@ import Testing
             try stack.startWorker()
             try stack.startWorker()
 
-            let draw = try await Self.createDrop(stack, kind: .draw, stock: 10, waitlistDepth: 30, closesIn: 4)
-            let raffle = try await Self.createDrop(stack, kind: .raffle, stock: 8, waitlistDepth: 30, maxTickets: 5, closesIn: 4)
+            let draw = try await Self.createDrop(stack, kind: .draw, stock: 10, waitlistDepth: 30)
+            let raffle = try await Self.createDrop(stack, kind: .raffle, stock: 8, waitlistDepth: 30, maxTickets: 5)
             let customers = try await stack.users(60)
             try await Self.enter(stack, dropID: draw, customers: customers)
             try await Self.enter(stack, dropID: raffle, customers: customers) { $0 % 5 + 1 }
             // A second entry is the same entry.
             let repeated = try await stack.call("POST", "/v1/drops/\(draw)/entries", token: customers[0].token, body: "{}")
             #expect(repeated.status == 200)
+            try await Self.closeNow(stack, [draw, raffle])
 
             for drop in [draw, raffle] {
                 try await eventually(timeout: 90, "drop \(drop) settled") {
@@ -118,9 +126,10 @@ import Testing
             try await stack.startServe()
             try await stack.startMockPayments([])
             try stack.startScheduler()
-            let draw = try await Self.createDrop(stack, kind: .draw, stock: 5, waitlistDepth: 5, closesIn: 3)
+            let draw = try await Self.createDrop(stack, kind: .draw, stock: 5, waitlistDepth: 5)
             let customers = try await stack.users(30)
             try await Self.enter(stack, dropID: draw, customers: customers)
+            try await Self.closeNow(stack, [draw])
 
             // Each worker dies at a worse moment than the one before; the next one takes over.
             for crashPoint in ["drop.close.after-draw", "drop.close.after-commit", "order.charge.after-provider"] {

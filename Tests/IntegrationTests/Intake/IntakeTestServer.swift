@@ -106,9 +106,8 @@ struct IntakeTestServer: Sendable {
 func withIntakeServer<T: Sendable>(
     _ overrides: [String: String] = [:], _ body: (IntakeTestServer) async throws -> T
 ) async throws -> T {
-    await IntakeServerSlots.shared.acquire()
-    do {
-        let value = try await withTestDatabase(poolSize: 1) { _, postgres in
+    try await TestSlots.intakeServers.withSlot {
+        try await withTestDatabase(poolSize: 1) { _, postgres in
             try await withRedisNamespace { _, prefix in
                 let settings = try await IntakeTestServer.settings(
                     postgres: postgres, redis: try await TestServices.shared.redisConfiguration(), keyPrefix: prefix,
@@ -116,11 +115,6 @@ func withIntakeServer<T: Sendable>(
                 return try await runIntakeServer(settings: settings, body)
             }
         }
-        await IntakeServerSlots.shared.release()
-        return value
-    } catch {
-        await IntakeServerSlots.shared.release()
-        throw error
     }
 }
 
@@ -154,29 +148,6 @@ func runIntakeServer<T: Sendable>(settings: ShopSettings, _ body: (IntakeTestSer
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Bounds how many intake servers run at once: each holds PostgreSQL connections and threads,
-/// and tests run in parallel.
-actor IntakeServerSlots {
-    static let shared = IntakeServerSlots(limit: 4)
-
-    private var free: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { free = limit }
-
-    func acquire() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func release() {
-        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
-    }
 }
 
 extension HTTPResponse {

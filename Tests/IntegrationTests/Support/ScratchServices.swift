@@ -36,6 +36,10 @@ struct ScratchServices: Sendable {
 
 /// Runs `body` with a scratch instance of both servers, then stops it and deletes its directory.
 func withScratchServices<T>(_ body: (ScratchServices) async throws -> T) async throws -> T {
+    try await TestSlots.scratchServices.withSlot { try await withScratchServicesNow(body) }
+}
+
+private func withScratchServicesNow<T>(_ body: (ScratchServices) async throws -> T) async throws -> T {
     let repository = URL(fileURLWithPath: try LocalServices().script)
         .deletingLastPathComponent().deletingLastPathComponent()
     let directory = repository

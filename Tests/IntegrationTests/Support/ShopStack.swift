@@ -133,19 +133,21 @@ final class ShopStack: @unchecked Sendable {
 func withShopStack<T>(
     settings: [String: String] = [:], _ body: (ShopStack) async throws -> T
 ) async throws -> T {
-    try await withTestDatabase(poolSize: 4) { pool, database in
-        try await withRedisNamespace { redis, prefix in
-            let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: prefix, settings: settings)
-            do {
-                let value = try await body(stack)
-                await stack.stop()
-                return value
-            } catch {
-                for process in stack.processes where !process.output.isEmpty {
-                    print("---- \(process.arguments.joined(separator: " ")) ----\n\(process.output.suffix(3000))")
+    try await TestSlots.heavy.withSlot {
+        try await withTestDatabase(poolSize: 4) { pool, database in
+            try await withRedisNamespace { redis, prefix in
+                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: prefix, settings: settings)
+                do {
+                    let value = try await body(stack)
+                    await stack.stop()
+                    return value
+                } catch {
+                    for process in stack.processes where !process.output.isEmpty {
+                        print("---- \(process.arguments.joined(separator: " ")) ----\n\(process.output.suffix(3000))")
+                    }
+                    await stack.stop()
+                    throw error
                 }
-                await stack.stop()
-                throw error
             }
         }
     }
