@@ -45,8 +45,8 @@ struct EntryRoutes: RouteGroup {
     @Sendable func enter(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let user = try context.requireRole(.customer)
         let dropID = try context.id(of: "drop")
-        let hasBody = try await request.body.collect(upTo: .max).readableBytes > 0
-        let tickets = hasBody ? try await request.decodeJSON(as: EntryBody.self).tickets : nil
+        // (Bounded by ``BodyLimitMiddleware``.)
+        let tickets = try EntryBody.parse(try await request.body.collect(upTo: .max))?.tickets
         let outcome: EntryOutcome
         do {
             outcome = try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets))
@@ -57,9 +57,9 @@ struct EntryRoutes: RouteGroup {
         }
         switch outcome {
         case .created(let entry):
-            return try .json(EntryDocument(entry: entry, status: .entered), status: .created)
+            return try EntryDocument(entry: entry, status: .entered).response(status: .created)
         case .existing(let entry):
-            return try .json(EntryDocument(entry: entry, status: .entered))
+            return try EntryDocument(entry: entry, status: .entered).response(status: .ok)
         case .notOpen:
             throw Problem(.notOpen, "the drop is not taking entries now")
         case .openRun:

@@ -50,6 +50,53 @@ import Testing
         }
     }
 
+    /// Entry bodies of every shape read the same, whether the common `{"tickets": N}` or
+    /// anything else JSON allows; malformed ones are refused with the field named.
+    @Test func entryBodiesAreReadTheSameWhateverTheirShape() async throws {
+        try await withIntakeServer { server in
+            let raffle = try await server.makeDrop(kind: .raffle, maxTickets: 5)
+            let bodies: [(body: String, tickets: Int?)] = [
+                (#"{"tickets":3}"#, 3), (" {\n \"tickets\" :\t4 } ", 4), (#"{"tickets":2,"note":"hi"}"#, 2),
+                (#"{"note":[1,{"a":null}],"tickets":5}"#, 5), (#"{"tickets":null}"#, 1), ("{}", 1),
+                (#"{"tickets":01}"#, nil), (#"{"tickets":1.5}"#, nil), (#"{"tickets":"2"}"#, nil), (#"{"tickets":-1}"#, nil),
+                (#"{"tickets":9999999999999}"#, nil), (#"{"tickets":3"#, nil), (#"{"tickets":3}x"#, nil), ("[3]", nil),
+            ]
+            let customers = try await server.makeUsers(bodies.count)
+            for ((body, tickets), customer) in zip(bodies, customers) {
+                let response = try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token, body: body)
+                if let tickets {
+                    #expect(response.status == 201, "\(body): \(response.bodyText)")
+                    #expect(response.json["tickets"] as? Int == tickets, "\(body)")
+                } else {
+                    #expect(response.status == 400, "\(body): \(response.bodyText)")
+                    #expect(response.problemSlug == "invalid-request", "\(body)")
+                }
+            }
+        }
+    }
+
+    /// The entry answer written by hand is the document JSONEncoder writes for the same entry
+    /// (the customer's standing, before the draw, goes through JSONEncoder): same keys, same
+    /// values. (Not the same bytes: JSONEncoder's key order is its own.)
+    @Test func theEntryAnswerIsTheSameDocumentAsTheStanding() async throws {
+        try await withIntakeServer { server in
+            let raffle = try await server.makeDrop(kind: .raffle, maxTickets: 5)
+            let customer = try await server.makeUser()
+            let created = try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token, body: #"{"tickets":4}"#)
+            #expect(created.status == 201)
+            #expect(created.header("Content-Type") == "application/json")
+            let repeated = try await server.call("POST", "/v1/drops/\(raffle.id)/entries", token: customer.token, body: #"{"tickets":4}"#)
+            let standing = try await server.call("GET", "/v1/drops/\(raffle.id)/entries/me", token: customer.token)
+            #expect(standing.status == 200)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(standing.body)) as? NSDictionary)
+            #expect(document.count == 5)
+            #expect(try JSONSerialization.jsonObject(with: Data(created.body)) as? NSDictionary == document)
+            #expect(try JSONSerialization.jsonObject(with: Data(repeated.body)) as? NSDictionary == document)
+            #expect(created.json["status"] as? String == "entered")
+            #expect(created.json["user_id"] as? Int == customer.id)
+        }
+    }
+
     @Test func entriesOutsideTheWindowAreRefused() async throws {
         try await withIntakeServer { server in
             let customer = try await server.makeUser()
