@@ -41,14 +41,14 @@ public struct IntakeService: Sendable {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
-        pool = PostgresPool(configuration: settings.postgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
+        pool = PostgresPool(configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
         tokens = await AccessTokens(secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds)
         passwords = try await PasswordHasher(
             cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount),
             onVerify: { [metrics] in metrics.passwordVerifications.increment() })
         entryWriter = EntryWriter(
-            configuration: settings.postgresConfiguration, writers: settings.entries.writers,
+            configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
             redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)

@@ -27,6 +27,9 @@ public struct AdmissionGate: Sendable {
         case notOpen = "not-open"
         /// No drop has this id.
         case notFound = "not-found"
+        /// Redis took longer to decide than the caller waits (see ``admit(dropID:userID:)``):
+        /// nothing was decided; the buyer may retry.
+        case late
         /// No gate for this drop in Redis (never loaded, or Redis lost it): load it and ask again.
         case missing
     }
@@ -77,9 +80,13 @@ public struct AdmissionGate: Sendable {
     func keys(_ dropID: Int) -> [String] { [gateKey(dropID), buyersKey(dropID), pendingKey(dropID)] }
     static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
 
-    /// Decides one purchase.
+    /// Decides one purchase. A decision Redis would reach only after the client stopped waiting
+    /// for it (a Redis that hung with the command in its socket) is not made at all: `late`.
     public func admit(dropID: Int, userID: Int) async throws -> Decision {
-        let reply = try await redis.run(GateScripts.admit, keys: keys(dropID), arguments: [userID, Self.nowMilliseconds()])
+        let now = Self.nowMilliseconds()
+        let reply = try await redis.run(
+            GateScripts.admit, keys: keys(dropID),
+            arguments: [userID, now, now + redis.configuration.commandTimeoutMilliseconds])
         guard let text = try reply.throwingError().string, let decision = Decision(rawValue: text) else {
             throw RedisError(code: .unexpectedReply, message: "the admission script answered \(reply)")
         }

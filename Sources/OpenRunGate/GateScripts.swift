@@ -3,8 +3,13 @@ import Redis
 /// The gate's atomic steps (see ``AdmissionGate``). Keys: the gate hash (`open`, `remaining`),
 /// the buyers set, and the pending sorted set (buyer → admission time in ms).
 enum GateScripts {
-    /// KEYS: gate, buyers, pending. ARGV: user id, now ms.
+    /// KEYS: gate, buyers, pending. ARGV: user id, now ms, deadline ms.
+    /// A decision made after the deadline (Redis's clock) is refused as 'late', changing nothing:
+    /// the caller has given up waiting by then, and an admission nobody confirms or compensates
+    /// would hold a unit and lock its customer out.
     static let admit = RedisScript("""
+        local time = redis.call('TIME')
+        if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[3]) then return 'late' end
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
         if not state[1] then return 'missing' end
         if state[1] == 'none' then return 'not-found' end
@@ -46,7 +51,9 @@ enum GateScripts {
     /// `remaining = available − pending`, counting as pending only admissions younger than the
     /// horizon (an intake process that died between admission and confirmation must not hold a
     /// unit forever) and not those whose buyer PostgreSQL shows holding an order (confirmed,
-    /// though the confirmation did not reach Redis).
+    /// though the confirmation did not reach Redis). The buyers become exactly PostgreSQL's
+    /// buyers and those still pending: a customer admitted whose purchase came to nothing, and
+    /// whose compensation was lost, may buy again.
     static let reconcile = RedisScript("""
         local changed = 0
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
@@ -73,8 +80,16 @@ enum GateScripts {
             changed = 1
           end
         end
+        local keep = {}
         for i = 6, #ARGV do
+          keep[ARGV[i]] = true
           if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then changed = 1 end
+        end
+        for _, buyer in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+          if not keep[buyer] and not redis.call('ZSCORE', KEYS[3], buyer) then
+            redis.call('SREM', KEYS[2], buyer)
+            changed = 1
+          end
         end
         return changed
         """)

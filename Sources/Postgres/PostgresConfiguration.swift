@@ -11,6 +11,11 @@ public struct PostgresConfiguration: Sendable {
     public var connectTimeoutSeconds: Int
     /// Server-side cap on any one statement, in milliseconds; 0 disables it.
     public var statementTimeoutMilliseconds: Int
+    /// Client-side cap on the wait for the server's answer to a statement, in milliseconds; nil
+    /// waits as long as the server takes. A server that hangs (stopped, or behind a network that
+    /// drops packets) answers nothing, not even to `statement_timeout`: past this the connection
+    /// is closed and the statement fails with ``PostgresError/Code/connectionFailure``.
+    public var replyTimeoutMilliseconds: Int?
 
     public init(
         host: String = "127.0.0.1",
@@ -20,7 +25,8 @@ public struct PostgresConfiguration: Sendable {
         password: String? = nil,
         applicationName: String = "fastest-shop",
         connectTimeoutSeconds: Int = 2,
-        statementTimeoutMilliseconds: Int = 30_000
+        statementTimeoutMilliseconds: Int = 30_000,
+        replyTimeoutMilliseconds: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -30,6 +36,7 @@ public struct PostgresConfiguration: Sendable {
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+        self.replyTimeoutMilliseconds = replyTimeoutMilliseconds
     }
 
     var connectionParameters: [(String, String)] {

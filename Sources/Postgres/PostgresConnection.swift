@@ -11,9 +11,14 @@ public final class PostgresConnection {
     /// Names of the statements prepared on this connection (see ``query(_:_:preparedAs:)``).
     private var prepared: Set<String> = []
     public let configuration: PostgresConfiguration
+    /// How long a statement waits for the server's answer (see
+    /// ``PostgresConfiguration/replyTimeoutMilliseconds``); lift it for work known to be long
+    /// with ``withoutReplyTimeout(_:)``.
+    public private(set) var replyTimeoutMilliseconds: Int?
 
     public init(configuration: PostgresConfiguration) throws {
         self.configuration = configuration
+        self.replyTimeoutMilliseconds = configuration.replyTimeoutMilliseconds
         let parameters = configuration.connectionParameters
         let keys = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
@@ -58,8 +63,10 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
         let handle = try connectedHandle()
-        let result: OpaquePointer? = withCStringArray(parameters.map(\.text)) { values in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        let result = try exchange(handle) { handle in
+            withCStringArray(parameters.map(\.text)) { values in
+                PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
         }
         return try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK])
     }
@@ -71,11 +78,14 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ parameters: [PostgresValue], preparedAs name: String) throws -> PostgresRows {
         let handle = try connectedHandle()
         if !prepared.contains(name) {
-            _ = try check(PQprepare(handle, name, sql, Int32(parameters.count), nil), expecting: [PGRES_COMMAND_OK])
+            let result = try exchange(handle) { PQsendPrepare($0, name, sql, Int32(parameters.count), nil) }
+            _ = try check(result, expecting: [PGRES_COMMAND_OK])
             prepared.insert(name)
         }
-        let result: OpaquePointer? = withCStringArray(parameters.map(\.text)) { values in
-            PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+        let result = try exchange(handle) { handle in
+            withCStringArray(parameters.map(\.text)) { values in
+                PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+            }
         }
         return try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK])
     }
@@ -83,7 +93,8 @@ public final class PostgresConnection {
     /// Runs a script of several statements without parameters (migrations).
     public func execute(script: String) throws {
         let handle = try connectedHandle()
-        _ = try check(PQexec(handle, script), expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY])
+        let result = try exchange(handle) { PQsendQuery($0, script) }
+        _ = try check(result, expecting: [PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY])
     }
 
     public enum IsolationLevel: String, Sendable {
@@ -104,8 +115,8 @@ public final class PostgresConnection {
             try query("COMMIT")
             return value
         } catch {
-            if isHealthy, let handle {
-                PQclear(PQexec(handle, "ROLLBACK"))
+            if isHealthy, let handle, let result = try? exchange(handle, { PQsendQuery($0, "ROLLBACK") }) {
+                PQclear(result)
             }
             throw error
         }
@@ -118,7 +129,7 @@ public final class PostgresConnection {
     @discardableResult
     public func copyIn(_ sql: String, _ produce: (inout PostgresCopyInWriter) throws -> Void) throws -> Int {
         let handle = try connectedHandle()
-        let start = PQexec(handle, sql)
+        let start = try exchange(handle) { PQsendQuery($0, sql) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
             _ = try check(start, expecting: [])
             throw PostgresError(code: .protocolViolation, message: "COPY did not enter COPY IN state")
@@ -136,8 +147,7 @@ public final class PostgresConnection {
         guard PQputCopyEnd(handle, nil) == 1 else {
             throw connectionError(handle)
         }
-        let rows = try check(PQgetResult(handle), expecting: [PGRES_COMMAND_OK])
-        drainResults(handle)
+        let rows = try check(try awaitResult(handle), expecting: [PGRES_COMMAND_OK])
         return rows.affectedRows
     }
 
@@ -146,7 +156,7 @@ public final class PostgresConnection {
     @discardableResult
     public func copyOut(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Int {
         let handle = try connectedHandle()
-        let start = PQexec(handle, sql)
+        let start = try exchange(handle) { PQsendQuery($0, sql) }
         guard PQresultStatus(start) == PGRES_COPY_OUT else {
             _ = try check(start, expecting: [])
             throw PostgresError(code: .protocolViolation, message: "COPY did not enter COPY OUT state")
@@ -174,13 +184,81 @@ public final class PostgresConnection {
                 throw connectionError(handle)
             }
         }
-        let rows = try check(PQgetResult(handle), expecting: [PGRES_COMMAND_OK])
-        drainResults(handle)
+        let rows = try check(try awaitResult(handle), expecting: [PGRES_COMMAND_OK])
         if let consumerError { throw consumerError }
         return rows.affectedRows
     }
 
+    /// Runs `body` with no cap on the wait for answers (work known to take long: audits over
+    /// every row, migrations), then restores the cap.
+    public func withoutReplyTimeout<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = replyTimeoutMilliseconds
+        replyTimeoutMilliseconds = nil
+        defer { replyTimeoutMilliseconds = saved }
+        return try body()
+    }
+
     // MARK: internals
+
+    /// Sends a statement with `send` (a `PQsend…` call) and waits for its answer: what `PQexec`
+    /// does, but with the wait bounded by ``replyTimeoutMilliseconds``.
+    private func exchange(_ handle: OpaquePointer, _ send: (OpaquePointer) -> Int32) throws -> OpaquePointer? {
+        guard send(handle) == 1 else { throw connectionError(handle) }
+        return try awaitResult(handle)
+    }
+
+    /// Collects the results of the statement just sent, as `PQexec` does: the first error, else
+    /// the last result; stops at a COPY state (the caller streams the data). Nil when the
+    /// connection broke.
+    private func awaitResult(_ handle: OpaquePointer) throws -> OpaquePointer? {
+        let deadline = replyTimeoutMilliseconds.map { ContinuousClock.now + .milliseconds($0) }
+        var kept: OpaquePointer?
+        while true {
+            while PQisBusy(handle) == 1 {
+                if let deadline { try waitForAnswer(handle, until: deadline, discarding: kept) }
+                if PQconsumeInput(handle) == 0 {
+                    if let kept { PQclear(kept) }
+                    return nil
+                }
+            }
+            guard let result = PQgetResult(handle) else { return kept }
+            let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                if let kept { PQclear(kept) }
+                return result
+            }
+            if let previous = kept {
+                if PQresultStatus(previous) == PGRES_FATAL_ERROR {
+                    PQclear(result)
+                    continue
+                }
+                PQclear(previous)
+            }
+            kept = result
+        }
+    }
+
+    /// Blocks until the server has sent something or `deadline` passed. Past it the connection
+    /// is closed (nothing more can be read from it reliably) and the call fails.
+    private func waitForAnswer(_ handle: OpaquePointer, until deadline: ContinuousClock.Instant, discarding kept: OpaquePointer?) throws {
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let milliseconds = remaining <= .zero ? 0 : Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let ready = milliseconds > 0 ? poll(&descriptor, 1, milliseconds) : 0
+            if ready > 0 { return }
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { return }  // PQconsumeInput reports what broke
+            if let kept { PQclear(kept) }
+            let limit = replyTimeoutMilliseconds ?? 0
+            PQfinish(handle)
+            self.handle = nil
+            prepared.removeAll()
+            throw PostgresError(
+                code: .connectionFailure,
+                message: "no answer from \(configuration.host):\(configuration.port) within \(limit) ms")
+        }
+    }
 
     private func connectedHandle() throws -> OpaquePointer {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {

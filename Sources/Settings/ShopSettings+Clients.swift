@@ -3,6 +3,8 @@ import Redis
 
 // Client configurations derived from settings, so that every role connects the same way.
 extension ShopSettings {
+    /// How every role connects. No cap on the wait for answers: jobs and scheduler ticks retry,
+    /// and some of their statements are long by nature (see ``requestPostgresConfiguration``).
     public var postgresConfiguration: PostgresConfiguration {
         PostgresConfiguration(
             host: postgres.host,
@@ -12,6 +14,14 @@ extension ShopSettings {
             password: postgres.password,
             connectTimeoutSeconds: postgres.connectTimeoutSeconds,
             statementTimeoutMilliseconds: postgres.statementTimeoutMilliseconds)
+    }
+
+    /// How `serve` connects for requests: a statement waits at most `postgres.reply_timeout_ms`
+    /// for its answer, so a hung server costs a request a 503, not the client's patience.
+    public var requestPostgresConfiguration: PostgresConfiguration {
+        var configuration = postgresConfiguration
+        configuration.replyTimeoutMilliseconds = postgres.replyTimeoutMilliseconds > 0 ? postgres.replyTimeoutMilliseconds : nil
+        return configuration
     }
 
     public var redisConfiguration: RedisConfiguration {

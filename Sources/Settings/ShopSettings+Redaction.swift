@@ -28,6 +28,7 @@ extension ShopSettings.Postgres: DescribedWithoutSecrets {
             "host": host, "port": port, "database": database, "user": user, "password": RedactedSecret(password),
             "poolSize": poolSize, "connectTimeoutSeconds": connectTimeoutSeconds,
             "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
+            "replyTimeoutMilliseconds": replyTimeoutMilliseconds,
         ], displayStyle: .struct)
     }
 }

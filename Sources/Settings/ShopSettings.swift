@@ -16,6 +16,8 @@ public struct ShopSettings: Sendable {
         public var poolSize: Int
         public var connectTimeoutSeconds: Int
         public var statementTimeoutMilliseconds: Int
+        /// 0: no limit.
+        public var replyTimeoutMilliseconds: Int
     }
 
     public struct Redis: Sendable {
@@ -262,7 +264,8 @@ extension ShopSettings {
             password: try values.optionalSecret("postgres.password"),
             poolSize: try values.int("postgres.pool_size", in: 1...256),
             connectTimeoutSeconds: try values.int("postgres.connect_timeout_s", in: 1...300),
-            statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000))
+            statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000),
+            replyTimeoutMilliseconds: try values.int("postgres.reply_timeout_ms", in: 0...3_600_000))
         redis = Redis(
             host: try values.string("redis.host", nonEmpty: true),
             port: try values.int("redis.port", in: 1...65535),

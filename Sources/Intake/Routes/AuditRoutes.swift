@@ -15,7 +15,10 @@ struct AuditRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "drop")
-        switch try await pool.withConnection({ try AuditBundleStore.bundle($0, dropID: id) }) {
+        // A drop of a million entries takes longer than a request's usual wait for PostgreSQL.
+        switch try await pool.withConnection({ connection in
+            try connection.withoutReplyTimeout { try AuditBundleStore.bundle(connection, dropID: id) }
+        }) {
         case .notFound:
             throw Problem.notFound("drop")
         case .notDrawn:

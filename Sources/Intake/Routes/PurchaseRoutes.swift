@@ -73,6 +73,7 @@ struct PurchaseRoutes: RouteGroup {
         case .notOpen: return .notOpen
         case .notFound: return .notFound
         case .missing: throw Problem.unavailable("the admission gate is being rebuilt")
+        case .late: throw Problem.unavailable("the admission gate did not answer in time")
         case .admitted: break
         }
         let result: PurchaseStore.Result

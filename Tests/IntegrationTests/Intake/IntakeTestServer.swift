@@ -38,6 +38,9 @@ struct IntakeTestServer: Sendable {
             "auth.jwt_secret": jwtSecret, "auth.bcrypt_cost": "4", "entries.writers": "2",
             "payments.callback_secret": callbackSecret,
             "jobs.catalog": ShopProcess.repositoryRoot + "/jobs",
+            // Patient waits for the stores: a loaded test machine must not turn slow answers
+            // into 503s. The tests of hung stores set the production values.
+            "postgres.reply_timeout_ms": "5000", "redis.command_timeout_ms": "5000",
         ]
         values.merge(overrides) { _, override in override }
         return try await ShopSettings.load(overrides: values, environment: [:])

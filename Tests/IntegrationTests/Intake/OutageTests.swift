@@ -15,13 +15,19 @@ import Testing
 @Suite struct OutageTests {
     /// Runs `body` with settings for services of the test's own (a migrated scratch instance).
     func withOwnServices(_ body: (LocalServices, ShopSettings) async throws -> Void) async throws {
+        try await withOwnScratchServices { scratch, settings in try await body(scratch.services, settings) }
+    }
+
+    func withOwnScratchServices(
+        _ overrides: [String: String] = [:], _ body: (ScratchServices, ShopSettings) async throws -> Void
+    ) async throws {
         try await withScratchServices { scratch in
             let migrationPool = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "outage-migrate")
             try await Migrator().migrate(migrationPool)
             await migrationPool.shutdown()
             let settings = try await IntakeTestServer.settings(
-                postgres: scratch.postgresConfiguration, redis: scratch.redisConfiguration, keyPrefix: "outage:", overrides: [:])
-            try await body(scratch.services, settings)
+                postgres: scratch.postgresConfiguration, redis: scratch.redisConfiguration, keyPrefix: "outage:", overrides: overrides)
+            try await body(scratch, settings)
         }
     }
 
@@ -154,6 +160,64 @@ import Testing
                 #expect(try await server.call("GET", "/readyz").status == 200)
                 let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
                 #expect(try figures.int(0) == 3 && figures.int(1) == 2)
+            }
+        }
+    }
+
+    /// A hung PostgreSQL (it accepts bytes and answers nothing) costs a request a 503 after
+    /// `postgres.reply_timeout_ms`, not a wait without end; when it wakes up, service resumes.
+    /// (The client below would fail the test by timing out if the server did not answer.)
+    @Test func aHungPostgresGets503AndServiceResumesWhenItWakes() async throws {
+        try await withOwnScratchServices(["postgres.reply_timeout_ms": "1000"]) { scratch, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let drop = try await server.makeDrop()
+                let customers = try await server.makeUsers(2)
+                #expect(try await server.call("GET", "/v1/drops/\(drop.id)").status == 200)
+
+                try scratch.freeze(.postgres)
+                let read = try await server.call("GET", "/v1/drops/\(drop.id)")
+                let entry = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[0].token)
+                try scratch.thaw(.postgres)
+                #expect(read.status == 503 && read.problemSlug == "unavailable")
+                #expect(entry.status == 503 && entry.problemSlug == "unavailable")
+
+                var status = 0
+                for _ in 0..<100 where status != 201 {
+                    status = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token).status
+                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(status == 201)
+                // The entry answered 503 may or may not have committed (its COMMIT went unanswered);
+                // asking again settles it either way, idempotently.
+                let again = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[0].token)
+                #expect(again.status == 201 || again.status == 200)
+                #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 2)
+            }
+        }
+    }
+
+    /// A hung Redis costs a purchase a 503 after `redis.command_timeout_ms`, and nothing is sold;
+    /// when it wakes up, purchases go on.
+    @Test func aHungRedisGets503AndServiceResumesWhenItWakes() async throws {
+        try await withOwnScratchServices(["redis.command_timeout_ms": "1000"]) { scratch, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let openRun = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+                let customers = try await server.makeUsers(2)
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[0].token).status == 201)
+
+                try scratch.freeze(.redis)
+                let purchase = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
+                try scratch.thaw(.redis)
+                #expect(purchase.status == 503 && purchase.problemSlug == "unavailable")
+
+                var status = 0
+                for _ in 0..<100 where status != 201 {
+                    status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).status
+                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(status == 201)
+                let orders = try await server.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])
+                #expect(try orders[0].int(0) == 2)
             }
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import OpenRunGate
+@testable import OpenRunGate
 import Redis
 import Testing
 
@@ -84,6 +84,39 @@ import Testing
             #expect(try await gate.reconcile(.init(dropID: 7, phase: .open, isOpen: true, available: 2, buyers: [])))
             #expect(try await gate.admit(dropID: 7, userID: 1) == .admitted)
             #expect(try await redis.send(RedisCommand("TTL", prefix + "gate:7")).requireInt() == -1)
+        }
+    }
+
+    /// A Redis that hung with an admission in its socket runs it after the client gave up: the
+    /// script sees its deadline passed and decides nothing, so no unit is held and nobody is
+    /// locked out by an admission no one will confirm.
+    @Test func anAdmissionReachedAfterTheClientsDeadlineDecidesNothing() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await gate.load(.init(dropID: 8, phase: .open, isOpen: true, available: 1, buyers: []))
+            let now = AdmissionGate.nowMilliseconds()
+            let late = try await redis.run(GateScripts.admit, keys: gate.keys(8), arguments: [1, now - 2000, now - 1000])
+            #expect(late.string == "late")
+            #expect(try await gate.state(dropID: 8)! == (true, 1, 0))
+            #expect(try await gate.admit(dropID: 8, userID: 1) == .admitted)
+        }
+    }
+
+    /// Reconcile makes the buyers exactly PostgreSQL's buyers and those still pending: a customer
+    /// whose admission came to nothing (its compensation lost) may buy again.
+    @Test func reconcileForgetsBuyersWhoseAdmissionCameToNothing() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await gate.load(.init(dropID: 9, phase: .open, isOpen: true, available: 3, buyers: [1]))
+            #expect(try await gate.admit(dropID: 9, userID: 2) == .admitted)
+            #expect(try await gate.admit(dropID: 9, userID: 3) == .admitted)
+            // 2's admission expired long ago (its intake died); 3 is still confirming.
+            try await redis.execute("ZADD", prefix + "gate:9:pending", AdmissionGate.nowMilliseconds() - 2 * AdmissionGate.pendingHorizonMilliseconds, "2")
+            #expect(try await gate.reconcile(.init(dropID: 9, phase: .open, isOpen: true, available: 2, buyers: [1])))
+            #expect(try await gate.state(dropID: 9)! == (true, 1, 1))
+            #expect(try await gate.admit(dropID: 9, userID: 1) == .alreadyPurchased)
+            #expect(try await gate.admit(dropID: 9, userID: 3) == .alreadyPurchased)
+            #expect(try await gate.admit(dropID: 9, userID: 2) == .admitted, "2 may buy again")
         }
     }
 }

@@ -32,6 +32,34 @@ struct ScratchServices: Sendable {
     func restart(_ server: LocalServices.Server) async throws {
         try await runBlocking { try services.restart(server) }
     }
+
+    /// Freezes one server (SIGSTOP to it and, for PostgreSQL, every backend): its sockets stay
+    /// open and accept data, but nothing answers — a hung server, or one behind a network that
+    /// drops packets. ``thaw(_:)`` lets it go on.
+    func freeze(_ server: LocalServices.Server) throws {
+        for pid in try processes(of: server) { kill(pid, SIGSTOP) }
+    }
+
+    func thaw(_ server: LocalServices.Server) throws {
+        for pid in try processes(of: server) { kill(pid, SIGCONT) }
+    }
+
+    private func processes(of server: LocalServices.Server) throws -> [pid_t] {
+        let pidFile = services.directory + (server == .postgres ? "/postgres/postmaster.pid" : "/redis.pid")
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        guard let main = text.split(separator: "\n").first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) }) else {
+            throw ScratchServicesError(message: "no pid in \(pidFile)")
+        }
+        guard server == .postgres else { return [main] }
+        // The backends and helpers are the postmaster's children.
+        let children = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(pid_t.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == main
+        }
+        return [main] + children
+    }
 }
 
 /// Runs `body` with a scratch instance of both servers, then stops it and deletes its directory.
