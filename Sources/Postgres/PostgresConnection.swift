@@ -214,8 +214,9 @@ public final class PostgresConnection {
         let deadline = replyTimeoutMilliseconds.map { ContinuousClock.now + .milliseconds($0) }
         var kept: OpaquePointer?
         while true {
-            while PQisBusy(handle) == 1 {
-                if let deadline { try waitForAnswer(handle, until: deadline, discarding: kept) }
+            // Without a deadline PQgetResult itself blocks until the answer is there.
+            while let deadline, PQisBusy(handle) == 1 {
+                try waitForAnswer(handle, until: deadline, discarding: kept)
                 if PQconsumeInput(handle) == 0 {
                     if let kept { PQclear(kept) }
                     return nil
