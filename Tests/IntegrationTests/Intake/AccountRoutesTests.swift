@@ -101,4 +101,63 @@ import Testing
             #expect(response.problemSlug == "payload-too-large")
         }
     }
+
+    /// A body sent in chunks declares no length: it is refused while it is read, once it passes
+    /// the limit, and nothing of it is applied.
+    @Test func anOversizedChunkedBodyIs413AndCreatesNothing() async throws {
+        try await withIntakeServer(["http.max_body_bytes": "1024"]) { server in
+            let port = try #require(server.baseURL.split(separator: ":").last.flatMap { Int($0) })
+            let body = #"{"email":"chunky@example.com","password":"\#(String(repeating: "x", count: 3000))"}"#
+            var request = "POST /v1/auth/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            request += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            for chunk in stride(from: 0, to: body.utf8.count, by: 500).map({ Array(body.utf8.dropFirst($0).prefix(500)) }) {
+                request += String(chunk.count, radix: 16) + "\r\n" + String(decoding: chunk, as: UTF8.self) + "\r\n"
+            }
+            request += "0\r\n\r\n"
+            let bytes = Array(request.utf8)
+            let answer = try await runBlocking { try RawHTTP.exchange(port: port, request: bytes) }
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
+            #expect(answer.contains("payload-too-large"))
+            let users = try await server.pool.query("SELECT count(*) FROM users WHERE email = 'chunky@example.com'")
+            #expect(try users[0].int(0) == 0)
+        }
+    }
+}
+
+/// One HTTP exchange over a plain socket, for requests a client library would not send as is.
+enum RawHTTP {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Writes `request` to 127.0.0.1:`port` and reads until the server closes the connection
+    /// (or 10 s pass).
+    static func exchange(port: Int, request: [UInt8]) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket: \(errno)") }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect: \(errno)") }
+        var sent = 0
+        while sent < request.count {
+            let written = request[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            // The server may answer 413 and close before taking the whole body.
+            if written <= 0 { break }
+            sent += written
+        }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            answer += buffer[0..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
 }
