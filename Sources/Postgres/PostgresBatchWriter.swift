@@ -6,8 +6,10 @@ import Synchronization
 /// Callers submit one request each and wait for its response. Up to `writers` transactions run
 /// at once; requests that arrive while they run wait and form the next batch, so the batch grows
 /// with the load and the cost of a commit (a WAL flush) is shared by everyone in it. When a batch
-/// fails, each of its requests is retried alone, so one bad request cannot fail the others and
-/// every request gets either its response or its own error — none is silently lost.
+/// fails because of one of its requests, each request is retried alone, so one bad request
+/// cannot fail the others and every request gets either its response or its own error — none is
+/// silently lost. When it fails because the store is unreachable, or did not answer in time,
+/// every request in it gets that error at once.
 public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: Sendable {
     /// Applies a batch inside a transaction; returns one response per request, in order.
     public typealias Body = @Sendable (PostgresConnection, [Request]) throws -> [Response]
@@ -78,6 +80,10 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
                 }
                 precondition(responses.count == batch.count, "a batch body must answer every request")
                 for (pending, response) in zip(batch, responses) { pending.continuation.resume(returning: response) }
+            } catch let error as PostgresError where error.meansStoreUnavailable {
+                // The store failed, not a request: retrying each alone would make the last one
+                // wait a connection timeout per request before it, and everyone queued behind.
+                for pending in batch { pending.continuation.resume(throwing: error) }
             } catch where batch.count > 1 {
                 // Isolate the failure: each request alone, in its own transaction.
                 for pending in batch {

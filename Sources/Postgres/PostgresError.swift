@@ -60,6 +60,15 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// Whether the error says the server is unreachable, hung or going away, rather than
+    /// anything about the statement: trying again at once, statement by statement, cannot help.
+    public var meansStoreUnavailable: Bool {
+        switch code {
+        case .connectionFailure, .poolClosed, .adminShutdown, .cannotConnectNow: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         var text = "PostgreSQL error \(code.rawValue): \(message)"
         if let constraint { text += " (constraint \(constraint))" }

@@ -196,6 +196,43 @@ import Testing
         }
     }
 
+    /// A rush of admitted buyers while PostgreSQL hangs: their confirmation batch fails as a
+    /// whole, so every buyer gets a 503 after one store timeout, not one after another (retried
+    /// alone, each would wait a timeout of its own, and the last about twenty: past the
+    /// client's 30 s). Every admission is given back; when PostgreSQL wakes, they buy.
+    @Test func aRushWhilePostgresHangsGets503sTogetherAndLosesNoUnit() async throws {
+        try await withOwnScratchServices(["postgres.reply_timeout_ms": "1000"]) { scratch, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let openRun = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 30, closesIn: nil)
+                let customers = try await server.makeUsers(21)
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[0].token).status == 201)
+
+                try scratch.freeze(.postgres)
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+                    for customer in customers.dropFirst() {
+                        group.addTask { try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customer.token) }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append("\($1.status) \($1.problemSlug ?? "")") }
+                }
+                try scratch.thaw(.postgres)
+                #expect(statuses == Array(repeating: "503 unavailable", count: 20))
+                let gate = try await server.service.gate.state(dropID: openRun)
+                #expect(gate?.remaining == 29 && gate?.pending == 0, "every admission was given back")
+
+                for customer in customers.dropFirst() {
+                    var status = 0
+                    for _ in 0..<100 where status != 201 {
+                        status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customer.token).status
+                        if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+                    }
+                    #expect(status == 201)
+                }
+                let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
+                #expect(try figures.int(0) == 9 && figures.int(1) == 21)
+            }
+        }
+    }
+
     /// A hung Redis costs a purchase a 503 after `redis.command_timeout_ms`, and nothing is sold;
     /// when it wakes up, purchases go on.
     @Test func aHungRedisGets503AndServiceResumesWhenItWakes() async throws {
