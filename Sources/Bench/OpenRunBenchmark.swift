@@ -95,7 +95,7 @@ public enum OpenRunBenchmark {
         progress("rush through the admission gate")
         let gated = try await openRun()
         // What the scheduler does when the drop opens.
-        try await AdmissionGate(redis: redis, keyPrefix: prefix).load(
+        try await AdmissionGate(redis: redis, keyPrefix: prefix).reconcile(
             AdmissionGate.Snapshot(dropID: gated, phase: .open, isOpen: true, available: parameters.stock, buyers: []))
         let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
                                   secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)

@@ -6,7 +6,7 @@ import Redis
 /// units remain. Refusals (`sold-out`, `already-purchased`, `not-open`) never touch PostgreSQL.
 ///
 /// The gate is derived state: PostgreSQL stays the authority (confirmation re-checks stock under
-/// `FOR UPDATE`), and the gate can always be rebuilt from it (``load(_:)``), so losing Redis's
+/// `FOR UPDATE`), and the gate can always be rebuilt from it (``reconcile(_:)``), so losing Redis's
 /// data neither loses a unit nor sells one twice.
 ///
 /// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0"), `remaining` (units the gate
@@ -111,26 +111,10 @@ public struct AdmissionGate: Sendable {
         try await redis.run(GateScripts.returnUnits, keys: [gateKey(dropID)], arguments: [count]).throwingError()
     }
 
-    /// Writes the gate from PostgreSQL's figures, replacing whatever Redis held. Used when a drop
-    /// opens (nothing can be pending yet) and when its state changes to closed.
-    public func load(_ snapshot: Snapshot) async throws {
-        var command = RedisCommand("SADD", buyersKey(snapshot.dropID))
-        for buyer in snapshot.buyers { command.append(buyer) }
-        var commands = [
-            RedisCommand("DEL", gateKey(snapshot.dropID), buyersKey(snapshot.dropID), pendingKey(snapshot.dropID)),
-            RedisCommand(
-                "HSET", gateKey(snapshot.dropID), "open", snapshot.isOpen ? "1" : "0", "remaining", snapshot.available,
-                "phase", snapshot.phase.rawValue),
-        ]
-        if !snapshot.buyers.isEmpty { commands.append(command) }
-        for reply in try await redis.pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")]) {
-            try reply.throwingError()
-        }
-    }
-
-    /// Rebuilds a gate Redis lost, and repairs drift (a unit whose return to the gate failed):
-    /// `remaining` becomes `available − pending`. A snapshot of an earlier phase than the gate's
-    /// is stale and changes nothing. Returns whether anything changed.
+    /// Builds the gate from PostgreSQL's figures when Redis has none (the drop opened, or Redis
+    /// lost it), and repairs drift (a unit whose return to the gate failed): `remaining` becomes
+    /// `available − pending`. Admissions already made stay counted. A snapshot of an earlier
+    /// phase than the gate's is stale and changes nothing. Returns whether anything changed.
     @discardableResult
     public func reconcile(_ snapshot: Snapshot) async throws -> Bool {
         var arguments: [any RedisArgument] = [

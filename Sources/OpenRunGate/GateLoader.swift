@@ -14,7 +14,7 @@ public final class GateLoader: Sendable {
     let pool: PostgresPool
     let gate: AdmissionGate
     private let onLoad: @Sendable () -> Void
-    private let loading = Mutex<[Int: Task<Void, any Error>]>([:])
+    private let loading = Mutex<[Load: Task<Void, any Error>]>([:])
 
     /// How long an id that names no drop is refused without asking PostgreSQL again. Short: a
     /// drop created with that id also ends it, but only on a best-effort basis.
@@ -35,33 +35,60 @@ public final class GateLoader: Sendable {
     /// A buyer told "missing" just before another load finished comes here after it: the gate is
     /// there by then, and PostgreSQL is not asked again.
     public func loadIfMissing(dropID: Int) async throws {
+        try await shared(.ifMissing(dropID)) {
+            if try await self.gate.exists(dropID: dropID) { return }
+            try await self.rebuild(dropID: dropID)
+        }
+    }
+
+    /// Rebuilds the drop's gate from PostgreSQL (it disagreed with PostgreSQL). Buyers who find
+    /// the same disagreement at once share one rebuild.
+    public func reload(dropID: Int) async throws {
+        try await shared(.now(dropID)) { try await self.rebuild(dropID: dropID) }
+    }
+
+    private enum Load: Hashable {
+        case ifMissing(Int)
+        case now(Int)
+    }
+
+    /// Runs `work` unless the same load runs already; then waits for that one instead.
+    private func shared(_ load: Load, _ work: @escaping @Sendable () async throws -> Void) async throws {
         let task = loading.withLock { loading in
-            if let running = loading[dropID] { return running }
+            if let running = loading[load] { return running }
             let task = Task {
                 // Takes the lock after the insertion below: the dictionary names a load only
                 // while it runs.
-                defer { _ = self.loading.withLock { $0.removeValue(forKey: dropID) } }
-                if try await self.gate.exists(dropID: dropID) { return }
-                try await self.reload(dropID: dropID)
+                defer { _ = self.loading.withLock { $0.removeValue(forKey: load) } }
+                try await work()
             }
-            loading[dropID] = task
+            loading[load] = task
             return task
         }
         try await task.value
     }
 
-    /// Rebuilds the drop's gate from PostgreSQL now (it disagreed with PostgreSQL).
-    public func reload(dropID: Int) async throws {
+    private func rebuild(dropID: Int) async throws {
         onLoad()
-        guard let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: dropID) }) else {
+        var found = try await figures(dropID)
+        if found == nil {
             try await gate.rememberUnknown(dropID: dropID, seconds: Self.unknownSeconds)
-            return
+            // A drop created after the read above had its id forgotten as unknown before this
+            // marker existed: look again, or its buyers would be told 404 for the marker's life.
+            found = try await figures(dropID)
+            guard found != nil else { return }
+            try await gate.forgetUnknown(dropID: dropID)
         }
+        guard let figures = found else { return }
         guard figures.isOpenRun else {
             try await gate.rememberNotForSale(dropID: dropID, seconds: Self.notForSaleSeconds)
             return
         }
         try await gate.reconcile(figures.snapshot)
+    }
+
+    private func figures(_ dropID: Int) async throws -> PurchaseStore.GateFigures? {
+        try await pool.withConnection { try PurchaseStore.gateFigures($0, dropID: dropID) }
     }
 }
 

@@ -17,7 +17,9 @@ public struct OpenRunGateHooks: SchedulerService.DropHooks {
     public func opened(_ drops: [DropLifecycleStore.Moved]) async throws {
         for drop in drops where drop.kind == .openRun {
             if let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: drop.dropID) }) {
-                try await gate.load(figures.snapshot)
+                // Not a fresh load: buyers may have built the gate (and been admitted) between
+                // the drop's move to open and this, and their admissions must stay counted.
+                try await gate.reconcile(figures.snapshot)
             }
         }
     }

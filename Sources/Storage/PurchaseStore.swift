@@ -102,21 +102,25 @@ public enum PurchaseStore {
     }
 
     public static func gateFigures(_ connection: PostgresConnection, dropID: Int) throws -> GateFigures? {
+        // One statement, so one snapshot: `available` and the buyers agree (read apart, an order
+        // committed in between would count its unit as still for sale).
         let rows = try connection.query("""
             SELECT kind = 'open_run', status, status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()),
-                   available
+                   available,
+                   CASE WHEN kind = 'open_run'
+                        THEN array_to_string(ARRAY(SELECT user_id FROM orders WHERE drop_id = drops.id), ',') ELSE '' END
             FROM drops WHERE id = $1
             """, [.int(dropID)])
         guard let row = rows.first else { return nil }
         guard let status = DropStatus(rawValue: try row.string(1)) else {
             throw PostgresError(code: .decoding, message: "drop \(dropID) has an unknown status")
         }
-        let isOpenRun = try row.bool(0)
-        let buyers = isOpenRun
-            ? try connection.query("SELECT user_id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) }
-            : []
+        let buyers = try row.string(4).split(separator: ",").map { text in
+            guard let buyer = Int(text) else { throw PostgresError(code: .decoding, message: "buyer id \(text) is not an integer") }
+            return buyer
+        }
         return GateFigures(
-            dropID: dropID, isOpenRun: isOpenRun, status: status, isOpen: try row.bool(2), available: try row.int(3),
+            dropID: dropID, isOpenRun: try row.bool(0), status: status, isOpen: try row.bool(2), available: try row.int(3),
             buyers: buyers)
     }
 

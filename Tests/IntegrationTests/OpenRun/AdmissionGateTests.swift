@@ -10,7 +10,7 @@ import Testing
         try await withRedisNamespace { redis, prefix in
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
             #expect(try await gate.admit(dropID: 1, userID: 10) == .missing)
-            try await gate.load(.init(dropID: 1, phase: .open, isOpen: true, available: 2, buyers: [7]))
+            try await gate.reconcile(.init(dropID: 1, phase: .open, isOpen: true, available: 2, buyers: [7]))
             #expect(try await gate.admit(dropID: 1, userID: 7) == .alreadyPurchased)
             #expect(try await gate.admit(dropID: 1, userID: 10) == .admitted)
             #expect(try await gate.admit(dropID: 1, userID: 10) == .alreadyPurchased)
@@ -32,7 +32,7 @@ import Testing
             // A purchase read PostgreSQL while the drop was still scheduled…
             let stale = AdmissionGate.Snapshot(dropID: 2, phase: .scheduled, isOpen: false, available: 5, buyers: [])
             // …and the scheduler opened it and loaded its gate before that rebuild reached Redis.
-            try await gate.load(.init(dropID: 2, phase: .open, isOpen: true, available: 5, buyers: []))
+            try await gate.reconcile(.init(dropID: 2, phase: .open, isOpen: true, available: 5, buyers: []))
             #expect(try await gate.reconcile(stale) == false)
             #expect(try await gate.state(dropID: 2)?.isOpen == true)
             #expect(try await gate.admit(dropID: 2, userID: 1) == .admitted)
@@ -46,7 +46,7 @@ import Testing
     @Test func reconcileRebuildsALostGateAndRepairsDrift() async throws {
         try await withRedisNamespace { redis, prefix in
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
-            try await gate.load(.init(dropID: 3, phase: .open, isOpen: true, available: 3, buyers: []))
+            try await gate.reconcile(.init(dropID: 3, phase: .open, isOpen: true, available: 3, buyers: []))
             #expect(try await gate.admit(dropID: 3, userID: 1) == .admitted)
             #expect(try await gate.admit(dropID: 3, userID: 2) == .admitted)
             // 1's order committed but its confirmation never reached Redis; 2 is still confirming.
@@ -76,7 +76,7 @@ import Testing
             try await gate.forgetUnknown(dropID: 5)
             #expect(try await gate.admit(dropID: 5, userID: 1) == .missing)
             // A remembered refusal never overwrites a real gate…
-            try await gate.load(.init(dropID: 6, phase: .open, isOpen: true, available: 1, buyers: []))
+            try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 1, buyers: []))
             try await gate.rememberUnknown(dropID: 6, seconds: 60)
             #expect(try await gate.admit(dropID: 6, userID: 1) == .admitted)
             // …and a rebuild replaces a remembered refusal, which then lives for good.
@@ -93,7 +93,7 @@ import Testing
     @Test func anAdmissionReachedAfterTheClientsDeadlineDecidesNothing() async throws {
         try await withRedisNamespace { redis, prefix in
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
-            try await gate.load(.init(dropID: 8, phase: .open, isOpen: true, available: 1, buyers: []))
+            try await gate.reconcile(.init(dropID: 8, phase: .open, isOpen: true, available: 1, buyers: []))
             let now = AdmissionGate.nowMilliseconds()
             let late = try await redis.run(GateScripts.admit, keys: gate.keys(8), arguments: [1, now - 2000, now - 1000])
             #expect(late.string == "late")
@@ -107,7 +107,7 @@ import Testing
     @Test func reconcileForgetsBuyersWhoseAdmissionCameToNothing() async throws {
         try await withRedisNamespace { redis, prefix in
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
-            try await gate.load(.init(dropID: 9, phase: .open, isOpen: true, available: 3, buyers: [1]))
+            try await gate.reconcile(.init(dropID: 9, phase: .open, isOpen: true, available: 3, buyers: [1]))
             #expect(try await gate.admit(dropID: 9, userID: 2) == .admitted)
             #expect(try await gate.admit(dropID: 9, userID: 3) == .admitted)
             // 2's admission expired long ago (its intake died); 3 is still confirming.
