@@ -64,14 +64,21 @@ public struct AdmissionGate: Sendable {
 
     let redis: RedisClient
     let prefix: String
+    let clock: RedisServerClock
 
     public init(redis: RedisClient, keyPrefix: String) {
-        self.redis = redis
-        self.prefix = keyPrefix + "gate:"
+        self.init(redis: redis, keyPrefix: keyPrefix, localClock: Self.nowMilliseconds)
     }
 
-    /// Admissions older than this are no longer counted as pending by ``reconcile(_:)``: the
-    /// request that made them has long timed out.
+    /// `localClock`: this host's time in ms (tests skew it).
+    init(redis: RedisClient, keyPrefix: String, localClock: @escaping @Sendable () -> Int) {
+        self.redis = redis
+        self.prefix = keyPrefix + "gate:"
+        self.clock = RedisServerClock(redis: redis, localClock: localClock)
+    }
+
+    /// Admissions older than this (by Redis's clock) are no longer counted as pending by
+    /// ``reconcile(_:)``: the request that made them has long timed out.
     public static let pendingHorizonMilliseconds = 60_000
 
     func gateKey(_ dropID: Int) -> String { prefix + String(dropID) }
@@ -83,10 +90,11 @@ public struct AdmissionGate: Sendable {
     /// Decides one purchase. A decision Redis would reach only after the client stopped waiting
     /// for it (a Redis that hung with the command in its socket) is not made at all: `late`.
     public func admit(dropID: Int, userID: Int) async throws -> Decision {
-        let now = Self.nowMilliseconds()
+        // The script judges the deadline by Redis's clock, which need not agree with this host's.
+        let redisNow = try await clock.now()
         let reply = try await redis.run(
             GateScripts.admit, keys: keys(dropID),
-            arguments: [userID, now, now + redis.configuration.commandTimeoutMilliseconds])
+            arguments: [userID, redisNow + redis.configuration.commandTimeoutMilliseconds])
         guard let text = try reply.throwingError().string, let decision = Decision(rawValue: text) else {
             throw RedisError(code: .unexpectedReply, message: "the admission script answered \(reply)")
         }
@@ -118,8 +126,7 @@ public struct AdmissionGate: Sendable {
     @discardableResult
     public func reconcile(_ snapshot: Snapshot) async throws -> Bool {
         var arguments: [any RedisArgument] = [
-            snapshot.isOpen ? "1" : "0", snapshot.available, Self.nowMilliseconds(), Self.pendingHorizonMilliseconds,
-            snapshot.phase.rawValue,
+            snapshot.isOpen ? "1" : "0", snapshot.available, Self.pendingHorizonMilliseconds, snapshot.phase.rawValue,
         ]
         for buyer in snapshot.buyers { arguments.append(buyer) }
         return try await redis.run(GateScripts.reconcile, keys: keys(snapshot.dropID), arguments: arguments).requireInt() == 1

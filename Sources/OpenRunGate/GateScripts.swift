@@ -3,13 +3,15 @@ import Redis
 /// The gate's atomic steps (see ``AdmissionGate``). Keys: the gate hash (`open`, `remaining`),
 /// the buyers set, and the pending sorted set (buyer → admission time in ms).
 enum GateScripts {
-    /// KEYS: gate, buyers, pending. ARGV: user id, now ms, deadline ms.
-    /// A decision made after the deadline (Redis's clock) is refused as 'late', changing nothing:
-    /// the caller has given up waiting by then, and an admission nobody confirms or compensates
-    /// would hold a unit and lock its customer out.
+    /// KEYS: gate, buyers, pending. ARGV: user id, deadline (ms, by Redis's clock).
+    /// A decision made after the deadline is refused as 'late', changing nothing: the caller has
+    /// given up waiting by then, and an admission nobody confirms or compensates would hold a
+    /// unit and lock its customer out. Admissions are timed by Redis's clock too, so the pending
+    /// horizon of ``reconcile`` never compares two hosts' clocks.
     static let admit = RedisScript("""
         local time = redis.call('TIME')
-        if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[3]) then return 'late' end
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        if now > tonumber(ARGV[2]) then return 'late' end
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
         if not state[1] then return 'missing' end
         if state[1] == 'none' then return 'not-found' end
@@ -18,7 +20,7 @@ enum GateScripts {
         if tonumber(state[2]) <= 0 then return 'sold-out' end
         redis.call('HINCRBY', KEYS[1], 'remaining', -1)
         redis.call('SADD', KEYS[2], ARGV[1])
-        redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+        redis.call('ZADD', KEYS[3], now, ARGV[1])
         return 'admitted'
         """)
 
@@ -45,8 +47,7 @@ enum GateScripts {
         return 1
         """)
 
-    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, now ms, pending horizon ms, phase,
-    /// buyers… Builds a missing gate (replacing a remembered refusal); otherwise, unless the gate
+    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, pending horizon ms, phase, buyers… Builds a missing gate (replacing a remembered refusal); otherwise, unless the gate
     /// already holds a later phase (the snapshot is stale), sets `open` and `phase` and repairs
     /// `remaining = available − pending`, counting as pending only admissions younger than the
     /// horizon (an intake process that died between admission and confirmation must not hold a
@@ -56,19 +57,21 @@ enum GateScripts {
     /// whose compensation was lost, may buy again.
     static let reconcile = RedisScript("""
         local changed = 0
-        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
-        for i = 6, #ARGV, 1000 do
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
+        for i = 5, #ARGV, 1000 do
           if redis.call('ZREM', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV))) > 0 then changed = 1 end
         end
         local open = redis.call('HGET', KEYS[1], 'open')
         if (not open) or open == 'none' then
           redis.call('DEL', KEYS[1], KEYS[3])
-          redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2], 'phase', ARGV[5])
+          redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2], 'phase', ARGV[4])
           changed = 1
         else
-          if tonumber(redis.call('HGET', KEYS[1], 'phase') or '-1') > tonumber(ARGV[5]) then return 0 end
+          if tonumber(redis.call('HGET', KEYS[1], 'phase') or '-1') > tonumber(ARGV[4]) then return changed end
           redis.call('PERSIST', KEYS[1])
-          redis.call('HSET', KEYS[1], 'phase', ARGV[5])
+          redis.call('HSET', KEYS[1], 'phase', ARGV[4])
           if open ~= ARGV[1] then
             redis.call('HSET', KEYS[1], 'open', ARGV[1])
             changed = 1
@@ -81,7 +84,7 @@ enum GateScripts {
           end
         end
         local keep = {}
-        for i = 6, #ARGV do
+        for i = 5, #ARGV do
           keep[ARGV[i]] = true
           if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then changed = 1 end
         end
