@@ -61,3 +61,22 @@ public struct PostgresConfiguration: Sendable {
         return parameters
     }
 }
+
+/// Describes and mirrors itself without the password: a configuration printed into a log line,
+/// or dumped with something that holds it, must not carry the secret along.
+extension PostgresConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "PostgresConfiguration(\(user)@\(host):\(port)/\(database), password: \(password == nil ? "<none>" : "<redacted>"))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "host": host, "port": port, "database": database, "user": user,
+            "password": password == nil ? "<none>" : "<redacted>", "applicationName": applicationName,
+            "connectTimeoutSeconds": connectTimeoutSeconds, "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
+            "replyTimeoutMilliseconds": replyTimeoutMilliseconds as Any,
+        ], displayStyle: .struct)
+    }
+}

@@ -25,3 +25,20 @@ public struct RedisConfiguration: Sendable {
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
     }
 }
+
+/// Describes and mirrors itself without the password: a configuration printed into a log line,
+/// or dumped with something that holds it, must not carry the secret along.
+extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "RedisConfiguration(\(host):\(port)/\(database), password: \(password == nil ? "<none>" : "<redacted>"))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "host": host, "port": port, "password": password == nil ? "<none>" : "<redacted>", "database": database,
+            "connectTimeoutMilliseconds": connectTimeoutMilliseconds, "commandTimeoutMilliseconds": commandTimeoutMilliseconds,
+        ], displayStyle: .struct)
+    }
+}

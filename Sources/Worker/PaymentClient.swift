@@ -125,3 +125,20 @@ public struct PaymentClient: Sendable {
         return max(0, Int(date.timeIntervalSince(now) * 1000))
     }
 }
+
+/// Describes and mirrors itself without the signing secret: a configuration printed into a log
+/// line, or dumped with something that holds it, must not carry the secret along.
+extension PaymentClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "PaymentClient.Configuration(url: \(url), secret: \(secret.isEmpty ? "<none>" : "<redacted>"), timeoutMilliseconds: \(timeoutMilliseconds))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "url": url, "secret": secret.isEmpty ? "<none>" : "<redacted>", "timeoutMilliseconds": timeoutMilliseconds,
+            "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
+        ], displayStyle: .struct)
+    }
+}

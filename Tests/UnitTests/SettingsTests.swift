@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Settings
 import Testing
+import Worker
 
 /// The configuration contract: the documented keys are exactly the real ones, precedence is
 /// flags > environment > file > defaults, and bad values stop start-up with an error that names
@@ -203,6 +204,20 @@ import Testing
             #expect(!text.contains(secret))
             #expect(text.contains("<redacted>"))
             #expect(text.contains("bcryptCost"), "the rest is still described")
+        }
+        // So do the client configurations made from them.
+        let payments = PaymentClient.Configuration(
+            url: settings.payments.url, secret: settings.payments.secret, timeoutMilliseconds: 1000, connectTimeoutMilliseconds: 1000)
+        let clients: [Any] = [settings.requestPostgresConfiguration, settings.redisConfiguration, payments]
+        for client in clients {
+            struct ClientHolder { let client: Any }
+            var clientDump = ""
+            dump(client, to: &clientDump)
+            for text in [String(describing: client), String(reflecting: client), String(describing: ClientHolder(client: client)), clientDump] {
+                #expect(!text.contains(secret), "\(type(of: client))")
+                #expect(text.contains("<redacted>"), "\(type(of: client))")
+                #expect(text.contains("127.0.0.1") || text.contains("http"), "the rest is still described")
+            }
         }
     }
 
