@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A minimal HTTP/1.1 load generator on SwiftNIO for benchmarks that need thousands of
 /// connections at once: one connection per simulated client, requests written as prepared bytes,
@@ -79,6 +80,38 @@ final class HTTPLoadGenerator: Sendable {
         return futures
     }
 
+    /// Sends `requests` over `channels`, one in flight per channel: each channel sends the next
+    /// request as soon as the answer to its previous one has arrived (a closed loop, as `wrk`
+    /// drives a server). Returns every answer, in no particular order.
+    func closedLoop(_ requests: [[UInt8]], on channels: [any Channel]) async throws -> [Answer] {
+        let next = RequestIndex()
+        let runs = channels.map { channel in ClosedLoopRun(channel: channel, promise: channel.eventLoop.makePromise()) }
+        for run in runs {
+            run.channel.eventLoop.execute { self.step(run, requests, next) }
+        }
+        var answers: [Answer] = []
+        answers.reserveCapacity(requests.count)
+        for run in runs { answers += try await run.promise.futureResult.get() }
+        return answers
+    }
+
+    private func step(_ run: ClosedLoopRun, _ requests: [[UInt8]], _ next: RequestIndex) {
+        let index = next.take()
+        guard index < requests.count else {
+            run.promise.succeed(run.answers)
+            return
+        }
+        send(requests[index], on: run.channel).whenComplete { result in
+            switch result {
+            case .success(let answer):
+                run.answers.append(answer)
+                self.step(run, requests, next)
+            case .failure(let error):
+                run.promise.fail(error)
+            }
+        }
+    }
+
     /// Writes `request` on `channel` and completes with the answer.
     func send(_ request: [UInt8], on channel: any Channel) -> EventLoopFuture<Answer> {
         let promise = channel.eventLoop.makePromise(of: Answer.self)
@@ -100,6 +133,24 @@ final class HTTPLoadGenerator: Sendable {
         text += "\r\n" + body
         return Array(text.utf8)
     }
+}
+
+/// One channel's share of a closed loop. Touched only on the channel's event loop.
+private final class ClosedLoopRun: @unchecked Sendable {
+    let channel: any Channel
+    let promise: EventLoopPromise<[HTTPLoadGenerator.Answer]>
+    var answers: [HTTPLoadGenerator.Answer] = []
+
+    init(channel: any Channel, promise: EventLoopPromise<[HTTPLoadGenerator.Answer]>) {
+        self.channel = channel
+        self.promise = promise
+    }
+}
+
+/// Hands out request indices to the channels of a closed loop.
+private final class RequestIndex: Sendable {
+    private let value = Atomic<Int>(0)
+    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Collects one answer at a time: status line, headers up to the blank line, then

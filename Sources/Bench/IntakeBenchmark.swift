@@ -2,6 +2,7 @@ import CurlHTTP
 import Foundation
 import Intake
 import Logging
+import NIOCore
 import Postgres
 import ServiceLifecycle
 import Settings
@@ -11,7 +12,8 @@ import Synchronization
 
 /// `bench intake`: durable entries under concurrent load from many distinct customers.
 ///
-/// Three measurements driven by the same load generator (libcurl multi, same concurrency):
+/// Three measurements driven by the same load generator (SwiftNIO, one event loop, the same
+/// number of keep-alive connections, one request in flight on each):
 /// `/healthz` of the intake server (its ceiling), entries on that server (group commit), and
 /// entries on a second in-process server in naive mode (`entries.max_batch` 1 with as many
 /// writers as the request pool has connections: one INSERT and commit per request) against the
@@ -66,24 +68,38 @@ public struct IntakeBenchmark: Sendable {
         for id in customers { bearer.append(try await tokens.issue(for: AuthenticatedUser(id: id, role: .customer))) }
         let authorization = bearer
 
-        let load = HTTPLoad(concurrency: concurrency)
-        defer { load.shutdown() }
-        let entryBody = Array(#"{"tickets":1}"#.utf8)
-        @Sendable func entry(_ server: InProcessIntake, drop: Int, customer: Int) -> HTTPRequest {
-            HTTPRequest(
-                method: "POST", url: server.url("/v1/drops/\(drop)/entries"),
+        @Sendable func entry(drop: Int, customer: Int) -> [UInt8] {
+            HTTPLoadGenerator.request(
+                method: "POST", path: "/v1/drops/\(drop)/entries", host: "127.0.0.1",
                 headers: [("Authorization", "Bearer \(authorization[customer])"), ("Content-Type", "application/json")],
-                body: entryBody)
+                body: #"{"tickets":1}"#)
         }
+        let healthzRequest = HTTPLoadGenerator.request(method: "GET", path: "/healthz", host: "127.0.0.1")
 
         var naiveSettings = settings
         naiveSettings.entries.maxBatch = 1
         naiveSettings.entries.writers = settings.postgres.poolSize
         let rounds = Self.rounds
+        let concurrency = concurrency
         let (healthz, group, naive, metrics) = try await InProcessIntake.with(settings: settings) { server in
             try await InProcessIntake.with(settings: naiveSettings) { naiveServer in
+                // One event loop drives both servers over keep-alive connections, `concurrency`
+                // each, the way `wrk -t1` would: a generator that cost more per request than the
+                // server's cheapest answer would hide the differences being measured.
+                let load = HTTPLoadGenerator(host: "127.0.0.1", port: server.port, threads: 1)
+                let naiveLoad = HTTPLoadGenerator(host: "127.0.0.1", port: naiveServer.port, threads: 1)
+                defer { Task { await load.shutdown(); await naiveLoad.shutdown() } }
+                let channels = try await load.connect(count: concurrency)
+                let naiveChannels = try await naiveLoad.connect(count: concurrency)
+                defer { for channel in channels + naiveChannels { channel.close(promise: nil) } }
+                func measure(_ generator: HTTPLoadGenerator, _ requests: [[UInt8]], on channels: [any Channel]) async throws -> HTTPLoad.Outcome {
+                    let start = ContinuousClock.now
+                    let answers = try await generator.closedLoop(requests, on: channels)
+                    return HTTPLoad.Outcome(answers: answers, seconds: start.duration(to: .now))
+                }
+
                 progress("warming up")
-                _ = await load.run(count: 2_000) { _ in HTTPRequest(url: server.url("/healthz")) }
+                _ = try await measure(load, Array(repeating: healthzRequest, count: 2_000), on: channels)
                 // The three measurements take turns in rounds, so that whatever else the machine
                 // is doing weighs on each alike.
                 var healthz: [HTTPLoad.Outcome] = []
@@ -92,9 +108,12 @@ public struct IntakeBenchmark: Sendable {
                 for round in 0..<rounds {
                     let customers = (entries * round / rounds)..<(entries * (round + 1) / rounds)
                     progress("round \(round + 1)/\(rounds): /healthz, group commit, one transaction per request")
-                    healthz.append(await load.run(count: max(customers.count, 4_000)) { _ in HTTPRequest(url: server.url("/healthz")) })
-                    group.append(await load.run(count: customers.count) { entry(server, drop: groupDrop, customer: customers.lowerBound + $0) })
-                    naive.append(await load.run(count: customers.count) { entry(naiveServer, drop: naiveDrop, customer: customers.lowerBound + $0) })
+                    let healthzRequests = Array(repeating: healthzRequest, count: max(customers.count, 4_000))
+                    healthz.append(try await measure(load, healthzRequests, on: channels))
+                    let groupRequests = customers.map { entry(drop: groupDrop, customer: $0) }
+                    group.append(try await measure(load, groupRequests, on: channels))
+                    let naiveRequests = customers.map { entry(drop: naiveDrop, customer: $0) }
+                    naive.append(try await measure(naiveLoad, naiveRequests, on: naiveChannels))
                 }
                 return (HTTPLoad.Outcome(combining: healthz), HTTPLoad.Outcome(combining: group),
                         HTTPLoad.Outcome(combining: naive), server.service.metrics)
@@ -145,7 +164,8 @@ enum BenchData {
 /// An intake server in this process on a free port, for the time of `body`.
 struct InProcessIntake: Sendable {
     let service: IntakeService
-    let baseURL: String
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
 
     func url(_ path: String) -> String { baseURL + path }
 
@@ -162,7 +182,7 @@ struct InProcessIntake: Sendable {
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw BenchFailure("the intake server did not start") }
-        let server = InProcessIntake(service: service, baseURL: "http://127.0.0.1:\(port)")
+        let server = InProcessIntake(service: service, port: port)
         do {
             let value = try await body(server)
             await group.triggerGracefulShutdown()
@@ -204,6 +224,12 @@ final class HTTPLoad: Sendable {
             self.statuses = statuses
             self.latenciesMilliseconds = latenciesMilliseconds
             self.seconds = seconds
+        }
+
+        init(answers: [HTTPLoadGenerator.Answer], seconds duration: Duration) {
+            statuses = answers.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
+            latenciesMilliseconds = answers.map { Double($0.nanoseconds) / 1e6 }.sorted()
+            seconds = HTTPLoad.milliseconds(duration) / 1000
         }
 
         /// Several runs of one measurement as one: all their requests over all their time.
