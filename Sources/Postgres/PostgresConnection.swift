@@ -28,9 +28,14 @@ public final class PostgresConnection {
         }
         var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
         var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
-        let connection = keyPointers.withUnsafeMutableBufferPointer { keyBuffer in
-            valuePointers.withUnsafeMutableBufferPointer { valueBuffer in
-                PQconnectdbParams(keyBuffer.baseAddress, valueBuffer.baseAddress, 0)
+        let connection = try keyPointers.withUnsafeMutableBufferPointer { keyBuffer in
+            try valuePointers.withUnsafeMutableBufferPointer { valueBuffer in
+                if let limit = configuration.replyTimeoutMilliseconds {
+                    let connectLimit = configuration.connectTimeoutSeconds > 0 ? configuration.connectTimeoutSeconds * 1000 : limit
+                    return try Self.connect(
+                        keys: keyBuffer.baseAddress, values: valueBuffer.baseAddress, within: min(limit, connectLimit), configuration)
+                }
+                return PQconnectdbParams(keyBuffer.baseAddress, valueBuffer.baseAddress, 0)
             }
         }
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
@@ -46,6 +51,38 @@ public final class PostgresConnection {
 
     deinit {
         if let handle { PQfinish(handle) }
+    }
+
+    /// Connects without waiting for the server longer than `milliseconds` in all, the startup
+    /// exchange included. A hung server accepts the TCP connection and then never answers, and
+    /// libpq's own `connect_timeout` cannot be less than 2 s: a request needing a new connection
+    /// would wait that long for its 503. Returns the handle, connected or failed (PQstatus says).
+    private static func connect(
+        keys: UnsafeMutablePointer<UnsafePointer<CChar>?>?, values: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+        within milliseconds: Int, _ configuration: PostgresConfiguration
+    ) throws -> OpaquePointer? {
+        guard let connection = PQconnectStartParams(keys, values, 0) else { return nil }
+        guard PQstatus(connection) != CONNECTION_BAD else { return connection }
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        // Before the first PQconnectPoll, libpq wants the socket writable.
+        var state = PGRES_POLLING_WRITING
+        while state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let wait = remaining <= .zero ? 0 : Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
+            var descriptor = pollfd(
+                fd: PQsocket(connection), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
+            let ready = wait > 0 ? poll(&descriptor, 1, wait) : 0
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 {
+                PQfinish(connection)
+                throw PostgresError(
+                    code: .connectionFailure,
+                    message: "cannot connect to \(configuration.host):\(configuration.port): no answer within \(milliseconds) ms")
+            }
+            // Ready, or poll failed on the socket: libpq finds out which and says.
+            state = PQconnectPoll(connection)
+        }
+        return connection
     }
 
     /// Whether the connection is still usable. Reads whatever the server has sent meanwhile, so

@@ -196,6 +196,31 @@ import Testing
         }
     }
 
+    /// A hung PostgreSQL accepts the TCP connection and never answers the startup; libpq's own
+    /// connect timeout cannot be under 2 s. With a reply timeout set (as `serve` has), a new
+    /// connection gives up when that runs out instead, and connects again once the server wakes.
+    @Test func aNewConnectionToAHungPostgresGivesUpWhenTheReplyTimeoutRunsOut() async throws {
+        try await withScratchServices { scratch in
+            var bounded = scratch.postgresConfiguration
+            bounded.replyTimeoutMilliseconds = 300
+            let configuration = bounded
+            try scratch.freeze(.postgres)
+            var caught: PostgresError?
+            do {
+                _ = try await runBlocking { _ = try PostgresConnection(configuration: configuration); return true }
+            } catch let error as PostgresError {
+                caught = error
+            }
+            try scratch.thaw(.postgres)
+            let error = try #require(caught, "connected to a frozen server")
+            #expect(error.code == .connectionFailure)
+            #expect(error.message.contains("no answer within 300 ms"), "\(error.message)")
+
+            let answer = try await runBlocking { try PostgresConnection(configuration: configuration).query("SELECT 1")[0].int(0) }
+            #expect(answer == 1)
+        }
+    }
+
     /// A rush of admitted buyers while PostgreSQL hangs: their confirmation batch fails as a
     /// whole, so every buyer gets a 503 after one store timeout, not one after another (retried
     /// alone, each would wait a timeout of its own, and the last about twenty: past the
