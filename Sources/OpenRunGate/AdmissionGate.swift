@@ -67,14 +67,9 @@ public struct AdmissionGate: Sendable {
     let clock: RedisServerClock
 
     public init(redis: RedisClient, keyPrefix: String) {
-        self.init(redis: redis, keyPrefix: keyPrefix, localClock: Self.nowMilliseconds)
-    }
-
-    /// `localClock`: this host's time in ms (tests skew it).
-    init(redis: RedisClient, keyPrefix: String, localClock: @escaping @Sendable () -> Int) {
         self.redis = redis
         self.prefix = keyPrefix + "gate:"
-        self.clock = RedisServerClock(redis: redis, localClock: localClock)
+        self.clock = RedisServerClock(redis: redis)
     }
 
     /// Admissions older than this (by Redis's clock) are no longer counted as pending by

@@ -6,55 +6,61 @@ import Synchronization
 /// The admission script refuses a decision reached after the client's deadline, by Redis's own
 /// clock (`TIME`). A deadline computed from this host's clock would be off by the difference
 /// between the two: with Redis's clock a second ahead, every admission would be `late`; with it
-/// behind, late decisions would pass. So the difference is measured (one `TIME`, halfway between
-/// sending and receiving: good to half a round trip), and measured again every
-/// ``refreshMilliseconds`` in the background while the last figure keeps serving.
+/// behind, late decisions would pass. So Redis's time is read with `TIME` and carried forward on
+/// this host's monotonic clock, which a wall-clock correction (NTP, a resumed VM) cannot move.
+///
+/// The reading counts as Redis's time at the moment its reply arrived, though Redis took it a
+/// little earlier (when it ran the command: after any queue of commands ahead of it). So the
+/// estimate is never ahead of Redis's clock, and a deadline built on it never lets Redis decide
+/// after the client gave up; it can only be stricter by the reply's trip back. Read again every
+/// ``refreshInterval`` in the background while the last reading keeps serving.
 final class RedisServerClock: Sendable {
-    private struct State {
-        /// Milliseconds to add to this host's clock to read Redis's.
-        var offset: Int?
-        var measuredAt = 0
-        var measuring: Task<Int, any Error>?
+    private struct Reading {
+        /// Redis's time in ms since the epoch, as `TIME` said.
+        let redisMilliseconds: Int
+        /// When its reply arrived, on this host's monotonic clock.
+        let received: ContinuousClock.Instant
     }
 
-    static let refreshMilliseconds = 30_000
+    private struct State {
+        var reading: Reading?
+        var measuring: Task<Reading, any Error>?
+    }
+
+    static let refreshInterval = Duration.seconds(30)
 
     private let redis: RedisClient
-    private let localClock: @Sendable () -> Int
     private let state = Mutex(State())
 
-    init(redis: RedisClient, localClock: @escaping @Sendable () -> Int) {
+    init(redis: RedisClient) {
         self.redis = redis
-        self.localClock = localClock
     }
 
-    /// Redis's time now, in milliseconds since the epoch (estimated).
+    /// Redis's time now, in milliseconds since the epoch (estimated, never ahead of it).
     func now() async throws -> Int {
-        let local = localClock()
-        let (known, waitFor) = state.withLock { state -> (Int?, Task<Int, any Error>?) in
-            if let offset = state.offset, local - state.measuredAt < Self.refreshMilliseconds { return (offset, nil) }
-            // One measurement at a time, however many callers find the figure missing or old.
+        let now = ContinuousClock.now
+        let (known, waitFor) = state.withLock { state -> (Reading?, Task<Reading, any Error>?) in
+            if let reading = state.reading, reading.received.duration(to: now) < Self.refreshInterval { return (reading, nil) }
+            // One reading at a time, however many callers find it missing or old.
             let measuring = state.measuring ?? Task { try await self.measure() }
             state.measuring = measuring
-            return (state.offset, measuring)
+            return (state.reading, measuring)
         }
-        if let known { return local + known }
-        return local + (try await waitFor!.value)
+        let reading: Reading
+        if let known { reading = known } else { reading = try await waitFor!.value }
+        let elapsed = reading.received.duration(to: ContinuousClock.now)
+        return reading.redisMilliseconds + Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    private func measure() async throws -> Int {
+    private func measure() async throws -> Reading {
         defer { state.withLock { $0.measuring = nil } }
-        let sent = localClock()
         let reply = try await redis.send(RedisCommand("TIME")).throwingError().requireArray()
-        let received = localClock()
+        let received = ContinuousClock.now
         guard reply.count == 2, let seconds = reply[0].int, let microseconds = reply[1].int else {
             throw RedisError(code: .unexpectedReply, message: "TIME answered \(reply)")
         }
-        let offset = seconds * 1000 + microseconds / 1000 - (sent + received) / 2
-        state.withLock {
-            $0.offset = offset
-            $0.measuredAt = received
-        }
-        return offset
+        let reading = Reading(redisMilliseconds: seconds * 1000 + microseconds / 1000, received: received)
+        state.withLock { $0.reading = reading }
+        return reading
     }
 }
