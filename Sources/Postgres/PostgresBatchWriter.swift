@@ -60,6 +60,16 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
         }
     }
 
+    /// Commits the batch; once more on a fresh connection if the store failed before any COMMIT
+    /// could have taken effect (a pooled connection can look healthy after a server restart).
+    private func commitRetryingOnce(_ requests: [Request]) async throws -> [Response] {
+        do {
+            return try await pool.transaction { [body] connection in try body(connection, requests) }
+        } catch let error as PostgresError where error.meansStoreUnavailable && !error.mayHaveCommitted {
+            return try await pool.transaction { [body] connection in try body(connection, requests) }
+        }
+    }
+
     private func write() async {
         while true {
             let batch = state.withLock { state -> [Pending] in
@@ -75,9 +85,7 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
             batchSizeObserver?(batch.count)
             let requests = batch.map(\.request)
             do {
-                let responses = try await pool.transaction { [body] connection in
-                    try body(connection, requests)
-                }
+                let responses = try await commitRetryingOnce(requests)
                 precondition(responses.count == batch.count, "a batch body must answer every request")
                 for (pending, response) in zip(batch, responses) { pending.continuation.resume(returning: response) }
             } catch let error as PostgresError where error.meansStoreUnavailable {

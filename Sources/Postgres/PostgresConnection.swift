@@ -147,10 +147,16 @@ public final class PostgresConnection {
         _ body: (PostgresConnection) throws -> T
     ) throws -> T {
         try query(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        var committing = false
         do {
             let value = try body(self)
+            committing = true
             try query("COMMIT")
             return value
+        } catch var error as PostgresError where committing && error.code == .connectionFailure {
+            // The COMMIT may have reached the server and taken effect; only its answer is lost.
+            error.mayHaveCommitted = true
+            throw error
         } catch {
             if isHealthy, let handle, let result = try? exchange(handle, { PQsendQuery($0, "ROLLBACK") }) {
                 PQclear(result)

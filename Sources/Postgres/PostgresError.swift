@@ -42,6 +42,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public let detail: String?
     /// The constraint named by the server for integrity violations.
     public let constraint: String?
+    /// The connection failed while waiting for a COMMIT's answer: the transaction may or may
+    /// not have committed (set by ``PostgresConnection/transaction(isolation:_:)``).
+    public internal(set) var mayHaveCommitted = false
 
     public init(code: Code, message: String, detail: String? = nil, constraint: String? = nil) {
         self.code = code

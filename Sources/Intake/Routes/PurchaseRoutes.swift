@@ -79,6 +79,12 @@ struct PurchaseRoutes: RouteGroup {
         let result: PurchaseStore.Result
         do {
             result = try await confirmations.submit(PurchaseStore.Request(dropID: dropID, userID: userID))
+        } catch let error as PostgresError where error.mayHaveCommitted {
+            // The order may exist (only the COMMIT's answer is lost): giving the unit back could
+            // let the gate hand it out twice. The admission stays pending; reconcile settles it
+            // from PostgreSQL once it answers (confirmed if the order is there, released after
+            // the pending horizon if not).
+            throw error
         } catch {
             // PostgreSQL failed after admission: the unit goes back and the buyer may retry (503).
             try? await gate.compensate(dropID: dropID, userID: userID, keepBuyer: false)

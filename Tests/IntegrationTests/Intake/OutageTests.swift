@@ -5,6 +5,7 @@ import OpenRunGate
 import LocalServices
 import Postgres
 import Redis
+import Scheduler
 import Settings
 import ShopDomain
 import Storage
@@ -218,6 +219,55 @@ import Testing
 
             let answer = try await runBlocking { try PostgresConnection(configuration: configuration).query("SELECT 1")[0].int(0) }
             #expect(answer == 1)
+        }
+    }
+
+    /// A COMMIT whose answer never comes may have committed: here PostgreSQL waits for a
+    /// synchronous standby that does not exist, as it would behind a stalled WAL flush. The buyer
+    /// gets a 503, but the admission is not given back: the order exists, and the gate must not
+    /// sell its unit again. When PostgreSQL answers again, reconcile settles it from the order.
+    @Test func aPurchaseWhoseCommitGoesUnansweredKeepsItsAdmission() async throws {
+        try await withOwnScratchServices(["postgres.reply_timeout_ms": "1000"]) { scratch, settings in
+            try await runIntakeServer(settings: settings) { server in
+                let openRun = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+                let customers = try await server.makeUsers(3)
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[0].token).status == 201)
+
+                let admin = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "outage-admin")
+                defer { Task { await admin.shutdown() } }
+                try await admin.query("CREATE TABLE commit_probe (n int)")
+                try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+                try await admin.query("SELECT pg_reload_conf()")
+                var probing = scratch.postgresConfiguration
+                probing.replyTimeoutMilliseconds = 300
+                let probe = probing
+                // Commits hang once the checkpointer has read the setting.
+                #expect(try await eventually {
+                    do {
+                        _ = try await runBlocking {
+                            try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
+                            return true
+                        }
+                        return false
+                    } catch let error as PostgresError {
+                        return error.mayHaveCommitted
+                    }
+                })
+
+                let unanswered = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
+                #expect(unanswered.status == 503 && unanswered.problemSlug == "unavailable")
+                #expect(try await server.service.gate.state(dropID: openRun)! == (true, 3, 1), "the admission was kept")
+
+                try await admin.query("ALTER SYSTEM RESET synchronous_standby_names")
+                try await admin.query("SELECT pg_reload_conf()")
+                #expect(try await eventually {
+                    try await admin.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])[0].int(0) == 2
+                }, "the unanswered COMMIT took effect")
+                try await OpenRunGateHooks(pool: server.pool, gate: server.service.gate).reconcile()
+                #expect(try await server.service.gate.state(dropID: openRun)! == (true, 3, 0))
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).problemSlug == "already-purchased")
+                #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[2].token).status == 201)
+            }
         }
     }
 
