@@ -83,9 +83,10 @@ public struct IntakeBenchmark: Sendable {
         let concurrency = concurrency
         let (healthz, group, naive, metrics) = try await InProcessIntake.with(settings: settings) { server in
             try await InProcessIntake.with(settings: naiveSettings) { naiveServer in
-                // One event loop drives both servers over keep-alive connections, `concurrency`
-                // each, the way `wrk -t1` would: a generator that cost more per request than the
-                // server's cheapest answer would hide the differences being measured.
+                // One event loop per server (they are measured in turn) over keep-alive
+                // connections, `concurrency` each, the way `wrk -t1` would: a generator that cost
+                // more per request than the server's cheapest answer would hide the differences
+                // being measured.
                 let load = HTTPLoadGenerator(host: "127.0.0.1", port: server.port, threads: 1)
                 let naiveLoad = HTTPLoadGenerator(host: "127.0.0.1", port: naiveServer.port, threads: 1)
                 defer { Task { await load.shutdown(); await naiveLoad.shutdown() } }

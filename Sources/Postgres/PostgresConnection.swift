@@ -69,8 +69,13 @@ public final class PostgresConnection {
         while state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED {
             let remaining = ContinuousClock.now.duration(to: deadline)
             let wait = remaining <= .zero ? 0 : Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
-            var descriptor = pollfd(
-                fd: PQsocket(connection), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
+            let socket = PQsocket(connection)
+            guard socket >= 0 else {
+                // No socket to wait on: libpq has failed the attempt and says why.
+                state = PQconnectPoll(connection)
+                break
+            }
+            var descriptor = pollfd(fd: socket, events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
             let ready = wait > 0 ? poll(&descriptor, 1, wait) : 0
             if ready < 0 && errno == EINTR { continue }
             if ready == 0 {
