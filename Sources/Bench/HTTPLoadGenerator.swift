@@ -86,13 +86,30 @@ final class HTTPLoadGenerator: Sendable {
     func closedLoop(_ requests: [[UInt8]], on channels: [any Channel]) async throws -> [Answer] {
         let next = RequestIndex()
         let runs = channels.map { channel in ClosedLoopRun(channel: channel, promise: channel.eventLoop.makePromise()) }
-        for run in runs {
-            run.channel.eventLoop.execute { self.step(run, requests, next) }
+        return try await closingOnTimeout(channels) {
+            for run in runs {
+                run.channel.eventLoop.execute { self.step(run, requests, next) }
+            }
+            var answers: [Answer] = []
+            answers.reserveCapacity(requests.count)
+            for run in runs { answers += try await run.promise.futureResult.get() }
+            return answers
         }
-        var answers: [Answer] = []
-        answers.reserveCapacity(requests.count)
-        for run in runs { answers += try await run.promise.futureResult.get() }
-        return answers
+    }
+
+    /// How long a measurement may take before its connections are closed (which fails every
+    /// request still waiting): a server that stops answering without closing its connections
+    /// fails the benchmark instead of hanging it. One timer for all the connections: ten
+    /// thousand timers, each cancelled on its answer, would cost the generator more than the
+    /// requests.
+    static let measurementTimeout = TimeAmount.seconds(300)
+
+    func closingOnTimeout<T>(_ channels: [any Channel], _ body: () async throws -> T) async throws -> T {
+        let watchdog = group.next().scheduleTask(in: Self.measurementTimeout) {
+            for channel in channels { channel.close(promise: nil) }
+        }
+        defer { watchdog.cancel() }
+        return try await body()
     }
 
     private func step(_ run: ClosedLoopRun, _ requests: [[UInt8]], _ next: RequestIndex) {

@@ -161,18 +161,25 @@ public enum OpenRunBenchmark {
         let requests = bearer.map { purchase(dropID, $0) }
 
         progress("\(strategy): warming the server up with \(warmUp.bearer.count) refused purchases")
-        let warming = load.sendAll(warmUp.bearer.map { purchase(warmUp.dropID, $0) }, on: channels)
-        for answer in warming where try await answer.get().status != 409 {
-            throw BenchmarkError("\(strategy): a warm-up purchase was not refused as not-open")
+        try await load.closingOnTimeout(channels) {
+            let warming = load.sendAll(warmUp.bearer.map { purchase(warmUp.dropID, $0) }, on: channels)
+            for answer in warming where try await answer.get().status != 409 {
+                throw BenchmarkError("\(strategy): a warm-up purchase was not refused as not-open")
+            }
         }
 
         progress("\(strategy): \(parameters.buyers) purchases at once")
         var result = Rush()
         result.latencies.reserveCapacity(parameters.buyers)
         let start = ContinuousClock.now
-        let answers = load.sendAll(requests, on: channels)
-        for answer in answers {
-            let response = try await answer.get()
+        let responses = try await load.closingOnTimeout(channels) {
+            var responses: [HTTPLoadGenerator.Answer] = []
+            responses.reserveCapacity(requests.count)
+            for answer in load.sendAll(requests, on: channels) { responses.append(try await answer.get()) }
+            return responses
+        }
+        result.wallSeconds = start.duration(to: .now).seconds
+        for response in responses {
             result.latencies.append(Double(response.nanoseconds) / 1e6)
             let soldOut = response.status == 409 && response.body.contains("problem:sold-out")
             if response.status == 201 {
@@ -184,7 +191,6 @@ public enum OpenRunBenchmark {
                 if result.sampleOther == nil { result.sampleOther = "\(response.status) \(response.body.prefix(200))" }
             }
         }
-        result.wallSeconds = start.duration(to: .now).seconds
         if let sample = result.sampleOther {
             progress("\(strategy): \(result.other) unexpected answers, e.g. \(sample)")
         }
