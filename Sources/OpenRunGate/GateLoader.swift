@@ -1,7 +1,6 @@
 import Postgres
 import ShopDomain
 import Storage
-import Synchronization
 
 /// Builds admission gates from PostgreSQL when Redis has none: on the first purchase of a drop
 /// whose gate was never loaded, and after Redis lost its data.
@@ -14,7 +13,7 @@ public final class GateLoader: Sendable {
     let pool: PostgresPool
     let gate: AdmissionGate
     private let onLoad: @Sendable () -> Void
-    private let loading = Mutex<[Load: Task<Void, any Error>]>([:])
+    private let loads = SingleFlight<Load, Void>()
 
     /// How long an id that names no drop is refused without asking PostgreSQL again. Short: a
     /// drop created with that id also ends it, but only on a best-effort basis.
@@ -35,16 +34,16 @@ public final class GateLoader: Sendable {
     /// A buyer told "missing" just before another load finished comes here after it: the gate is
     /// there by then, and PostgreSQL is not asked again.
     public func loadIfMissing(dropID: Int) async throws {
-        try await shared(.ifMissing(dropID)) {
+        try await loads.task(for: .ifMissing(dropID)) {
             if try await self.gate.exists(dropID: dropID) { return }
             try await self.rebuild(dropID: dropID)
-        }
+        }.value
     }
 
     /// Rebuilds the drop's gate from PostgreSQL (it disagreed with PostgreSQL). Buyers who find
     /// the same disagreement at once share one rebuild.
     public func reload(dropID: Int) async throws {
-        try await shared(.now(dropID)) { try await self.rebuild(dropID: dropID) }
+        try await loads.task(for: .now(dropID)) { try await self.rebuild(dropID: dropID) }.value
     }
 
     private enum Load: Hashable {
@@ -52,34 +51,17 @@ public final class GateLoader: Sendable {
         case now(Int)
     }
 
-    /// Runs `work` unless the same load runs already; then waits for that one instead.
-    private func shared(_ load: Load, _ work: @escaping @Sendable () async throws -> Void) async throws {
-        let task = loading.withLock { loading in
-            if let running = loading[load] { return running }
-            let task = Task {
-                // Takes the lock after the insertion below: the dictionary names a load only
-                // while it runs.
-                defer { _ = self.loading.withLock { $0.removeValue(forKey: load) } }
-                try await work()
-            }
-            loading[load] = task
-            return task
-        }
-        try await task.value
-    }
-
     private func rebuild(dropID: Int) async throws {
         onLoad()
-        var found = try await figures(dropID)
-        if found == nil {
+        var figures = try await self.figures(dropID)
+        if figures == nil {
             try await gate.rememberUnknown(dropID: dropID, seconds: Self.unknownSeconds)
             // A drop created after the read above had its id forgotten as unknown before this
             // marker existed: look again, or its buyers would be told 404 for the marker's life.
-            found = try await figures(dropID)
-            guard found != nil else { return }
-            try await gate.forgetUnknown(dropID: dropID)
+            figures = try await self.figures(dropID)
+            if figures != nil { try await gate.forgetUnknown(dropID: dropID) }
         }
-        guard let figures = found else { return }
+        guard let figures else { return }
         guard figures.isOpenRun else {
             try await gate.rememberNotForSale(dropID: dropID, seconds: Self.notForSaleSeconds)
             return

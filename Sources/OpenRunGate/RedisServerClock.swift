@@ -22,15 +22,12 @@ final class RedisServerClock: Sendable {
         let received: ContinuousClock.Instant
     }
 
-    private struct State {
-        var reading: Reading?
-        var measuring: Task<Reading, any Error>?
-    }
-
     static let refreshInterval = Duration.seconds(30)
 
     private let redis: RedisClient
-    private let state = Mutex(State())
+    private let reading = Mutex<Reading?>(nil)
+    /// One reading at a time, however many callers find it missing or old.
+    private let readings = SingleFlight<Int, Reading>()
 
     init(redis: RedisClient) {
         self.redis = redis
@@ -38,29 +35,28 @@ final class RedisServerClock: Sendable {
 
     /// Redis's time now, in milliseconds since the epoch (estimated, never ahead of it).
     func now() async throws -> Int {
-        let now = ContinuousClock.now
-        let (known, waitFor) = state.withLock { state -> (Reading?, Task<Reading, any Error>?) in
-            if let reading = state.reading, reading.received.duration(to: now) < Self.refreshInterval { return (reading, nil) }
-            // One reading at a time, however many callers find it missing or old.
-            let measuring = state.measuring ?? Task { try await self.measure() }
-            state.measuring = measuring
-            return (state.reading, measuring)
+        let known = reading.withLock { $0 }
+        let current: Reading
+        if let known, known.received.duration(to: .now) < Self.refreshInterval {
+            current = known
+        } else {
+            // (One flight, so the key is a constant.)
+            let measuring = readings.task(for: 0) { try await self.measure() }
+            // An old reading keeps serving while the new one is taken.
+            if let known { current = known } else { current = try await measuring.value }
         }
-        let reading: Reading
-        if let known { reading = known } else { reading = try await waitFor!.value }
-        let elapsed = reading.received.duration(to: ContinuousClock.now)
-        return reading.redisMilliseconds + Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let elapsed = current.received.duration(to: .now)
+        return current.redisMilliseconds + Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private func measure() async throws -> Reading {
-        defer { state.withLock { $0.measuring = nil } }
         let reply = try await redis.send(RedisCommand("TIME")).throwingError().requireArray()
         let received = ContinuousClock.now
         guard reply.count == 2, let seconds = reply[0].int, let microseconds = reply[1].int else {
             throw RedisError(code: .unexpectedReply, message: "TIME answered \(reply)")
         }
         let reading = Reading(redisMilliseconds: seconds * 1000 + microseconds / 1000, received: received)
-        state.withLock { $0.reading = reading }
+        self.reading.withLock { $0 = reading }
         return reading
     }
 }

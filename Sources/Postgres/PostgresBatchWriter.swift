@@ -63,10 +63,11 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
     /// Commits the batch; once more on a fresh connection if the store failed before any COMMIT
     /// could have taken effect (a pooled connection can look healthy after a server restart).
     private func commitRetryingOnce(_ requests: [Request]) async throws -> [Response] {
+        let commit = { [pool, body] in try await pool.transaction { connection in try body(connection, requests) } }
         do {
-            return try await pool.transaction { [body] connection in try body(connection, requests) }
+            return try await commit()
         } catch let error as PostgresError where error.meansStoreUnavailable && !error.mayHaveCommitted {
-            return try await pool.transaction { [body] connection in try body(connection, requests) }
+            return try await commit()
         }
     }
 

@@ -67,24 +67,18 @@ public final class PostgresConnection {
         // Before the first PQconnectPoll, libpq wants the socket writable.
         var state = PGRES_POLLING_WRITING
         while state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED {
-            let remaining = ContinuousClock.now.duration(to: deadline)
-            let wait = remaining <= .zero ? 0 : Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
             let socket = PQsocket(connection)
             guard socket >= 0 else {
                 // No socket to wait on: libpq has failed the attempt and says why.
                 state = PQconnectPoll(connection)
                 break
             }
-            var descriptor = pollfd(fd: socket, events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
-            let ready = wait > 0 ? poll(&descriptor, 1, wait) : 0
-            if ready < 0 && errno == EINTR { continue }
-            if ready == 0 {
+            guard Self.waitForSocket(socket, state == PGRES_POLLING_READING ? POLLIN : POLLOUT, until: deadline) else {
                 PQfinish(connection)
                 throw PostgresError(
                     code: .connectionFailure,
                     message: "cannot connect to \(configuration.host):\(configuration.port): no answer within \(milliseconds) ms")
             }
-            // Ready, or poll failed on the socket: libpq finds out which and says.
             state = PQconnectPoll(connection)
         }
         return connection
@@ -290,22 +284,30 @@ public final class PostgresConnection {
     /// Blocks until the server has sent something or `deadline` passed. Past it the connection
     /// is closed (nothing more can be read from it reliably) and the call fails.
     private func waitForAnswer(_ handle: OpaquePointer, until deadline: ContinuousClock.Instant, discarding kept: OpaquePointer?) throws {
+        if Self.waitForSocket(PQsocket(handle), POLLIN, until: deadline) { return }
+        if let kept { PQclear(kept) }
+        let limit = replyTimeoutMilliseconds ?? 0
+        PQfinish(handle)
+        self.handle = nil
+        prepared.removeAll()
+        throw PostgresError(
+            code: .connectionFailure,
+            message: "no answer from \(configuration.host):\(configuration.port) within \(limit) ms")
+    }
+
+    /// Waits until `socket` is ready for `events` or `deadline` passes; false when it passed. A
+    /// failed poll counts as ready: the libpq call that follows reports what broke.
+    private static func waitForSocket(_ socket: Int32, _ events: Int32, until deadline: ContinuousClock.Instant) -> Bool {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
-            let milliseconds = remaining <= .zero ? 0 : Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            let ready = milliseconds > 0 ? poll(&descriptor, 1, milliseconds) : 0
-            if ready > 0 { return }
+            guard remaining > .zero else { return false }
+            // Rounded up, so the wait never ends just short of the deadline.
+            let milliseconds = Int32(min(
+                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, Int64(Int32.max)))
+            var descriptor = pollfd(fd: socket, events: Int16(events), revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0 && errno == EINTR { continue }
-            if ready < 0 { return }  // PQconsumeInput reports what broke
-            if let kept { PQclear(kept) }
-            let limit = replyTimeoutMilliseconds ?? 0
-            PQfinish(handle)
-            self.handle = nil
-            prepared.removeAll()
-            throw PostgresError(
-                code: .connectionFailure,
-                message: "no answer from \(configuration.host):\(configuration.port) within \(limit) ms")
+            return ready != 0
         }
     }
 

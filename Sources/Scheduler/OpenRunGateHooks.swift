@@ -15,13 +15,10 @@ public struct OpenRunGateHooks: SchedulerService.DropHooks {
     }
 
     public func opened(_ drops: [DropLifecycleStore.Moved]) async throws {
-        for drop in drops where drop.kind == .openRun {
-            if let figures = try await pool.withConnection({ try PurchaseStore.gateFigures($0, dropID: drop.dropID) }) {
-                // Not a fresh load: buyers may have built the gate (and been admitted) between
-                // the drop's move to open and this, and their admissions must stay counted.
-                try await gate.reconcile(figures.snapshot)
-            }
-        }
+        // The rebuild buyers use too: it reconciles, so admissions buyers made between the
+        // drop's move to open and this stay counted.
+        let loader = GateLoader(pool: pool, gate: gate)
+        for drop in drops where drop.kind == .openRun { try await loader.reload(dropID: drop.dropID) }
     }
 
     public func closed(_ drops: [DropLifecycleStore.Moved]) async throws {

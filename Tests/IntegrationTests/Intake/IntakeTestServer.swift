@@ -58,6 +58,17 @@ struct IntakeTestServer: Sendable {
             method: method, url: baseURL + path, headers: allHeaders, body: Array((body ?? "").utf8), timeoutMilliseconds: 30_000))
     }
 
+    /// Calls until the answer is 201 (a store is back, the buyer may retry) or 100 tries, 200 ms
+    /// apart, have passed; returns the last status.
+    func callUntilCreated(_ method: String, _ path: String, token: String? = nil) async throws -> Int {
+        var status = 0
+        for _ in 0..<100 where status != 201 {
+            status = try await call(method, path, token: token).status
+            if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        return status
+    }
+
     // MARK: data
 
     /// Accounts created directly in the database, with access tokens minted for them.

@@ -49,11 +49,7 @@ import Testing
                 #expect(gate?.remaining == 4 && gate?.pending == 0, "the admission was compensated")
 
                 try services.start()
-                var status = 0
-                for _ in 0..<100 where status != 201 {
-                    status = try await server.call("POST", "/v1/drops/\(drop)/purchase", token: customers[1].token).status
-                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                }
+                let status = try await server.callUntilCreated("POST", "/v1/drops/\(drop)/purchase", token: customers[1].token)
                 #expect(status == 201, "the buyer may retry and buy")
                 #expect(try await server.service.gate.state(dropID: drop)?.remaining == 3)
             }
@@ -77,11 +73,7 @@ import Testing
                 #expect(try await server.call("GET", "/healthz").status == 200)
 
                 try services.start()
-                var status = 0
-                for _ in 0..<100 where status != 201 {
-                    status = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token).status
-                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                }
+                let status = try await server.callUntilCreated("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token)
                 #expect(status == 201)
                 #expect(try await server.call("GET", "/readyz").status == 200)
                 #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 2)
@@ -152,11 +144,7 @@ import Testing
                 #expect(try orders[0].int(0) == 1, "a purchase refused with 503 left no order behind")
 
                 try services.start()
-                var status = 0
-                for _ in 0..<100 where status != 201 {
-                    status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).status
-                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                }
+                let status = try await server.callUntilCreated("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
                 #expect(status == 201)
                 #expect(try await server.call("GET", "/readyz").status == 200)
                 let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
@@ -182,11 +170,7 @@ import Testing
                 #expect(read.status == 503 && read.problemSlug == "unavailable")
                 #expect(entry.status == 503 && entry.problemSlug == "unavailable")
 
-                var status = 0
-                for _ in 0..<100 where status != 201 {
-                    status = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token).status
-                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                }
+                let status = try await server.callUntilCreated("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token)
                 #expect(status == 201)
                 // The entry answered 503 may or may not have committed (its COMMIT went unanswered);
                 // asking again settles it either way, idempotently.
@@ -245,7 +229,7 @@ import Testing
                 #expect(try await eventually {
                     do {
                         _ = try await runBlocking {
-                            try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
+                            _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
                             return true
                         }
                         return false
@@ -295,11 +279,7 @@ import Testing
                 #expect(gate?.remaining == 29 && gate?.pending == 0, "every admission was given back")
 
                 for customer in customers.dropFirst() {
-                    var status = 0
-                    for _ in 0..<100 where status != 201 {
-                        status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customer.token).status
-                        if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                    }
+                    let status = try await server.callUntilCreated("POST", "/v1/drops/\(openRun)/purchase", token: customer.token)
                     #expect(status == 201)
                 }
                 let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
@@ -322,11 +302,7 @@ import Testing
                 try scratch.thaw(.redis)
                 #expect(purchase.status == 503 && purchase.problemSlug == "unavailable")
 
-                var status = 0
-                for _ in 0..<100 where status != 201 {
-                    status = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).status
-                    if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
-                }
+                let status = try await server.callUntilCreated("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
                 #expect(status == 201)
                 let orders = try await server.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])
                 #expect(try orders[0].int(0) == 2)
