@@ -1,19 +1,42 @@
 import Foundation
 import Synchronization
 
-/// Where the queue reads the time. Scripts receive the time as an argument (not Redis `TIME`) so
-/// tests can drive retries, delays and rescues with a clock they control.
-public protocol JobClock: Sendable {
-    func nowMilliseconds() -> Int
-}
+/// Where the queue reads the time for its schedule: retry and delay due times, heartbeats, and
+/// the rescuer's "has this worker gone quiet" test.
+///
+/// Those times are written by one host and compared by another (a worker schedules a retry that
+/// the scheduler's leader promotes; a worker heartbeats and the leader decides it is dead). With
+/// each host's own clock, a worker whose clock ran a minute behind would look dead to a leader
+/// with visibility timeouts under a minute, and its jobs would run twice. So in production the
+/// scripts read Redis's clock (`TIME`) themselves: one clock for every host.
+public enum JobClock: Sendable {
+    /// Redis's clock, read inside each script.
+    case redis
+    /// A clock the caller moves, so tests can drive retries, delays and rescues.
+    case manual(ManualJobClock)
 
-public struct SystemJobClock: JobClock {
-    public init() {}
-    public func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
+    /// The scripts' `now` argument: the manual clock's time, or 0, which they read as "Redis's
+    /// time" (see `QueueScripts.now`).
+    var scriptArgument: Int {
+        switch self {
+        case .redis: 0
+        case .manual(let clock): clock.nowMilliseconds()
+        }
+    }
+
+    /// This host's idea of now, for figures only one host reads (the enqueue time in a job's
+    /// envelope, from which a worker's pickup-latency metric is taken): the manual clock's time,
+    /// or this host's wall clock.
+    var localMilliseconds: Int {
+        switch self {
+        case .redis: Int(Date().timeIntervalSince1970 * 1000)
+        case .manual(let clock): clock.nowMilliseconds()
+        }
+    }
 }
 
 /// A clock that only moves when told to.
-public final class ManualJobClock: JobClock {
+public final class ManualJobClock: Sendable {
     private let now: Mutex<Int>
     public init(milliseconds: Int) { now = Mutex(milliseconds) }
     public func nowMilliseconds() -> Int { now.withLock { $0 } }

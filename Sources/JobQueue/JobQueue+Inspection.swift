@@ -26,13 +26,15 @@ extension JobQueue {
     /// Per-queue depth, in-flight, delayed and dead counts, and the live workers.
     /// Reads whole structures: an operator command, not a hot path.
     public func overview(liveWithinMilliseconds: Int = 3000) async throws -> Overview {
-        let now = clock.nowMilliseconds()
         let base = try await redis.pipeline([
             RedisCommand("SMEMBERS", keys.queues),
             RedisCommand("ZRANGE", keys.workers, 0, -1, "WITHSCORES"),
             RedisCommand("ZRANGE", keys.delayed, 0, -1),
             RedisCommand("HVALS", keys.deadJobs),
+            RedisCommand("TIME"),
         ])
+        // Heartbeats are on Redis's clock (or the test's), so liveness is judged on it too.
+        let now = try clock.scriptArgument > 0 ? clock.scriptArgument : base[4].timeMilliseconds()
         var stats: [String: QueueStats] = [:]
         func bump(_ queue: String, _ update: (inout QueueStats) -> Void) {
             var entry = stats[queue] ?? QueueStats(queue: queue, waiting: 0, inFlight: 0, delayed: 0, dead: 0)

@@ -7,7 +7,7 @@ extension JobQueue {
     public func promoteDueJobs(limit: Int = 10_000) async throws -> Int {
         try await redis.run(
             QueueScripts.promote, keys: [keys.delayed],
-            arguments: [clock.nowMilliseconds(), limit, keys.prefix]
+            arguments: [clock.scriptArgument, limit, keys.prefix]
         ).requireInt()
     }
 
@@ -19,7 +19,7 @@ extension JobQueue {
         let reply = try await redis.run(
             QueueScripts.rescue,
             keys: [keys.workers, keys.dead, keys.deadJobs, keys.deadErrors, keys.unique],
-            arguments: [clock.nowMilliseconds(), keys.prefix, shortestVisibility, 3_600_000]
+            arguments: [clock.scriptArgument, keys.prefix, shortestVisibility, 3_600_000]
         ).requireArray()
         return (reply.first?.int ?? 0, reply.dropFirst().first?.int ?? 0)
     }

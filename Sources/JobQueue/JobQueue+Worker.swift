@@ -35,10 +35,9 @@ extension JobQueue {
     /// longer in flight (a rescuer already handed it to another worker).
     @discardableResult
     func retry(_ job: Job, worker: String, delayMilliseconds: Int) async throws -> Bool {
-        let due = clock.nowMilliseconds() + max(0, delayMilliseconds)
-        return try await redis.run(
+        try await redis.run(
             QueueScripts.retry, keys: [keys.inFlight(worker), keys.delayed],
-            arguments: [job.id, job.nextAttempt().encoded, due]
+            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument]
         ).requireInt() == 1
     }
 
@@ -48,7 +47,7 @@ extension JobQueue {
         try await redis.run(
             QueueScripts.bury,
             keys: [keys.inFlight(worker), keys.dead, keys.deadJobs, keys.deadErrors, keys.unique],
-            arguments: [job.id, job.encoded, clock.nowMilliseconds(), error, job.uniqueKey ?? ""]
+            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? ""]
         ).requireInt() == 1
     }
 
@@ -62,7 +61,7 @@ extension JobQueue {
     }
 
     func heartbeat(worker: String) async throws {
-        try await redis.execute("ZADD", keys.workers, clock.nowMilliseconds(), worker)
+        _ = try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [worker, clock.scriptArgument])
     }
 
     /// Removes a worker that stopped cleanly and holds nothing.

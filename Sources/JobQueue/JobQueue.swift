@@ -9,10 +9,10 @@ import Redis
 public final class JobQueue: Sendable {
     public let redis: RedisClient
     public let catalog: JobCatalog
-    public let clock: any JobClock
+    public let clock: JobClock
     let keys: QueueKeys
 
-    public init(redis: RedisClient, catalog: JobCatalog, keyPrefix: String, clock: any JobClock = SystemJobClock()) {
+    public init(redis: RedisClient, catalog: JobCatalog, keyPrefix: String, clock: JobClock = .redis) {
         self.redis = redis
         self.catalog = catalog
         self.clock = clock
@@ -49,7 +49,9 @@ public final class JobQueue: Sendable {
     @discardableResult
     public func enqueue(_ jobs: [NewJob]) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        let now = clock.nowMilliseconds()
+        // (Only for the pickup-latency metric of the worker that takes the job; schedules are
+        // decided by the scripts, on Redis's clock.)
+        let enqueuedAt = clock.localMilliseconds
         var plain: [String: [[UInt8]]] = [:]  // queue → envelopes that need no script
         var scripted: [(keys: [String], arguments: [any RedisArgument])] = []
         for newJob in jobs {
@@ -61,14 +63,14 @@ public final class JobQueue: Sendable {
                 id: JobID.make(), kind: definition.kind, queue: definition.queue, attempt: 1,
                 maxAttempts: definition.maxAttempts,
                 visibilityMilliseconds: Int(definition.visibilityTimeoutSeconds * 1000),
-                enqueuedAtMilliseconds: now, uniqueKey: newJob.uniqueKey, payload: newJob.payload)
-            let runAt = newJob.runAtMilliseconds.map { $0 > now ? $0 : 0 } ?? 0
-            if newJob.uniqueKey == nil && runAt == 0 {
+                enqueuedAtMilliseconds: enqueuedAt, uniqueKey: newJob.uniqueKey, payload: newJob.payload)
+            if newJob.uniqueKey == nil && newJob.runAtMilliseconds == nil {
                 plain[job.queue, default: []].append(job.encoded)
             } else {
                 scripted.append((
                     [keys.queue(job.queue), keys.unique, keys.delayed, keys.queues],
-                    [job.encoded, job.id, newJob.uniqueKey ?? "", runAt, job.queue]))
+                    [job.encoded, job.id, newJob.uniqueKey ?? "", max(0, newJob.runAtMilliseconds ?? 0), job.queue,
+                     clock.scriptArgument]))
             }
         }
         var commands: [RedisCommand] = []

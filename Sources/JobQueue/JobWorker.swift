@@ -124,7 +124,7 @@ public final class JobWorker: Service {
                 }
                 dispatch.unreserve(room - jobs.count)
                 if !jobs.isEmpty {
-                    let now = queue.clock.nowMilliseconds()
+                    let now = queue.clock.localMilliseconds
                     for job in jobs { metrics.pickup(job, latencyMilliseconds: now - job.enqueuedAtMilliseconds) }
                     dispatch.deliver(jobs)
                 }

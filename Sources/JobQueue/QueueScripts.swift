@@ -14,14 +14,33 @@ enum QueueScripts {
         end
         """
 
+    /// `nowFrom(argument)`: the time a script was given (a test's manual clock) or, given 0,
+    /// Redis's own (see ``JobClock``).
+    /// (Starts on a new line, so that it can follow another snippet.)
+    private static let now = """
+
+        local function nowFrom(argument)
+          local given = tonumber(argument)
+          if given > 0 then return given end
+          \(RedisScript.nowMillisecondsLua)
+          return now
+        end
+        """
+
     /// KEYS: queue list, unique hash, delayed zset, queues set.
-    /// ARGV: envelope, id, unique key ('' for none), run-at ms (0 = now), queue name.
+    /// ARGV: envelope, id, unique key ('' for none), run-at ms (0 = now), queue name, now ms.
+    /// A run-at still ahead of now delays the job; one already past queues it.
     /// Returns 1 when enqueued, 0 when a job with the unique key already waits or runs.
-    static let enqueue = RedisScript("""
+    static let enqueue = RedisScript(now + """
+
         if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[2]) == 0 then return 0 end
         redis.call('SADD', KEYS[4], ARGV[5])
         local at = tonumber(ARGV[4])
-        if at > 0 then redis.call('ZADD', KEYS[3], at, ARGV[1]) else redis.call('RPUSH', KEYS[1], ARGV[1]) end
+        if at > 0 and at > nowFrom(ARGV[6]) then
+          redis.call('ZADD', KEYS[3], at, ARGV[1])
+        else
+          redis.call('RPUSH', KEYS[1], ARGV[1])
+        end
         return 1
         """)
 
@@ -78,21 +97,30 @@ enum QueueScripts {
         return done
         """)
 
-    /// KEYS: in-flight hash, delayed zset. ARGV: id, next-attempt envelope, due ms.
-    static let retry = RedisScript("""
+    /// KEYS: in-flight hash, delayed zset. ARGV: id, next-attempt envelope, delay ms, now ms.
+    static let retry = RedisScript(now + """
+
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+        redis.call('ZADD', KEYS[2], nowFrom(ARGV[4]) + tonumber(ARGV[3]), ARGV[2])
         return 1
         """)
 
     /// KEYS: in-flight hash, dead zset, dead jobs hash, dead errors hash, unique hash.
     /// ARGV: id, envelope, now ms, error, unique key.
-    static let bury = RedisScript("""
+    static let bury = RedisScript(now + """
+
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+        redis.call('ZADD', KEYS[2], nowFrom(ARGV[3]), ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
         if ARGV[5] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) == ARGV[1] then redis.call('HDEL', KEYS[5], ARGV[5]) end
+        return 1
+        """)
+
+    /// KEYS: workers zset. ARGV: worker, now ms. Records the worker's heartbeat.
+    static let heartbeat = RedisScript(now + """
+
+        redis.call('ZADD', KEYS[1], nowFrom(ARGV[2]), ARGV[1])
         return 1
         """)
 
@@ -114,9 +142,9 @@ enum QueueScripts {
         """)
 
     /// KEYS: delayed zset. ARGV: now ms, limit, prefix. Moves due jobs to the tail of their queues.
-    static let promote = RedisScript(parse + """
+    static let promote = RedisScript(parse + now + """
 
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', nowFrom(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
         for _, env in ipairs(due) do
           local id, kind, queue = parse(env)
           if queue then
@@ -134,9 +162,9 @@ enum QueueScripts {
     /// For every worker whose heartbeat is older than a job's visibility timeout, puts the job back
     /// at the front of its queue as its next attempt (or buries it if that was its last). Returns
     /// {rescued, buried}.
-    static let rescue = RedisScript(parse + """
+    static let rescue = RedisScript(parse + now + """
 
-        local now = tonumber(ARGV[1])
+        local now = nowFrom(ARGV[1])
         local prefix = ARGV[2]
         local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'WITHSCORES')
         local rescued, buried = 0, 0

@@ -3,19 +3,13 @@ import Redis
 /// The gate's atomic steps (see ``AdmissionGate``). Keys: the gate hash (`open`, `remaining`),
 /// the buyers set, and the pending sorted set (buyer → admission time in ms).
 enum GateScripts {
-    /// Lua that sets `now` to Redis's time in milliseconds.
-    private static let redisNow = """
-        local time = redis.call('TIME')
-        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        """
-
     /// KEYS: gate, buyers, pending. ARGV: user id, deadline (ms, by Redis's clock).
     /// A decision made after the deadline is refused as 'late', changing nothing: the caller has
     /// given up waiting by then, and an admission nobody confirms or compensates would hold a
     /// unit and lock its customer out. Admissions are timed by Redis's clock too, so the pending
     /// horizon of ``reconcile`` never compares two hosts' clocks.
     static let admit = RedisScript("""
-        \(redisNow)
+        \(RedisScript.nowMillisecondsLua)
         if now > tonumber(ARGV[2]) then return 'late' end
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
         if not state[1] then return 'missing' end
@@ -63,7 +57,7 @@ enum GateScripts {
     /// whose compensation was lost, may buy again.
     static let reconcile = RedisScript("""
         local changed = 0
-        \(redisNow)
+        \(RedisScript.nowMillisecondsLua)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
         for i = 5, #ARGV, 1000 do
           if redis.call('ZREM', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV))) > 0 then changed = 1 end

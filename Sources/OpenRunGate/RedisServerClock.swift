@@ -50,12 +50,9 @@ final class RedisServerClock: Sendable {
     }
 
     private func measure() async throws -> Reading {
-        let reply = try await redis.send(RedisCommand("TIME")).throwingError().requireArray()
+        let reply = try await redis.send(RedisCommand("TIME"))
         let received = ContinuousClock.now
-        guard reply.count == 2, let seconds = reply[0].int, let microseconds = reply[1].int else {
-            throw RedisError(code: .unexpectedReply, message: "TIME answered \(reply)")
-        }
-        let reading = Reading(redisMilliseconds: seconds * 1000 + microseconds / 1000, received: received)
+        let reading = Reading(redisMilliseconds: try reply.timeMilliseconds(), received: received)
         self.reading.withLock { $0 = reading }
         return reading
     }

@@ -61,7 +61,7 @@ import Testing
     @Test func failuresRetryWithBackoffThenGoToTheDeadSet() async throws {
         try await withRedisNamespace { redis, prefix in
             let clock = ManualJobClock(milliseconds: 1_000_000_000)
-            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: clock)
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             let attempts = RecordedJobs()
             let worker = JobWorker(
                 queue: queue,
@@ -107,7 +107,7 @@ import Testing
     @Test func retryLaterIsHonouredWhenLongerThanTheBackoff() async throws {
         try await withRedisNamespace { redis, prefix in
             let clock = ManualJobClock(milliseconds: 2_000_000_000)
-            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: clock)
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             let worker = JobWorker(
                 queue: queue,
                 handlers: ["work": ClosureJobHandler { _ in throw RetryLater(afterMilliseconds: 60_000, reason: "429") }],
@@ -157,7 +157,7 @@ import Testing
     @Test func jobsOfAWorkerThatStoppedHeartbeatingAreRescued() async throws {
         try await withRedisNamespace { redis, prefix in
             let clock = ManualJobClock(milliseconds: 3_000_000_000)
-            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: clock)
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             try await queue.enqueue(.init(kind: "work", payload: "{}", uniqueKey: "u"))
             // A worker that takes the job and then dies without a trace.
             try await redis.execute("ZADD", prefix + "workers", clock.nowMilliseconds(), "ghost")
@@ -175,6 +175,71 @@ import Testing
             let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "q:main", 0))
             guard case .bulk(let bytes) = envelope else { Issue.record("no job in the queue"); return }
             #expect(Job(encoded: bytes)?.attempt == 2, "a rescue spends the attempt that died")
+        }
+    }
+}
+
+/// Without a manual clock, the queue's schedule is on Redis's clock (`TIME`, read in the
+/// scripts), so hosts whose clocks disagree still agree on what is due and who is alive.
+@Suite struct JobQueueRedisClockTests {
+    static func redisNow(_ redis: RedisClient) async throws -> Int {
+        try await redis.send(RedisCommand("TIME")).timeMilliseconds()
+    }
+
+    @Test func delaysAndRescuesAreJudgedByRedisTime() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let queue = JobQueue(redis: redis, catalog: JobQueueTests.catalog, keyPrefix: prefix)
+            let now = try await Self.redisNow(redis)
+            try await queue.enqueue(.init(kind: "work", payload: "{\"at\":\"ahead\"}", runAtMilliseconds: now + 600_000))
+            try await queue.enqueue(.init(kind: "work", payload: "{\"at\":\"behind\"}", runAtMilliseconds: now - 600_000))
+            var stats = try #require(try await queue.overview().queues.first)
+            #expect(stats.delayed == 1 && stats.waiting == 1, "a run-at behind Redis's time queues the job at once")
+            #expect(try await queue.promoteDueJobs() == 0, "ten minutes ahead of Redis's time")
+            // Move the delayed job's due time to just behind Redis's time.
+            let delayed = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1)).requireArray()
+            guard case .bulk(let envelope) = try #require(delayed.first) else { Issue.record("no delayed job"); return }
+            try await redis.execute("ZADD", prefix + "delayed", "XX", now - 1, envelope)
+            #expect(try await queue.promoteDueJobs() == 1)
+            stats = try #require(try await queue.overview().queues.first)
+            #expect(stats.delayed == 0 && stats.waiting == 2)
+
+            // Two workers that took a job each: one heartbeated 10 s ago by Redis's clock (past
+            // the 2 s visibility timeout), one just now.
+            let take = RedisScript("local j = redis.call('LPOP', KEYS[1]); redis.call('HSET', KEYS[2], string.match(j, '^v1|([^|]+)|'), j); return j")
+            for worker in ["quiet", "alive"] {
+                _ = try await redis.run(take, keys: [prefix + "q:main", prefix + "inflight:\(worker)"])
+            }
+            try await redis.execute("ZADD", prefix + "workers", now - 10_000, "quiet")
+            try await redis.execute("ZADD", prefix + "workers", try await Self.redisNow(redis), "alive")
+            #expect(try await queue.overview().liveWorkers == ["alive"])
+            #expect(try await queue.rescueOrphanedJobs().rescued == 1, "only the quiet worker's job")
+            stats = try #require(try await queue.overview().queues.first)
+            #expect(stats.waiting == 1 && stats.inFlight == 1)
+        }
+    }
+
+    @Test func aWorkersHeartbeatAndRetriesAreOnRedisTime() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let queue = JobQueue(redis: redis, catalog: JobQueueTests.catalog, keyPrefix: prefix)
+            let worker = JobWorker(
+                queue: queue,
+                handlers: ["work": ClosureJobHandler { _ in throw RetryLater(afterMilliseconds: 60_000, reason: "429") }],
+                configuration: .init(queues: ["main"], concurrency: 1, idleBlockSeconds: 0.2),
+                logger: testLogger)
+            let start = try await Self.redisNow(redis)
+            try await queue.enqueue(.init(kind: "work", payload: "{}"))
+            try await runWorker(worker) {
+                try await eventually("the retry is scheduled") { try await queue.overview().queues.first?.delayed == 1 }
+                let beats = try await redis.send(RedisCommand("ZRANGE", prefix + "workers", 0, -1, "WITHSCORES")).requireArray()
+                let beat = Int(try #require(beats.last?.string.flatMap(Double.init)))
+                let now = try await Self.redisNow(redis)
+                #expect(beat >= start && beat <= now, "heartbeat \(beat) within Redis's \(start)...\(now)")
+                #expect(try await queue.overview().liveWorkers.count == 1)
+            }
+            let end = try await Self.redisNow(redis)
+            let due = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1, "WITHSCORES")).requireArray()
+            let dueAt = Int(try #require(due.last?.string.flatMap(Double.init)))
+            #expect(dueAt >= start + 60_000 && dueAt <= end + 60_000, "due \(dueAt): Redis's time then, plus 60 s")
         }
     }
 }
