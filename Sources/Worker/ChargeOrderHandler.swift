@@ -70,8 +70,9 @@ struct ExpireOrderHandler: JobHandler {
         }
         guard order.status == .pendingPayment else { return }
         guard order.isExpired else {
-            // Promoted a little early (clocks differ by milliseconds): come back when it is due.
-            let wait = max(100, order.expiresAtMilliseconds - Int(Date().timeIntervalSince1970 * 1000))
+            // Promoted early (Redis's clock, which promotes, runs ahead of the database's, which
+            // decides): come back when the database says it is due.
+            let wait = max(100, order.millisecondsUntilExpiry)
             throw RetryLater(afterMilliseconds: wait, reason: "order \(orderID) expires in \(wait) ms")
         }
         try await settler.settle(Settlement(orderID: orderID, outcome: .expired))
