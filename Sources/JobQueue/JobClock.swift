@@ -24,9 +24,10 @@ public enum JobClock: Sendable {
         }
     }
 
-    /// This host's idea of now, for figures only one host reads (the enqueue time in a job's
-    /// envelope, from which a worker's pickup-latency metric is taken): the manual clock's time,
-    /// or this host's wall clock.
+    /// This host's idea of now, for the one time that decides nothing: the enqueue time in a
+    /// job's envelope, from which the worker that takes the job reports its pickup latency. That
+    /// metric does compare the enqueuing host's clock with the worker's, so their skew shows in
+    /// it (clamped at zero); the manual clock's time in tests.
     var localMilliseconds: Int {
         switch self {
         case .redis: Int(Date().timeIntervalSince1970 * 1000)
@@ -35,10 +36,22 @@ public enum JobClock: Sendable {
     }
 }
 
-/// A clock that only moves when told to.
+/// A clock that only moves when told to. Its time is always after the epoch: the scripts read
+/// a time of 0 as "ask Redis".
 public final class ManualJobClock: Sendable {
     private let now: Mutex<Int>
-    public init(milliseconds: Int) { now = Mutex(milliseconds) }
+
+    public init(milliseconds: Int) {
+        precondition(milliseconds > 0, "a manual job clock starts after the epoch")
+        now = Mutex(milliseconds)
+    }
+
     public func nowMilliseconds() -> Int { now.withLock { $0 } }
-    public func advance(milliseconds: Int) { now.withLock { $0 += milliseconds } }
+
+    public func advance(milliseconds: Int) {
+        now.withLock {
+            precondition($0 + milliseconds > 0, "a manual job clock stays after the epoch")
+            $0 += milliseconds
+        }
+    }
 }

@@ -61,7 +61,7 @@ extension JobQueue {
     }
 
     func heartbeat(worker: String) async throws {
-        _ = try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [worker, clock.scriptArgument])
+        try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [worker, clock.scriptArgument]).throwingError()
     }
 
     /// Removes a worker that stopped cleanly and holds nothing.

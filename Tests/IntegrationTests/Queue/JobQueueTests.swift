@@ -179,8 +179,10 @@ import Testing
     }
 }
 
-/// Without a manual clock, the queue's schedule is on Redis's clock (`TIME`, read in the
-/// scripts), so hosts whose clocks disagree still agree on what is due and who is alive.
+/// Without a manual clock, the queue's scripts read Redis's clock (`TIME`) themselves, so hosts
+/// whose clocks disagree still agree on what is due and who is alive. (Redis runs on the test's
+/// host, so these tests check that the scripts' Redis-clock path works, reading `TIME` and not
+/// a time of 0; they cannot show two clocks disagreeing.)
 @Suite struct JobQueueRedisClockTests {
     static func redisNow(_ redis: RedisClient) async throws -> Int {
         try await redis.send(RedisCommand("TIME")).timeMilliseconds()
