@@ -11,8 +11,9 @@ import Redis
 ///
 /// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0"), `remaining` (units the gate
 /// may still hand out) and `phase` (``Phase``), a set `{prefix}gate:{id}:buyers` every customer
-/// admitted, and a sorted set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation
-/// has not finished. While no confirmation runs, `remaining + |pending|` equals the drop's
+/// admitted, a sorted set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation
+/// has not finished, and a hash `{prefix}gate:{id}:owners` naming, for each pending buyer, the
+/// request that admitted them (so a request that lost its answer can undo its own admission). While no confirmation runs, `remaining + |pending|` equals the drop's
 /// `available` in PostgreSQL.
 ///
 /// Drops that sell nothing through a gate are remembered too, so that their refusals stay off
@@ -79,26 +80,52 @@ public struct AdmissionGate: Sendable {
     func gateKey(_ dropID: Int) -> String { prefix + String(dropID) }
     func buyersKey(_ dropID: Int) -> String { prefix + String(dropID) + ":buyers" }
     func pendingKey(_ dropID: Int) -> String { prefix + String(dropID) + ":pending" }
-    func keys(_ dropID: Int) -> [String] { [gateKey(dropID), buyersKey(dropID), pendingKey(dropID)] }
+    func ownersKey(_ dropID: Int) -> String { prefix + String(dropID) + ":owners" }
+    func keys(_ dropID: Int) -> [String] { [gateKey(dropID), buyersKey(dropID), pendingKey(dropID), ownersKey(dropID)] }
     static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
 
     /// Decides one purchase. A decision Redis would reach only after the client stopped waiting
     /// for it (a Redis that hung with the command in its socket) is not made at all: `late`.
+    ///
+    /// If the answer does not come (a timeout, a broken connection), the script may still have
+    /// admitted the buyer, and nobody would confirm or compensate that admission: the customer,
+    /// told to retry, would be refused `already-purchased` until reconcile's pending horizon
+    /// freed the unit. So the request names its admission with a token of its own and, having
+    /// given up, asks Redis to undo that admission if it was made (in the background: the
+    /// buyer's 503 does not wait for a Redis that may be hung). This is safe in any order: a
+    /// timeout fires after the deadline by Redis's clock, so an admit that Redis runs after the
+    /// undo is `late` and changes nothing, and no other request holds the token.
     public func admit(dropID: Int, userID: Int) async throws -> Decision {
         // The script judges the deadline by Redis's clock, which need not agree with this host's.
         let redisNow = try await clock.now()
-        let reply = try await redis.run(
-            GateScripts.admit, keys: keys(dropID),
-            arguments: [userID, redisNow + redis.configuration.commandTimeoutMilliseconds])
+        let token = String(UInt64.random(in: .min ... .max), radix: 36)
+        let reply: RedisReply
+        do {
+            reply = try await redis.run(
+                GateScripts.admit, keys: keys(dropID),
+                arguments: [userID, redisNow + redis.configuration.commandTimeoutMilliseconds, token])
+        } catch let error as RedisError where error.code != .server {
+            Task { try? await abandon(dropID: dropID, userID: userID, token: token) }
+            throw error
+        }
         guard let text = try reply.throwingError().string, let decision = Decision(rawValue: text) else {
             throw RedisError(code: .unexpectedReply, message: "the admission script answered \(reply)")
         }
         return decision
     }
 
+    /// Undoes the admission made by the request holding `token`, if it made one; returns whether
+    /// it had.
+    @discardableResult
+    func abandon(dropID: Int, userID: Int, token: String) async throws -> Bool {
+        try await redis.run(GateScripts.abandon, keys: keys(dropID), arguments: [userID, token]).requireInt() == 1
+    }
+
     /// The buyer's order was committed: the admission is final.
     public func confirmed(dropID: Int, userID: Int) async throws {
-        try await redis.run(GateScripts.confirmed, keys: [pendingKey(dropID)], arguments: [userID]).throwingError()
+        try await redis.run(
+            GateScripts.confirmed, keys: [pendingKey(dropID), ownersKey(dropID)], arguments: [userID]
+        ).throwingError()
     }
 
     /// The buyer was admitted but PostgreSQL refused or failed: give the unit back, and unless

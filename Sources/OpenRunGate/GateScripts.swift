@@ -1,9 +1,10 @@
 import Redis
 
 /// The gate's atomic steps (see ``AdmissionGate``). Keys: the gate hash (`open`, `remaining`),
-/// the buyers set, and the pending sorted set (buyer → admission time in ms).
+/// the buyers set, the pending sorted set (buyer → admission time in ms), and the owners hash
+/// (pending buyer → the token of the request that admitted them).
 enum GateScripts {
-    /// KEYS: gate, buyers, pending. ARGV: user id, deadline (ms, by Redis's clock).
+    /// KEYS: gate, buyers, pending, owners. ARGV: user id, deadline (ms, by Redis's clock), token.
     /// A decision made after the deadline is refused as 'late', changing nothing: the caller has
     /// given up waiting by then, and an admission nobody confirms or compensates would hold a
     /// unit and lock its customer out. Admissions are timed by Redis's clock too, so the pending
@@ -20,21 +21,37 @@ enum GateScripts {
         redis.call('HINCRBY', KEYS[1], 'remaining', -1)
         redis.call('SADD', KEYS[2], ARGV[1])
         redis.call('ZADD', KEYS[3], now, ARGV[1])
+        redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
         return 'admitted'
         """)
 
-    /// KEYS: pending. ARGV: user id. The admitted buyer's order is committed.
+    /// KEYS: pending, owners. ARGV: user id. The admitted buyer's order is committed.
     static let confirmed = RedisScript("""
+        redis.call('HDEL', KEYS[2], ARGV[1])
         return redis.call('ZREM', KEYS[1], ARGV[1])
         """)
 
-    /// KEYS: gate, buyers, pending. ARGV: user id, keep buyer (1/0).
+    /// KEYS: gate, buyers, pending, owners. ARGV: user id, keep buyer (1/0).
     /// The admitted buyer got no order: the unit goes back.
     static let compensate = RedisScript("""
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+        redis.call('HDEL', KEYS[4], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'remaining', 1)
         if ARGV[2] == '0' then redis.call('SREM', KEYS[2], ARGV[1]) end
+        return 1
+        """)
+
+    /// KEYS: gate, buyers, pending, owners. ARGV: user id, token.
+    /// The request holding `token` stopped waiting for its admission's answer: if it was
+    /// admitted, undo that admission (the unit goes back; the customer may buy again). Only that
+    /// request's admission: another request of the same customer holds another token.
+    static let abandon = RedisScript("""
+        if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[4], ARGV[1])
+        if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+        redis.call('SREM', KEYS[2], ARGV[1])
+        if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'remaining', 1) end
         return 1
         """)
 
@@ -46,7 +63,7 @@ enum GateScripts {
         return 1
         """)
 
-    /// KEYS: gate, buyers, pending. ARGV: open (1/0), available, pending horizon ms, phase,
+    /// KEYS: gate, buyers, pending, owners. ARGV: open (1/0), available, pending horizon ms, phase,
     /// buyers… Builds a missing gate (replacing a remembered refusal); otherwise, unless the gate
     /// already holds a later phase (the snapshot is stale), sets `open` and `phase` and repairs
     /// `remaining = available − pending`, counting as pending only admissions younger than the
@@ -54,7 +71,7 @@ enum GateScripts {
     /// unit forever) and not those whose buyer PostgreSQL shows holding an order (confirmed,
     /// though the confirmation did not reach Redis). The buyers become exactly PostgreSQL's
     /// buyers and those still pending: a customer admitted whose purchase came to nothing, and
-    /// whose compensation was lost, may buy again.
+    /// whose compensation was lost, may buy again. Owners of admissions no longer pending go.
     static let reconcile = RedisScript("""
         local changed = 0
         \(RedisScript.nowMillisecondsLua)
@@ -64,7 +81,7 @@ enum GateScripts {
         end
         local open = redis.call('HGET', KEYS[1], 'open')
         if (not open) or open == 'none' then
-          redis.call('DEL', KEYS[1], KEYS[3])
+          redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
           redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', ARGV[2], 'phase', ARGV[4])
           changed = 1
         else
@@ -92,6 +109,9 @@ enum GateScripts {
             redis.call('SREM', KEYS[2], buyer)
             changed = 1
           end
+        end
+        for _, owner in ipairs(redis.call('HKEYS', KEYS[4])) do
+          if not redis.call('ZSCORE', KEYS[3], owner) then redis.call('HDEL', KEYS[4], owner) end
         end
         return changed
         """)

@@ -26,6 +26,68 @@ import Testing
         }
     }
 
+    /// Redis ran the admission but its answer never came back: the request, having given up,
+    /// undoes its own admission, so the customer (told to retry) is admitted again at once
+    /// instead of being refused `already-purchased` until reconcile's horizon frees the unit.
+    @Test func anAdmissionWhoseAnswerIsLostIsUndone() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let direct = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await direct.reconcile(.init(dropID: 5, phase: .open, isOpen: true, available: 1, buyers: []))
+            let proxy = try HoldingProxy(upstreamPort: redis.configuration.port)
+            defer { proxy.stop() }
+            var configuration = redis.configuration
+            configuration.port = proxy.port
+            configuration.commandTimeoutMilliseconds = 500
+            let proxied = RedisClient(configuration: configuration, connections: 1)
+            defer { proxied.shutdown() }
+            let gate = AdmissionGate(redis: proxied, keyPrefix: prefix)
+            // Everything that needs an answer before the admission has one: the clock's reading,
+            // and both scripts in Redis's cache (loading one would wait for an answer).
+            _ = try await gate.clock.now()
+            #expect(try await gate.admit(dropID: 999, userID: 1) == .missing)
+            #expect(try await gate.abandon(dropID: 5, userID: 42, token: "nobody's") == false)
+
+            proxy.hold()
+            let admitting = Task { try await gate.admit(dropID: 5, userID: 42) }
+            let admitted = try await eventually(within: 5, every: .milliseconds(5)) {
+                try await direct.state(dropID: 5).map { $0 == (true, 0, 1) } ?? false
+            }
+            #expect(admitted, "Redis admitted the buyer; only its answer is held back")
+            await #expect(throws: RedisError.self) { try await admitting.value }
+            #expect(try await eventually { try await direct.state(dropID: 5).map { $0 == (true, 1, 0) } ?? false },
+                    "the unit is back and nothing is pending")
+            proxy.release()
+            #expect(try await direct.admit(dropID: 5, userID: 42) == .admitted, "the customer may buy at once")
+        }
+    }
+
+    /// The undo is the admitting request's alone: another request's token undoes nothing, and an
+    /// admission already confirmed or compensated stays as it is.
+    @Test func onlyTheAdmittingRequestCanUndoItsAdmission() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
+            try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 2, buyers: []))
+            let deadline = try await gate.clock.now() + 5_000
+            for (user, token) in [(1, "one"), (2, "two")] {
+                let reply = try await redis.run(GateScripts.admit, keys: gate.keys(6), arguments: [user, deadline, token])
+                #expect(reply.string == "admitted")
+            }
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "two") == false, "another request's token")
+            try await gate.confirmed(dropID: 6, userID: 2)
+            #expect(try await gate.abandon(dropID: 6, userID: 2, token: "two") == false, "confirmed: final")
+            #expect(try await gate.state(dropID: 6)! == (true, 0, 1))
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "one"))
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "one") == false, "once")
+            #expect(try await gate.state(dropID: 6)! == (true, 1, 0))
+            #expect(try await gate.admit(dropID: 6, userID: 1) == .admitted)
+            #expect(try await gate.admit(dropID: 6, userID: 2) == .alreadyPurchased)
+            // Reconcile forgets the owners of admissions no longer pending.
+            try await gate.compensate(dropID: 6, userID: 1, keepBuyer: false)
+            try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 1, buyers: [2]))
+            #expect(try await redis.send(RedisCommand("HLEN", gate.ownersKey(6))).requireInt() == 0)
+        }
+    }
+
     @Test func aStaleSnapshotNeverMovesTheGateBackAPhase() async throws {
         try await withRedisNamespace { redis, prefix in
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
@@ -97,7 +159,7 @@ import Testing
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
             try await gate.reconcile(.init(dropID: 8, phase: .open, isOpen: true, available: 1, buyers: []))
             let now = AdmissionGate.nowMilliseconds()
-            let late = try await redis.run(GateScripts.admit, keys: gate.keys(8), arguments: [1, now - 1000])
+            let late = try await redis.run(GateScripts.admit, keys: gate.keys(8), arguments: [1, now - 1000, "late"])
             #expect(late.string == "late")
             #expect(try await gate.state(dropID: 8)! == (true, 1, 0))
             #expect(try await gate.admit(dropID: 8, userID: 1) == .admitted)
