@@ -37,7 +37,8 @@ import Testing
             defer { proxy.stop() }
             var configuration = redis.configuration
             configuration.port = proxy.port
-            configuration.commandTimeoutMilliseconds = 500
+            // (Long enough that Redis, busy with the rest of the suite, still admits in time.)
+            configuration.commandTimeoutMilliseconds = 3_000
             let proxied = RedisClient(configuration: configuration, connections: 1)
             defer { proxied.shutdown() }
             let gate = AdmissionGate(redis: proxied, keyPrefix: prefix)
@@ -49,7 +50,7 @@ import Testing
 
             proxy.hold()
             let admitting = Task { try await gate.admit(dropID: 5, userID: 42) }
-            let admitted = try await eventually(within: 5, every: .milliseconds(5)) {
+            let admitted = try await eventually(within: 10, every: .milliseconds(5)) {
                 try await direct.state(dropID: 5).map { $0 == (true, 0, 1) } ?? false
             }
             #expect(admitted, "Redis admitted the buyer; only its answer is held back")
