@@ -92,26 +92,53 @@ public struct AdmissionGate: Sendable {
     /// told to retry, would be refused `already-purchased` until reconcile's pending horizon
     /// freed the unit. So the request names its admission with a token of its own and, having
     /// given up, asks Redis to undo that admission if it was made (in the background: the
-    /// buyer's 503 does not wait for a Redis that may be hung). This is safe in any order: a
-    /// timeout fires after the deadline by Redis's clock, so an admit that Redis runs after the
-    /// undo is `late` and changes nothing, and no other request holds the token.
+    /// buyer's 503 does not wait for a Redis that may be hung). The undo is sent only once the
+    /// deadline has passed by Redis's clock (``abandonOnceLate``): an admit still in flight then
+    /// can only run `late` and change nothing, whatever order the two reach Redis in; and no
+    /// other request holds the token.
     public func admit(dropID: Int, userID: Int) async throws -> Decision {
         // The script judges the deadline by Redis's clock, which need not agree with this host's.
-        let redisNow = try await clock.now()
+        let deadline = try await clock.now() + redis.configuration.commandTimeoutMilliseconds
         let token = String(UInt64.random(in: .min ... .max), radix: 36)
         let reply: RedisReply
         do {
-            reply = try await redis.run(
-                GateScripts.admit, keys: keys(dropID),
-                arguments: [userID, redisNow + redis.configuration.commandTimeoutMilliseconds, token])
-        } catch let error as RedisError where error.code != .server {
-            Task { try? await abandon(dropID: dropID, userID: userID, token: token) }
+            reply = try await redis.run(GateScripts.admit, keys: keys(dropID), arguments: [userID, deadline, token])
+        } catch let error as RedisError where error.code == .timeout || error.code == .connectionFailure {
+            // The command may have run with only its answer lost. (Other errors mean it was
+            // never sent, or Redis answered.)
+            Task { await abandonOnceLate(dropID: dropID, userID: userID, token: token, deadline: deadline) }
             throw error
         }
         guard let text = try reply.throwingError().string, let decision = Decision(rawValue: text) else {
             throw RedisError(code: .unexpectedReply, message: "the admission script answered \(reply)")
         }
         return decision
+    }
+
+    /// Margin past the deadline before an undo is sent: Redis's clock may be stepped back a
+    /// little, or this host's monotonic clock run a little fast, since the last reading.
+    static let abandonMarginMilliseconds = 250
+
+    /// Waits until Redis's clock is past `deadline` (plus a margin), then undoes the admission of
+    /// the request holding `token`, if it made one. Tries a few times over some seconds (a Redis
+    /// that is still hung, or loading after a restart); reconcile's pending horizon remains the
+    /// last resort.
+    func abandonOnceLate(dropID: Int, userID: Int, token: String, deadline: Int) async {
+        var pause = Duration.milliseconds(250)
+        for _ in 0..<6 {
+            do {
+                let wait = deadline + Self.abandonMarginMilliseconds - (try await clock.now())
+                if wait > 0 {
+                    try await Task.sleep(for: .milliseconds(wait))
+                    continue
+                }
+                try await abandon(dropID: dropID, userID: userID, token: token)
+                return
+            } catch {
+                try? await Task.sleep(for: pause)
+                pause *= 2
+            }
+        }
     }
 
     /// Undoes the admission made by the request holding `token`, if it made one; returns whether

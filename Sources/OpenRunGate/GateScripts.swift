@@ -11,7 +11,7 @@ enum GateScripts {
     /// horizon of ``reconcile`` never compares two hosts' clocks.
     static let admit = RedisScript("""
         \(RedisScript.nowMillisecondsLua)
-        if now > tonumber(ARGV[2]) then return 'late' end
+        if now >= tonumber(ARGV[2]) then return 'late' end
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
         if not state[1] then return 'missing' end
         if state[1] == 'none' then return 'not-found' end

@@ -6,19 +6,27 @@ import Synchronization
 /// passing the client's requests through: a reply lost or late after the server acted on the
 /// request, which no pausing of the server itself can produce.
 ///
-/// Each connection is pumped by two threads (blocking reads; the tests' connections are few).
+/// ``hold()`` holds the connections open at that moment; connections made afterwards (a client
+/// reconnecting, with its `AUTH` and `SELECT`) pass freely. Each connection is pumped by two
+/// threads (blocking reads; the tests' connections are few).
 final class HoldingProxy: Sendable {
     let port: Int
-    private let listener: Int32
+    private let upstreamHost: String
     private let upstreamPort: Int
-    private let holding = Atomic<Bool>(false)
+    /// The listening socket, nil once closed; closed by whoever finds it open under the lock,
+    /// so its number is never used after the system may have handed it out again.
+    private let listener: Mutex<Int32?>
+    /// Connections are numbered as accepted; those numbered below this are held.
+    private let holdBelow = Atomic<Int>(0)
+    private let accepted = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
 
-    init(upstreamPort: Int) throws {
+    init(upstreamHost: String = "127.0.0.1", upstreamPort: Int) throws {
+        self.upstreamHost = upstreamHost
         self.upstreamPort = upstreamPort
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ClosedPortError(step: "socket", code: errno) }
-        var address = Self.loopback(port: 0)
+        var address = Self.address(host: "127.0.0.1", port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ready = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -30,29 +38,41 @@ final class HoldingProxy: Sendable {
             close(descriptor)
             throw ClosedPortError(step: "bind/listen", code: code)
         }
-        listener = descriptor
+        listener = Mutex(descriptor)
         port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        Thread { [self] in acceptLoop(descriptor) }.start()
     }
 
-    /// Server-to-client bytes wait (in the kernel's buffers) until ``release()``.
-    func hold() { holding.store(true, ordering: .sequentiallyConsistent) }
-    func release() { holding.store(false, ordering: .sequentiallyConsistent) }
+    /// Server-to-client bytes of the connections open now wait (in the kernel's buffers) until
+    /// ``release()``.
+    func hold() { holdBelow.store(accepted.load(ordering: .sequentiallyConsistent), ordering: .sequentiallyConsistent) }
+    func release() { holdBelow.store(0, ordering: .sequentiallyConsistent) }
 
     /// Stops accepting; connections end when either side closes.
     func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
         release()
-        shutdown(listener, Int32(SHUT_RDWR))
+        listener.withLock { descriptor in
+            if let open = descriptor { Glibc.shutdown(open, Int32(SHUT_RDWR)) }
+        }
     }
 
-    private func acceptLoop() {
+    private func acceptLoop(_ descriptor: Int32) {
+        defer {
+            listener.withLock { open in
+                if let still = open { close(still) }
+                open = nil
+            }
+        }
         while !stopped.load(ordering: .sequentiallyConsistent) {
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { break }
+            let client = accept(descriptor, nil, nil)
+            guard client >= 0 else {
+                if stopped.load(ordering: .sequentiallyConsistent) { return }
+                if errno != EINTR && errno != ECONNABORTED { usleep(10_000) }
+                continue
+            }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
+            var address = Self.address(host: upstreamHost, port: upstreamPort)
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
@@ -63,20 +83,24 @@ final class HoldingProxy: Sendable {
                 close(server)
                 continue
             }
+            let number = accepted.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
             let pair = SocketPair(client: client, server: server)
-            Thread { [self] in pump(from: client, to: server, holdable: false, pair: pair) }.start()
-            Thread { [self] in pump(from: server, to: client, holdable: true, pair: pair) }.start()
+            Thread { [self] in pump(from: client, to: server, heldAs: nil, pair: pair) }.start()
+            Thread { [self] in pump(from: server, to: client, heldAs: number, pair: pair) }.start()
         }
-        close(listener)
     }
 
-    private func pump(from source: Int32, to destination: Int32, holdable: Bool, pair: SocketPair) {
+    /// Copies `source` to `destination` until either ends; with `heldAs`, waits while that
+    /// connection is held.
+    private func pump(from source: Int32, to destination: Int32, heldAs number: Int?, pair: SocketPair) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             guard count > 0 else { break }
             // (Checked after the read, which may have begun before the hold.)
-            while holdable && holding.load(ordering: .sequentiallyConsistent) { usleep(5_000) }
+            if let number {
+                while number < holdBelow.load(ordering: .sequentiallyConsistent) { usleep(5_000) }
+            }
             var sent = 0
             while sent < count {
                 // (MSG_NOSIGNAL: a peer that has gone away is an error here, not a SIGPIPE that ends
@@ -90,11 +114,11 @@ final class HoldingProxy: Sendable {
         pair.pumpEnded()
     }
 
-    private static func loopback(port: Int) -> sockaddr_in {
+    private static func address(host: String, port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         return address
     }
 }
