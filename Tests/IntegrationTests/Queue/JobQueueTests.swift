@@ -184,13 +184,20 @@ import Testing
 /// host, so these tests check that the scripts' Redis-clock path works, reading `TIME` and not
 /// a time of 0; they cannot show two clocks disagreeing.)
 @Suite struct JobQueueRedisClockTests {
+    /// A visibility timeout long enough that a machine slowed by the rest of the suite does not
+    /// let the "alive" worker's heartbeat age past it mid-test.
+    static let catalog = JobCatalog([
+        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+                      backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 60),
+    ])
+
     static func redisNow(_ redis: RedisClient) async throws -> Int {
         try await redis.send(RedisCommand("TIME")).timeMilliseconds()
     }
 
     @Test func delaysAndRescuesAreJudgedByRedisTime() async throws {
         try await withRedisNamespace { redis, prefix in
-            let queue = JobQueue(redis: redis, catalog: JobQueueTests.catalog, keyPrefix: prefix)
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix)
             let now = try await Self.redisNow(redis)
             try await queue.enqueue(.init(kind: "work", payload: "{\"at\":\"ahead\"}", runAtMilliseconds: now + 600_000))
             try await queue.enqueue(.init(kind: "work", payload: "{\"at\":\"behind\"}", runAtMilliseconds: now - 600_000))
@@ -205,15 +212,15 @@ import Testing
             stats = try #require(try await queue.overview().queues.first)
             #expect(stats.delayed == 0 && stats.waiting == 2)
 
-            // Two workers that took a job each: one heartbeated 10 s ago by Redis's clock (past
-            // the 2 s visibility timeout), one just now.
+            // Two workers that took a job each: one heartbeated 10 minutes ago by Redis's clock
+            // (past the 60 s visibility timeout), one just now.
             let take = RedisScript("local j = redis.call('LPOP', KEYS[1]); redis.call('HSET', KEYS[2], string.match(j, '^v1|([^|]+)|'), j); return j")
             for worker in ["quiet", "alive"] {
                 _ = try await redis.run(take, keys: [prefix + "q:main", prefix + "inflight:\(worker)"])
             }
-            try await redis.execute("ZADD", prefix + "workers", now - 10_000, "quiet")
+            try await redis.execute("ZADD", prefix + "workers", now - 600_000, "quiet")
             try await redis.execute("ZADD", prefix + "workers", try await Self.redisNow(redis), "alive")
-            #expect(try await queue.overview().liveWorkers == ["alive"])
+            #expect(try await queue.overview(liveWithinMilliseconds: 60_000).liveWorkers == ["alive"])
             #expect(try await queue.rescueOrphanedJobs().rescued == 1, "only the quiet worker's job")
             stats = try #require(try await queue.overview().queues.first)
             #expect(stats.waiting == 1 && stats.inFlight == 1)
@@ -236,7 +243,7 @@ import Testing
                 let beat = Int(try #require(beats.last?.string.flatMap(Double.init)))
                 let now = try await Self.redisNow(redis)
                 #expect(beat >= start && beat <= now, "heartbeat \(beat) within Redis's \(start)...\(now)")
-                #expect(try await queue.overview().liveWorkers.count == 1)
+                #expect(try await queue.overview(liveWithinMilliseconds: 60_000).liveWorkers.count == 1)
             }
             let end = try await Self.redisNow(redis)
             let due = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1, "WITHSCORES")).requireArray()

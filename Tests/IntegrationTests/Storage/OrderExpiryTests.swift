@@ -42,7 +42,7 @@ import Worker
                 let customer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
                 let order = try await pool.query("""
                     INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
-                    VALUES ($1, $2, 1000, 'EUR', 'wh_early', now() + interval '3 seconds')
+                    VALUES ($1, $2, 1000, 'EUR', 'wh_early', now() + interval '30 seconds')
                     RETURNING id
                     """, [.int(drop), .int(customer)])[0].int(0)
                 let catalog = JobCatalog([
@@ -58,9 +58,10 @@ import Worker
                 let handler = try #require(handlers[ShopJob.expireOrderKind])
                 do {
                     try await handler.handle(JobContext(job: job, logger: Logger(label: "test")))
-                    Issue.record("an order with three seconds left was expired")
+                    Issue.record("an order with 30 seconds left was expired")
                 } catch let retry as RetryLater {
-                    #expect(retry.afterMilliseconds > 2_000 && retry.afterMilliseconds <= 3_000, "\(retry.afterMilliseconds) ms")
+                    // (Bounds loose enough for a machine slowed by the rest of the suite.)
+                    #expect(retry.afterMilliseconds > 20_000 && retry.afterMilliseconds <= 30_000, "\(retry.afterMilliseconds) ms")
                 }
                 let status = try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0)
                 #expect(status == "pending_payment")
