@@ -15,25 +15,23 @@ public enum JobClock: Sendable {
     /// A clock the caller moves, so tests can drive retries, delays and rescues.
     case manual(ManualJobClock)
 
-    /// The scripts' `now` argument: the manual clock's time, or 0, which they read as "Redis's
-    /// time" (see `QueueScripts.now`).
-    var scriptArgument: Int {
+    /// The manual clock's time; nil on Redis's clock.
+    var manualMilliseconds: Int? {
         switch self {
-        case .redis: 0
+        case .redis: nil
         case .manual(let clock): clock.nowMilliseconds()
         }
     }
+
+    /// The scripts' `now` argument: the manual clock's time, or 0, which they read as "Redis's
+    /// time" (see `QueueScripts.now`).
+    var scriptArgument: Int { manualMilliseconds ?? 0 }
 
     /// This host's idea of now, for the one time that decides nothing: the enqueue time in a
     /// job's envelope, from which the worker that takes the job reports its pickup latency. That
     /// metric does compare the enqueuing host's clock with the worker's, so their skew shows in
     /// it (clamped at zero); the manual clock's time in tests.
-    var localMilliseconds: Int {
-        switch self {
-        case .redis: Int(Date().timeIntervalSince1970 * 1000)
-        case .manual(let clock): clock.nowMilliseconds()
-        }
-    }
+    var localMilliseconds: Int { manualMilliseconds ?? Int(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// A clock that only moves when told to. Its time is always after the epoch: the scripts read

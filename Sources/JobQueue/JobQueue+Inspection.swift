@@ -34,7 +34,7 @@ extension JobQueue {
             RedisCommand("TIME"),
         ])
         // Heartbeats are on Redis's clock (or the test's), so liveness is judged on it too.
-        let now = try clock.scriptArgument > 0 ? clock.scriptArgument : base[4].timeMilliseconds()
+        let now = try clock.manualMilliseconds ?? base[4].timeMilliseconds()
         var stats: [String: QueueStats] = [:]
         func bump(_ queue: String, _ update: (inout QueueStats) -> Void) {
             var entry = stats[queue] ?? QueueStats(queue: queue, waiting: 0, inFlight: 0, delayed: 0, dead: 0)

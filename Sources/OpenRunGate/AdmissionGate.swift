@@ -13,8 +13,9 @@ import Redis
 /// may still hand out) and `phase` (``Phase``), a set `{prefix}gate:{id}:buyers` every customer
 /// admitted, a sorted set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation
 /// has not finished, and a hash `{prefix}gate:{id}:owners` naming, for each pending buyer, the
-/// request that admitted them (so a request that lost its answer can undo its own admission). While no confirmation runs, `remaining + |pending|` equals the drop's
-/// `available` in PostgreSQL.
+/// request that admitted them (so a request that lost its answer can undo its own admission).
+/// While no confirmation runs, `remaining + |pending|` equals the drop's `available` in
+/// PostgreSQL.
 ///
 /// Drops that sell nothing through a gate are remembered too, so that their refusals stay off
 /// PostgreSQL as well: a draw or raffle gets a hash with `open` "0" (refused `not-open`), an id
@@ -99,7 +100,8 @@ public struct AdmissionGate: Sendable {
     public func admit(dropID: Int, userID: Int) async throws -> Decision {
         // The script judges the deadline by Redis's clock, which need not agree with this host's.
         let deadline = try await clock.now() + redis.configuration.commandTimeoutMilliseconds
-        let token = String(UInt64.random(in: .min ... .max), radix: 36)
+        // (A number, sent like the user id: every purchase pays for it, refusals included.)
+        let token = Int.random(in: 1 ... .max)
         let reply: RedisReply
         do {
             reply = try await redis.run(GateScripts.admit, keys: keys(dropID), arguments: [userID, deadline, token])
@@ -123,15 +125,13 @@ public struct AdmissionGate: Sendable {
     /// the request holding `token`, if it made one. Tries a few times over some seconds (a Redis
     /// that is still hung, or loading after a restart); reconcile's pending horizon remains the
     /// last resort.
-    func abandonOnceLate(dropID: Int, userID: Int, token: String, deadline: Int) async {
+    func abandonOnceLate(dropID: Int, userID: Int, token: Int, deadline: Int) async {
         var pause = Duration.milliseconds(250)
         for _ in 0..<6 {
             do {
+                // (The estimate moves on the monotonic clock, so after this sleep it is past.)
                 let wait = deadline + Self.abandonMarginMilliseconds - (try await clock.now())
-                if wait > 0 {
-                    try await Task.sleep(for: .milliseconds(wait))
-                    continue
-                }
+                if wait > 0 { try await Task.sleep(for: .milliseconds(wait)) }
                 try await abandon(dropID: dropID, userID: userID, token: token)
                 return
             } catch {
@@ -144,7 +144,7 @@ public struct AdmissionGate: Sendable {
     /// Undoes the admission made by the request holding `token`, if it made one; returns whether
     /// it had.
     @discardableResult
-    func abandon(dropID: Int, userID: Int, token: String) async throws -> Bool {
+    func abandon(dropID: Int, userID: Int, token: Int) async throws -> Bool {
         try await redis.run(GateScripts.abandon, keys: keys(dropID), arguments: [userID, token]).requireInt() == 1
     }
 

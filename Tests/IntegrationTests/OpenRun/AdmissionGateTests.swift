@@ -47,7 +47,7 @@ import Testing
             // and both scripts in Redis's cache (loading one would wait for an answer).
             _ = try await gate.clock.now()
             #expect(try await gate.admit(dropID: 999, userID: 1) == .missing)
-            #expect(try await gate.abandon(dropID: 5, userID: 42, token: "nobody's") == false)
+            #expect(try await gate.abandon(dropID: 5, userID: 42, token: 999_999) == false)
 
             proxy.hold()
             let admitting = Task { try await gate.admit(dropID: 5, userID: 42) }
@@ -70,16 +70,16 @@ import Testing
             let gate = AdmissionGate(redis: redis, keyPrefix: prefix)
             try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 2, buyers: []))
             let deadline = try await gate.clock.now() + 5_000
-            for (user, token) in [(1, "one"), (2, "two")] {
+            for (user, token) in [(1, 1001), (2, 1002)] {
                 let reply = try await redis.run(GateScripts.admit, keys: gate.keys(6), arguments: [user, deadline, token])
                 #expect(reply.string == "admitted")
             }
-            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "two") == false, "another request's token")
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: 1002) == false, "another request's token")
             try await gate.confirmed(dropID: 6, userID: 2)
-            #expect(try await gate.abandon(dropID: 6, userID: 2, token: "two") == false, "confirmed: final")
+            #expect(try await gate.abandon(dropID: 6, userID: 2, token: 1002) == false, "confirmed: final")
             #expect(try await gate.state(dropID: 6)! == (true, 0, 1))
-            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "one"))
-            #expect(try await gate.abandon(dropID: 6, userID: 1, token: "one") == false, "once")
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: 1001))
+            #expect(try await gate.abandon(dropID: 6, userID: 1, token: 1001) == false, "once")
             #expect(try await gate.state(dropID: 6)! == (true, 1, 0))
             #expect(try await gate.admit(dropID: 6, userID: 1) == .admitted)
             #expect(try await gate.admit(dropID: 6, userID: 2) == .alreadyPurchased)
@@ -87,7 +87,7 @@ import Testing
             // than the horizon, and (when it rebuilds a lost gate) all of them.
             try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 2, buyers: [2]))
             let now = try await gate.clock.now()
-            #expect(try await redis.run(GateScripts.admit, keys: gate.keys(6), arguments: [3, now + 5_000, "three"]).string == "admitted")
+            #expect(try await redis.run(GateScripts.admit, keys: gate.keys(6), arguments: [3, now + 5_000, 1003]).string == "admitted")
             try await redis.execute("ZADD", gate.pendingKey(6), now - 2 * AdmissionGate.pendingHorizonMilliseconds, "3")
             try await gate.reconcile(.init(dropID: 6, phase: .open, isOpen: true, available: 2, buyers: [2]))
             #expect(try await redis.send(RedisCommand("HEXISTS", gate.ownersKey(6), "3")).requireInt() == 0)
