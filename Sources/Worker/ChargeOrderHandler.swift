@@ -1,4 +1,3 @@
-import Foundation
 import JobQueue
 import Postgres
 import ShopDomain
