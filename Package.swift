@@ -90,11 +90,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // Prometheus metrics for the roles without an HTTP API (worker, scheduler).
+        // Logs, and Prometheus metrics for the roles without an HTTP API (worker, scheduler).
         .target(
             name: "Observability",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,7 +187,10 @@ let package = Package(
         // Unit tests: no database, no Redis, no network.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP"],
+            dependencies: [
+                "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // Integration tests: real PostgreSQL, Redis and HTTP, started by scripts/services.
         .testTarget(

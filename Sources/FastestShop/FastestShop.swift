@@ -28,6 +28,7 @@ struct FastestShop: AsyncParsableCommand {
     /// stderr and a non-zero status instead of a stack of wrapped errors.
     static func main() async {
         ProcessSetup.keepHeapForRushes()
+        ProcessSetup.bootstrapLogging()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

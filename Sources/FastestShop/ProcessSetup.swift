@@ -1,22 +1,31 @@
 import Foundation
 import JobQueue
 import Logging
+import Observability
 import Redis
 import ServiceLifecycle
 import Settings
+import Synchronization
 import UnixSignals
 
 /// What every long-running role sets up the same way.
 enum ProcessSetup {
-    /// Logs go to stderr at the configured level; bootstrapped once per process.
-    static func bootstrapLogging(_ settings: ShopSettings) -> Logger {
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+    /// The level of loggers created from now on; a role sets it from its settings (``logger(_:label:)``).
+    private static let logLevel = Mutex(Logger.Level.info)
+
+    /// Logs go to stderr; bootstrapped once, before any command runs, so that no logger of any
+    /// command (the bench's in-process servers included) keeps swift-log's default handler.
+    static func bootstrapLogging() {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            DeferredFormattingLogHandler.standardError(label: label, level: logLevel.withLock { $0 })
         }
-        return Logger(label: "fastest-shop")
+    }
+
+    /// A role's logger, at its configured level, as are the loggers created after it.
+    static func logger(_ settings: ShopSettings, label: String = "fastest-shop") -> Logger {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        logLevel.withLock { $0 = level }
+        return Logger(label: label)
     }
 
     /// A drop opens with a rush: ten thousand requests in flight at once, each with its task,

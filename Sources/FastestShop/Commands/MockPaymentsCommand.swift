@@ -108,7 +108,7 @@ struct MockPaymentsCommand: AsyncParsableCommand {
             callbackTimeoutMilliseconds: callbackTimeoutMs)
         if let seed { configuration.seed = seed }
 
-        let logger = ProcessSetup.bootstrapLogging(settings)
+        let logger = ProcessSetup.logger(settings)
         let provider: MockPaymentProvider
         do throws(MockPaymentsError) {
             provider = try MockPaymentProvider(configuration: configuration, logger: logger)

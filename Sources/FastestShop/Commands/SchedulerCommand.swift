@@ -18,7 +18,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await settings.load()
-        let logger = ProcessSetup.bootstrapLogging(settings)
+        let logger = ProcessSetup.logger(settings)
         // Metrics first: a metric created before the bootstrap would report nowhere.
         var services: [any Service] = []
         if settings.schedulerMetricsPort > 0 {

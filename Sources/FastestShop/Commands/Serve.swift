@@ -24,8 +24,7 @@ struct Serve: AsyncParsableCommand {
         if let port { extra["http.port"] = String(port) }
         if let jwtSecretFile { extra["auth.jwt_secret"] = try readSecret(jwtSecretFile) }
         let settings = try await settings.load(extra)
-        var logger = Logger(label: "fastest-shop.serve")
-        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let logger = ProcessSetup.logger(settings, label: "fastest-shop.serve")
         let service = try await IntakeService(settings: settings, logger: logger)
         try await service.runUntilSignalled { port in
             // One machine-readable line on stdout (scripts and tests read the port from it).

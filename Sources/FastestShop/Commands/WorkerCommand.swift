@@ -27,7 +27,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let concurrency { flags["worker.concurrency"] = String(concurrency) }
         if let queues { flags["worker.queues"] = queues }
         let settings = try await settings.load(flags)
-        let logger = ProcessSetup.bootstrapLogging(settings)
+        let logger = ProcessSetup.logger(settings)
         // Metrics first: a metric created before the bootstrap would report nowhere.
         var services: [any Service] = []
         if settings.worker.metricsPort > 0 {
