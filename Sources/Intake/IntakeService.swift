@@ -25,7 +25,7 @@ public struct IntakeService: Sendable {
     public let passwords: PasswordHasher
     let entryWriter: EntryWriter
     let productCache: ProductCache
-    let perAddress: RateLimiter<String>
+    let perAddress: RateLimiter<ClientAddress>
     let perCustomer: RateLimiter<Int>
     /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue

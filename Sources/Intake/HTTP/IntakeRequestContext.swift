@@ -8,12 +8,12 @@ import ShopDomain
 /// has checked the bearer token.
 public struct IntakeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let clientAddress: String
+    public let clientAddress: ClientAddress
     public var user: AuthenticatedUser?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = ClientAddress(source.channel.remoteAddress)
         user = nil
     }
 

@@ -5,7 +5,7 @@ import ShopDomain
 /// Runs after authentication, so a customer is limited whichever address they come from.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
-    let perAddress: RateLimiter<String>
+    let perAddress: RateLimiter<ClientAddress>
     let perCustomer: RateLimiter<Int>
 
     func handle(

@@ -1,5 +1,7 @@
 import CurlHTTP
 import Foundation
+@testable import Intake
+import NIOCore
 import Postgres
 import Settings
 import ShopDomain
@@ -32,5 +34,21 @@ import Testing
             // Probes are never limited.
             #expect(try await server.call("GET", "/healthz").status == 200)
         }
+    }
+
+    /// The per-address limit counts an IP, whichever port its connections come from.
+    @Test func anAddressIsItsIPWithoutThePort() throws {
+        let one = try SocketAddress(ipAddress: "192.0.2.7", port: 40_001)
+        let sameIPOtherPort = try SocketAddress(ipAddress: "192.0.2.7", port: 40_002)
+        let otherIP = try SocketAddress(ipAddress: "192.0.2.8", port: 40_001)
+        let v6 = try SocketAddress(ipAddress: "2001:db8::7", port: 40_001)
+        let v6OtherPort = try SocketAddress(ipAddress: "2001:db8::7", port: 40_002)
+        let otherV6 = try SocketAddress(ipAddress: "2001:db8::1:7", port: 40_001)
+        #expect(ClientAddress(one) == ClientAddress(sameIPOtherPort))
+        #expect(ClientAddress(one) != ClientAddress(otherIP))
+        #expect(ClientAddress(v6) == ClientAddress(v6OtherPort))
+        #expect(ClientAddress(v6) != ClientAddress(otherV6))
+        #expect(ClientAddress(v6) != ClientAddress(one))
+        #expect(ClientAddress(nil) != ClientAddress(one))
     }
 }
