@@ -17,7 +17,10 @@ public final class AccessTokens: Sendable {
     public init(secret: String, lifetimeSeconds: Int, cacheCapacity: Int = 200_000) async {
         var keys: [JWTKeyCollection] = []
         for _ in 0..<max(2, ProcessInfo.processInfo.activeProcessorCount * 2) {
-            keys.append(await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256))
+            // Headers and claims are decoded by ``TokenJSONDecoder``.
+            let parser = DefaultJWTParser(jsonDecoder: TokenJSONDecoder())
+            keys.append(await JWTKeyCollection(defaultJWTParser: parser).add(
+                hmac: HMACKey(from: secret), digestAlgorithm: .sha256, parser: parser))
         }
         self.keys = keys
         self.lifetimeSeconds = lifetimeSeconds

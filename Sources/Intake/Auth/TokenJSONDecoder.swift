@@ -1,0 +1,296 @@
+import Foundation
+import JWTKit
+
+/// The JSON decoder of token verification: flat objects straight from their bytes, everything
+/// else through Foundation's `JSONDecoder`.
+///
+/// Verifying a token decodes two small JSON objects: its header (`alg`, `typ`) and its claims
+/// (`sub`, `role`, `exp`, `iat`). Foundation's `JSONDecoder` spent a tenth of the CPU of the
+/// server's request threads on those two when every entry brought a token not seen before
+/// (perf, `bench intake`), more than the signature check. This decoder reads an object whose
+/// values are strings without escapes, numbers, booleans or null, and decodes the dates of
+/// claims as seconds since 1970, as jwt-kit's default decoder does. Anything it does not read
+/// (nesting, escapes, a type it leaves alone) and every error go to that default decoder, so
+/// the answer is always the one `JSONDecoder` gives; tests compare the two.
+struct TokenJSONDecoder: JWTJSONDecoder {
+    private let fallback: JSONDecoder
+
+    init() {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        fallback = decoder
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let value = fastDecode(type, from: data) { return value }
+        return try fallback.decode(type, from: data)
+    }
+
+    /// The value read without `JSONDecoder`; nil when this decoder leaves the input to it.
+    func fastDecode<T: Decodable>(_ type: T.Type, from data: Data) -> T? {
+        guard let object = FlatJSONObject(data) else { return nil }
+        return try? T(from: FlatObjectDecoder(object: object))
+    }
+}
+
+/// Thrown inside the fast path for whatever it leaves to `JSONDecoder`; never escapes.
+private struct NotFlat: Error {}
+
+/// A JSON object whose values are all scalars, in the order written. Nil for anything else:
+/// nesting, escapes in strings, invalid UTF-8, duplicate keys, more than a handful of keys,
+/// or bytes after the object.
+struct FlatJSONObject {
+    enum Value {
+        case string(String)
+        /// The number's text, valid JSON.
+        case number(String)
+        case bool(Bool)
+        case null
+    }
+
+    private(set) var fields: [(key: String, value: Value)] = []
+
+    /// Claims and headers have a few fields; a long object is left to `JSONDecoder` rather
+    /// than searched key by key.
+    static let maxFields = 16
+
+    init?(_ data: Data) {
+        guard let fields = data.withUnsafeBytes({ Self.parse($0.bindMemory(to: UInt8.self)) }) else { return nil }
+        self.fields = fields
+    }
+
+    func value(for key: String) -> Value? {
+        fields.first { $0.key == key }?.value
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [(key: String, value: Value)]? {
+        var reader = Reader(bytes: bytes)
+        var fields: [(key: String, value: Value)] = []
+        reader.skipWhitespace()
+        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        reader.skipWhitespace()
+        if !reader.take(UInt8(ascii: "}")) {
+            while true {
+                guard fields.count < maxFields, let key = reader.string(), !fields.contains(where: { $0.key == key }) else { return nil }
+                reader.skipWhitespace()
+                guard reader.take(UInt8(ascii: ":")) else { return nil }
+                reader.skipWhitespace()
+                guard let value = reader.scalar() else { return nil }
+                fields.append((key, value))
+                reader.skipWhitespace()
+                if reader.take(UInt8(ascii: ",")) {
+                    reader.skipWhitespace()
+                    continue
+                }
+                guard reader.take(UInt8(ascii: "}")) else { return nil }
+                break
+            }
+        }
+        reader.skipWhitespace()
+        return reader.atEnd ? fields : nil
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        /// A string without escapes or control characters, in valid UTF-8.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                guard bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\\") else { return nil }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return String(validating: bytes[start..<index], as: UTF8.self)
+        }
+
+        mutating func scalar() -> Value? {
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return string().map(Value.string)
+            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "n"): return literal("null") ? .null : nil
+            default: return number().map(Value.number)
+            }
+        }
+
+        private mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard bytes.count - index >= count else { return false }
+            let matches = word.withUTF8Buffer { bytes[index..<index + count].elementsEqual($0) }
+            if matches { index += count }
+            return matches
+        }
+
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+        private mutating func number() -> String? {
+            let start = index
+            _ = take(UInt8(ascii: "-"))
+            if take(UInt8(ascii: "0")) {
+                // No leading zeros.
+            } else {
+                guard digits() else { return nil }
+            }
+            if take(UInt8(ascii: ".")) {
+                guard digits() else { return nil }
+            }
+            if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
+                if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
+                guard digits() else { return nil }
+            }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+
+        /// One or more decimal digits.
+        private mutating func digits() -> Bool {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index > start
+        }
+    }
+}
+
+/// Decodes a type from a ``FlatJSONObject``, for the fields of a keyed container.
+private struct FlatObjectDecoder: Decoder {
+    let object: FlatJSONObject
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(FlatObjectContainer(object: object))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw NotFlat() }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { throw NotFlat() }
+}
+
+private struct FlatObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let object: FlatJSONObject
+    var codingPath: [any CodingKey] { [] }
+    var allKeys: [Key] { object.fields.compactMap { Key(stringValue: $0.key) } }
+
+    func contains(_ key: Key) -> Bool { object.value(for: key.stringValue) != nil }
+
+    private func value(_ key: Key) throws -> FlatJSONObject.Value {
+        guard let value = object.value(for: key.stringValue) else { throw NotFlat() }
+        return value
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        if case .null = try value(key) { return true }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try ScalarDecoder.decode(type, from: value(key)) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try ScalarDecoder(value: value(key)).bool() }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try ScalarDecoder(value: value(key)).string() }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try ScalarDecoder(value: value(key)).double() }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw NotFlat() }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try ScalarDecoder(value: value(key)).integer() }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try ScalarDecoder(value: value(key)).integer() }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        throw NotFlat()
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw NotFlat() }
+    func superDecoder() throws -> any Decoder { throw NotFlat() }
+    func superDecoder(forKey key: Key) throws -> any Decoder { throw NotFlat() }
+}
+
+/// Decodes a type from one scalar: the claim wrappers (`SubjectClaim`, `ExpirationClaim`, …)
+/// and raw-value enums ask for a single value container.
+private struct ScalarDecoder: Decoder, SingleValueDecodingContainer {
+    let value: FlatJSONObject.Value
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    /// `JSONDecoder` decodes some Foundation types its own way: dates by its strategy (here
+    /// seconds since 1970), and `Data`, `URL` and `Decimal`, which are left to it.
+    static func decode<T: Decodable>(_ type: T.Type, from value: FlatJSONObject.Value) throws -> T {
+        if type == Date.self {
+            return Date(timeIntervalSince1970: try ScalarDecoder(value: value).double()) as! T
+        }
+        if type == Data.self || type == URL.self || type == Decimal.self { throw NotFlat() }
+        return try T(from: ScalarDecoder(value: value))
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> { throw NotFlat() }
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw NotFlat() }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
+
+    func bool() throws -> Bool {
+        guard case .bool(let bool) = value else { throw NotFlat() }
+        return bool
+    }
+
+    func string() throws -> String {
+        guard case .string(let string) = value else { throw NotFlat() }
+        return string
+    }
+
+    func double() throws -> Double {
+        guard case .number(let text) = value, let double = Double(text), double.isFinite else { throw NotFlat() }
+        // A number too small for a Double is left to `JSONDecoder` too, whatever it makes of it.
+        if double == 0, text.contains(where: { ("1"..."9").contains($0) }) { throw NotFlat() }
+        return double
+    }
+
+    /// Plain decimal integers only (no fraction, exponent or `-0`); the rest is left to `JSONDecoder`.
+    func integer<I: FixedWidthInteger>() throws -> I {
+        guard case .number(let text) = value, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
+              text != "-0", let integer = I(text)
+        else { throw NotFlat() }
+        return integer
+    }
+
+    func decodeNil() -> Bool {
+        if case .null = value { return true }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try Self.decode(type, from: value) }
+    func decode(_ type: Bool.Type) throws -> Bool { try bool() }
+    func decode(_ type: String.Type) throws -> String { try string() }
+    func decode(_ type: Double.Type) throws -> Double { try double() }
+    func decode(_ type: Float.Type) throws -> Float { throw NotFlat() }
+    func decode(_ type: Int.Type) throws -> Int { try integer() }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer() }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer() }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer() }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer() }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer() }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer() }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer() }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer() }
+}
