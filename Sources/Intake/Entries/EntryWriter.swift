@@ -104,8 +104,10 @@ public final class EntryWriter: Service, @unchecked Sendable {
             commit(batch, writer: index, connection: &connection)
             condition.lock()
             committing -= 1
-            // A writer held back while this batch committed may start now.
-            condition.broadcast()
+            // One writer held back while this batch committed may start now. Only one: with
+            // many writers (`entries.max_batch` 1 runs as many as the pool has connections),
+            // waking them all after every commit cost more CPU than the commits.
+            if queue.count - head > 0 { condition.signal() }
             condition.unlock()
         }
         connection = nil
@@ -131,6 +133,8 @@ public final class EntryWriter: Service, @unchecked Sendable {
         let end = min(queue.count, head + maxBatch)
         let batch = Array(queue[head..<end])
         head = end
+        // Another full batch is waiting: its commit may overlap this one.
+        if queue.count - head >= maxBatch { condition.signal() }
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
             head = 0
