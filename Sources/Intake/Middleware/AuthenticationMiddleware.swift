@@ -10,7 +10,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let authorization = request.headers[.authorization] else {
+        guard let authorization = request.headers.value(of: .authorization) else {
             return try await next(request, context)
         }
         guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {

@@ -9,7 +9,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+        if let length = request.headers.value(of: .contentLength).flatMap(Int.init), length > maxBytes {
             throw Problem(.payloadTooLarge, "the request body is larger than \(maxBytes) bytes")
         }
         var request = request
