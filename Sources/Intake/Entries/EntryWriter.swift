@@ -106,7 +106,8 @@ public final class EntryWriter: Service, @unchecked Sendable {
             committing -= 1
             // One writer held back while this batch committed may start now. Only one: with
             // many writers (`entries.max_batch` 1 runs as many as the pool has connections),
-            // waking them all after every commit cost more CPU than the commits.
+            // waking them all put every idle writer through a wake-up and back to sleep for
+            // each commit.
             if queue.count - head > 0 { condition.signal() }
             condition.unlock()
         }
