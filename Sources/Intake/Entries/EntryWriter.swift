@@ -103,12 +103,11 @@ public final class EntryWriter: Service, @unchecked Sendable {
             metrics.entryBatchSize.record(batch.count)
             commit(batch, writer: index, connection: &connection)
             condition.lock()
+            // No other writer is woken: this one goes straight back to `nextBatch` and takes
+            // what accumulated itself. (Waking them all, as this did, put every idle writer
+            // through a wake-up and back to sleep for each commit; with `entries.max_batch` 1
+            // there are as many writers as the pool has connections.)
             committing -= 1
-            // One writer held back while this batch committed may start now. Only one: with
-            // many writers (`entries.max_batch` 1 runs as many as the pool has connections),
-            // waking them all put every idle writer through a wake-up and back to sleep for
-            // each commit.
-            if queue.count - head > 0 { condition.signal() }
             condition.unlock()
         }
         connection = nil

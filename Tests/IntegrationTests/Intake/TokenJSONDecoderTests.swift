@@ -27,6 +27,22 @@ import Testing
         let s: String?
     }
 
+    /// Compares doubles by their bits, so that -0.0 and 0.0 differ.
+    struct Bits: Decodable, Equatable {
+        let d: Double
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.d.bitPattern == rhs.d.bitPattern }
+    }
+
+    /// A type that catches a failed decode and carries on with something else.
+    struct Lenient: Decodable, Equatable {
+        let n: Int
+        enum CodingKeys: CodingKey { case n }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            n = (try? container.decode(Int.self, forKey: .n)) ?? 0
+        }
+    }
+
     static let reference: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
@@ -106,14 +122,42 @@ import Testing
             #"{"i":1,"u":1,"d":-,"b":true}"#, #"{"i":1,"u":1,"d":1e,"b":true}"#, #"{"i":1,"u":1,"d":2.5E+3,"b":true,"s":null}"#,
         ]
         for json in scalars { expectSameAnswer(Scalars.self, json.utf8) }
+
+        let numbers = ["0", "-0", "-0.0", "0e5", "1.0", "4.9e-324", "2e-324", "1e-400", "1E400", "-1E400", "1.7976931348623157e308",
+                       "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e2"]
+        for number in numbers {
+            expectSameAnswer(Bits.self, #"{"d":\#(number)}"#.utf8)
+            expectSameAnswer(Lenient.self, #"{"n":\#(number)}"#.utf8)
+        }
+        expectSameAnswer(Lenient.self, #"{"n":"1"}"#.utf8)
+        expectSameAnswer(Lenient.self, #"{"m":1}"#.utf8)
+        // JSONDecoder reads a URL its own way, even at the top level.
+        expectSameAnswer(URL.self, #"{"relative":"https://example.com"}"#.utf8)
+
+        // Bytes in strings and keys: a NUL, DEL, an overlong encoding, a lone surrogate, and two
+        // spellings of the same key (composed and decomposed).
+        for bytes: [UInt8] in [[0x00], [0x7F], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], Array("é".utf8)] {
+            expectSameAnswer(Header.self, Array(#"{"alg":""#.utf8) + bytes + Array(#""}"#.utf8))
+        }
+        expectSameAnswer(Header.self, Array("{\"\u{E9}\":\"1\",\"e\u{301}\":\"2\",\"alg\":\"x\"}".utf8))
+        // A byte-order mark, and UTF-16.
+        expectSameAnswer(Header.self, [0xEF, 0xBB, 0xBF] + Array(#"{"alg":"HS256"}"#.utf8))
+        expectSameAnswer(Header.self, Array(#"{"alg":"HS256"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        // Up to 16 fields are read without JSONDecoder; more are left to it, with the same answer.
+        for count in [15, 16, 17] {
+            let extra = (0..<count - 1).map { #""x\#($0)":\#($0)"# }.joined(separator: ",")
+            let json = #"{"alg":"HS256",\#(extra)}"#
+            expectSameAnswer(Header.self, json.utf8)
+            #expect((TokenJSONDecoder().fastDecode(Header.self, from: Data(json.utf8)) != nil) == (count <= 16))
+        }
     }
 
     /// Random flat objects and random damage to them: the two decoders never disagree.
     @Test func neverDisagreesWithJSONDecoderOnRandomInput() {
         var random = SeededRandom(seed: 0x5EED)
-        let keys = ["sub", "role", "exp", "iat", "alg", "typ", "kid", "i", "u", "d", "b", "s", "x"]
+        let keys = ["sub", "role", "exp", "iat", "alg", "typ", "kid", "i", "u", "d", "b", "s", "x", "n", "é"]
         let values = [#""1""#, #""customer""#, #""operator""#, "1764648000", "1.5", "-3", "0", "true", "false", "null", #""HS256""#,
-                      "1e3", "255", "256", #""a\"b""#, "[1]", "{}", #""é""#]
+                      "1e3", "255", "256", #""a\"b""#, "[1]", "{}", #""é""#, "1.0", "-0", "0e5", "1e-400"]
         let whitespace = ["", " ", "\n", "\t "]
         var readFast = 0
         for _ in 0..<3_000 {
@@ -134,8 +178,11 @@ import Testing
                 default: bytes.insert(bytes[at], at: at)
                 }
             }
-            for read in [expectSameAnswer(Claims.self, bytes), expectSameAnswer(Header.self, bytes), expectSameAnswer(Scalars.self, bytes)]
-            where read { readFast += 1 }
+            let reads = [
+                expectSameAnswer(Claims.self, bytes), expectSameAnswer(Header.self, bytes), expectSameAnswer(Scalars.self, bytes),
+                expectSameAnswer(Bits.self, bytes), expectSameAnswer(Lenient.self, bytes),
+            ]
+            readFast += reads.filter { $0 }.count
         }
         // The comparison means something only if the fast path read a good share of them.
         #expect(readFast > 500)
