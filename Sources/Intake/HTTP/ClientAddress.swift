@@ -8,13 +8,12 @@ public struct ClientAddress: Hashable, Sendable {
     private let ip: SocketAddress?
 
     public init(_ address: SocketAddress?) {
-        switch address {
-        case .v4?, .v6?:
-            var ip = address!
-            ip.port = 0
-            self.ip = ip
-        case .unixDomainSocket?, nil:
-            ip = nil
+        // IPv4 and IPv6 addresses have a port; a Unix domain socket has none.
+        guard var ip = address, ip.port != nil else {
+            self.ip = nil
+            return
         }
+        ip.port = 0
+        self.ip = ip
     }
 }

@@ -9,52 +9,15 @@ import ShopDomain
 // Foundation, so what the route accepts and answers is the same either way.
 
 extension EntryRoutes.EntryBody {
-    /// The body as the customer sent it: empty (one ticket), or a JSON object.
+    /// The body as the customer sent it: empty (one ticket), or a JSON object. A flat object with
+    /// `tickets` a plain decimal integer is read by ``FlatJSONObject``; anything else by JSONDecoder.
     static func parse(_ buffer: ByteBuffer) throws -> Self? {
         guard buffer.readableBytes > 0 else { return nil }
-        if let tickets = buffer.withUnsafeReadableBytes({ scanTicketsOnly($0) }) { return Self(tickets: tickets) }
+        let object = buffer.withUnsafeReadableBytes { FlatJSONObject(bytes: $0) }
+        if let tickets: Int = object?.value(for: "tickets")?.plainInteger() {
+            return Self(tickets: tickets)
+        }
         return try IntakeJSON.decoder.decode(Self.self, from: Data(buffer.readableBytesView))
-    }
-
-    /// `{"tickets": N}` with N a plain decimal integer (optional minus, no leading zero, at most
-    /// nine digits), whitespace anywhere JSON allows it; nil for anything else.
-    static func scanTicketsOnly(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        var index = 0
-        func skipSpace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
-                index += 1
-            }
-        }
-        func consume(_ literal: StaticString) -> Bool {
-            let count = literal.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return false }
-            let matches = literal.withUTF8Buffer { literal in
-                (0..<count).allSatisfy { bytes[index + $0] == literal[$0] }
-            }
-            if matches { index += count }
-            return matches
-        }
-        skipSpace()
-        guard consume("{") else { return nil }
-        skipSpace()
-        guard consume("\"tickets\"") else { return nil }
-        skipSpace()
-        guard consume(":") else { return nil }
-        skipSpace()
-        let negative = consume("-")
-        let digitsStart = index
-        var value = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39, index - digitsStart < 9 {
-            value = value * 10 + Int(bytes[index] - 0x30)
-            index += 1
-        }
-        let digits = index - digitsStart
-        guard digits > 0, !(digits > 1 && bytes[digitsStart] == 0x30) else { return nil }
-        skipSpace()
-        guard consume("}") else { return nil }
-        skipSpace()
-        guard index == bytes.count else { return nil }
-        return negative ? -value : value
     }
 }
 
