@@ -189,7 +189,9 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
+                "Intake",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings),
         // Integration tests: real PostgreSQL, Redis and HTTP, started by scripts/services.

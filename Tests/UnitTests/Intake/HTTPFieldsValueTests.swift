@@ -2,7 +2,7 @@ import HTTPTypes
 @testable import Intake
 import Testing
 
-/// `value(of:)` answers what `HTTPFields`' own subscript answers. (No services needed.)
+/// `value(of:)` answers what `HTTPFields`' own subscript answers.
 @Suite struct HTTPFieldsValueTests {
     @Test func answersAsTheSubscriptDoes() {
         let once: HTTPFields = [.authorization: "Bearer abc", .contentType: "application/json"]

@@ -4,7 +4,7 @@ import ShopDomain
 import Testing
 
 /// `TokenJSONDecoder` answers exactly what jwt-kit's default `JSONDecoder` answers; it only
-/// gets there sooner for the flat objects of token headers and claims. (No services needed.)
+/// gets there sooner for the flat objects of token headers and claims.
 @Suite struct TokenJSONDecoderTests {
     struct Claims: Decodable, Equatable {
         let sub: String
@@ -199,5 +199,14 @@ struct SeededRandom: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension Data {
+    /// A token part's bytes: base64url, without padding.
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
     }
 }
