@@ -37,10 +37,22 @@ public struct DeferredFormattingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var writer = stream.map { StreamLogHandler(label: label, stream: $0, metadataProvider: metadataProvider) }
-            ?? StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
+        var writer = stream.map { StreamLogHandler(label: label, stream: $0, metadataProvider: nil) }
+            ?? StreamLogHandler.standardError(label: label, metadataProvider: nil)
         writer.logLevel = logLevel
-        writer.metadata = metadata
+        var event = event
+        let provided = metadataProvider?.get() ?? [:]
+        if provided.isEmpty && (event.metadata ?? [:]).isEmpty && event.error == nil {
+            writer.metadata = metadata
+        } else {
+            // Merged here, in StreamLogHandler's order (the logger's, the provider's, the
+            // line's): given the logger's metadata as its own, it would format that once when
+            // set and again merged with the line's.
+            var merged = metadata
+            merged.merge(provided) { _, provided in provided }
+            if let line = event.metadata { merged.merge(line) { _, line in line } }
+            event.metadata = merged
+        }
         writer.log(event: event)
     }
 }

@@ -34,6 +34,35 @@ import Testing
         #expect(withoutTimestamps(ours.all).count == 2)
     }
 
+    /// Where the logger, the metadata provider and the line name the same key, the same one wins
+    /// as with `StreamLogHandler`; an error adds the same keys.
+    @Test func mergesMetadataAsAStreamLogHandlerWould() {
+        struct Refused: Error {}
+        let ours = Lines()
+        let theirs = Lines()
+        let provider = Logger.MetadataProvider { ["trace": "provided", "request": "provided"] }
+        var deferred = Logger(label: "shop") { label in
+            DeferredFormattingLogHandler(label: label, level: .info, stream: ours, metadataProvider: provider)
+        }
+        var stream = Logger(label: "shop") { label in StreamLogHandler(label: label, stream: theirs, metadataProvider: provider) }
+        deferred[metadataKey: "request"] = "own"
+        deferred[metadataKey: "drop"] = "own"
+        stream[metadataKey: "request"] = "own"
+        stream[metadataKey: "drop"] = "own"
+        deferred.info("with the line's", metadata: ["drop": "line"])
+        stream.info("with the line's", metadata: ["drop": "line"])
+        deferred.info("without")
+        stream.info("without")
+        deferred.error("failed", error: Refused())
+        stream.error("failed", error: Refused())
+        let withoutTimestamps = { (text: String) in text.split(separator: "\n").map { $0.drop { $0 != " " } } }
+        #expect(withoutTimestamps(ours.all) == withoutTimestamps(theirs.all))
+        #expect(withoutTimestamps(ours.all).count == 3)
+        #expect(ours.all.contains("drop=line request=provided trace=provided"))
+        #expect(ours.all.contains("drop=own request=provided trace=provided"))
+        #expect(ours.all.contains("error.type="))
+    }
+
     @Test func leavesOutLinesBelowItsLevelAndAddsProvidedMetadata() {
         let lines = Lines()
         let provider = Logger.MetadataProvider { ["trace": "t1"] }
