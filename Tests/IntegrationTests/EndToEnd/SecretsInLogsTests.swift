@@ -46,6 +46,10 @@ import Testing
                     let leaked = output.contains(secret)
                     #expect(!leaked, "\(process.arguments.first ?? "?") logged \(name)")
                 }
+                // Each process sets the level after logging is bootstrapped: the loggers it
+                // makes from then on follow it.
+                #expect(output.contains(" debug ") || output.contains(" trace "),
+                        "\(process.arguments.first ?? "?") logged nothing below info")
             }
             #expect(logged > 1000, "the processes logged at trace level (\(logged) bytes)")
         }
