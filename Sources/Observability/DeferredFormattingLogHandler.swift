@@ -40,19 +40,14 @@ public struct DeferredFormattingLogHandler: LogHandler {
         var writer = stream.map { StreamLogHandler(label: label, stream: $0, metadataProvider: nil) }
             ?? StreamLogHandler.standardError(label: label, metadataProvider: nil)
         writer.logLevel = logLevel
+        // All metadata goes in as the line's, merged in StreamLogHandler's order (the logger's,
+        // the provider's, the line's), so it is formatted once: given the logger's metadata as
+        // its own, StreamLogHandler would format that when set and again merged with a line's.
         var event = event
-        let provided = metadataProvider?.get() ?? [:]
-        if provided.isEmpty && (event.metadata ?? [:]).isEmpty && event.error == nil {
-            writer.metadata = metadata
-        } else {
-            // Merged here, in StreamLogHandler's order (the logger's, the provider's, the
-            // line's): given the logger's metadata as its own, it would format that once when
-            // set and again merged with the line's.
-            var merged = metadata
-            merged.merge(provided) { _, provided in provided }
-            if let line = event.metadata { merged.merge(line) { _, line in line } }
-            event.metadata = merged
-        }
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, provided in provided } }
+        if let line = event.metadata { merged.merge(line) { _, line in line } }
+        event.metadata = merged
         writer.log(event: event)
     }
 }
