@@ -73,6 +73,7 @@ public struct IntakeService: Sendable {
             AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
             DropRoutes(drops: DropStore(pool: pool), gate: gate),
+            ListingRoutes(listings: ListingStore(pool: pool)),
             EntryRoutes(writer: entryWriter, entries: entries),
             OrderRoutes(entries: entries),
             PurchaseRoutes(
@@ -94,6 +95,7 @@ public struct IntakeService: Sendable {
     public func makeRouter() throws -> (router: Router<IntakeRequestContext>, routes: [RouteSignature]) {
         let router = Router(context: IntakeRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(settings.http.corsOrigins)))
         router.add(middleware: ProblemMiddleware())
 
         let operations = RouteRegistry(router)

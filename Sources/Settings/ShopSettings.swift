@@ -33,6 +33,8 @@ public struct ShopSettings: Sendable {
         public var host: String
         public var port: Int
         public var maxBodyBytes: Int
+        /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
+        public var corsOrigins: [String]
     }
 
     public struct Auth: Sendable {
@@ -276,7 +278,12 @@ extension ShopSettings {
         http = HTTP(
             host: try values.string("http.host", nonEmpty: true),
             port: try values.int("http.port", in: 0...65535),
-            maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)))
+            maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)),
+            corsOrigins: try values.string("http.cors_origins")
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ConfigurationError(key: "http.cors_origins", problem: "'\(origin)' is not an origin like https://shop.example")
+        }
         auth = Auth(
             jwtSecret: try values.string("auth.jwt_secret"),
             tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...31 * 86_400),

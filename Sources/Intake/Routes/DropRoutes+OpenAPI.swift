@@ -5,15 +5,6 @@ extension DropRoutes {
                 "Create a drop", tag: "drops", access: .operator, body: "NewDrop",
                 responses: [(201, "The drop; draws and raffles carry their commitment.", "Drop")],
                 errors: [400, 401, 403, 413, 429, 503]),
-            "get": OpenAPI.operation(
-                "List drops", tag: "drops", access: .operator,
-                parameters: [
-                    ["name": "after", "in": "query", "description": "Only drops with a larger id (the previous page's next_after).",
-                     "schema": ["type": "integer", "minimum": 0]],
-                    ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 500, "default": 100]],
-                    ["name": "status", "in": "query", "schema": OpenAPI.schema("DropStatus")],
-                ],
-                responses: [(200, "A page of drops in id order.", "DropPage")], errors: [400, 401, 403, 429, 503]),
         ],
         "/v1/drops/{id}": [
             "get": OpenAPI.operation(
@@ -48,9 +39,5 @@ extension DropRoutes {
              "drawn_at": ["type": "string", "format": "date-time", "description": "Only after the draw."]],
             required: ["id", "product_id", "kind", "status", "stock", "available", "held", "sold", "opens_at",
                        "max_tickets", "waitlist_depth", "entry_count", "created_at"]),
-        "DropPage": OpenAPI.object(
-            ["drops": ["type": "array", "items": OpenAPI.schema("Drop")],
-             "next_after": ["type": "integer", "description": "Pass as `after` for the next page; absent on the last page."]],
-            required: ["drops"]),
     ]
 }

@@ -4,17 +4,13 @@ import OpenRunGate
 import ShopDomain
 import Storage
 
-/// Drops: operators create and list them; anyone reads one.
+/// Drops: operators create them; anyone reads one. (Listing them: ``ListingRoutes``.)
 struct DropRoutes: RouteGroup {
     let drops: DropStore
     let gate: AdmissionGate
 
-    static let defaultPageSize = 100
-    static let maximumPageSize = 500
-
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/drops", create)
-        routes.add(.get, "/v1/drops", list)
         routes.add(.get, "/v1/drops/{id}", read)
     }
 
@@ -74,32 +70,6 @@ struct DropRoutes: RouteGroup {
             let parsedFields = Set(parseIssues.map(\.field))
             throw ValidationFailure(parseIssues + failure.issues.filter { !parsedFields.contains($0.field) })
         }
-    }
-
-    struct DropPage: Encodable {
-        let drops: [DropDocument]
-        let nextAfter: Int?
-        enum CodingKeys: String, CodingKey { case drops, nextAfter = "next_after" }
-    }
-
-    /// Drops in id order, a page at a time: `?after=<id>&limit=<n>&status=<status>`.
-    @Sendable func list(_ request: Request, context: IntakeRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
-        let query = request.uri.queryParameters
-        var issues: [ValidationIssue] = []
-        let after = query["after"].map { Int(String($0)) } ?? 0
-        if after == nil || after! < 0 { issues.append(ValidationIssue(field: "after", message: "must be a drop id")) }
-        let limit = query["limit"].map { Int(String($0)) } ?? Self.defaultPageSize
-        if limit == nil || !(1...Self.maximumPageSize).contains(limit!) {
-            issues.append(ValidationIssue(field: "limit", message: "must be between 1 and \(Self.maximumPageSize)"))
-        }
-        let status = query["status"].map { DropStatus(rawValue: String($0)) }
-        if status == .some(nil) {
-            issues.append(ValidationIssue(field: "status", message: "must be a drop status"))
-        }
-        try ValidationFailure.check(issues)
-        let page = try await drops.list(status: status ?? nil, afterID: after!, limit: limit!)
-        return try .json(DropPage(drops: page.map(DropDocument.init), nextAfter: page.count == limit! ? page.last?.drop.id : nil))
     }
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
