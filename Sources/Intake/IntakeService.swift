@@ -33,6 +33,8 @@ public struct IntakeService: Sendable {
     public let gate: AdmissionGate
     let gateLoader: GateLoader
     let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    /// The operator console's templates, parsed once.
+    let consolePages: ConsolePages
 
     public init(settings: ShopSettings, logger: Logger, metrics: IntakeMetrics = IntakeMetrics()) async throws {
         try settings.require("auth.jwt_secret", settings.auth.jwtSecret)
@@ -57,6 +59,7 @@ public struct IntakeService: Sendable {
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
+        consolePages = try await ConsolePages.load()
         let window = settings.payments.windowSeconds
         purchaseConfirmations = PostgresBatchWriter(
             pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) }
@@ -86,6 +89,14 @@ public struct IntakeService: Sendable {
         ]
     }
 
+    var consoleRoutes: ConsoleRoutes {
+        ConsoleRoutes(
+            pages: consolePages,
+            sessions: ConsoleSessions(redis: redis, keyPrefix: settings.redis.keyPrefix, lifetimeSeconds: settings.console.sessionTTLSeconds),
+            users: UserStore(pool: pool), hasher: passwords, drops: DropStore(pool: pool), listings: ListingStore(pool: pool),
+            figures: ConsoleFigures(pool: pool), pool: pool, queue: queue, gate: gate, maxBodyBytes: settings.http.maxBodyBytes)
+    }
+
     /// The OpenAPI document of every route group.
     public var openAPIDocument: JSONValue {
         OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) })
@@ -108,6 +119,11 @@ public struct IntakeService: Sendable {
                 .add(middleware: AuthenticationMiddleware(tokens: tokens))
                 .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
         for group in apiRouteGroups { group.addRoutes(to: api) }
+
+        // The operator console: HTML pages, not API routes (not in the OpenAPI document).
+        consoleRoutes.addRoutes(to: router.group()
+            .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
+            .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
         return (router, operations.registered + api.registered)
     }
 

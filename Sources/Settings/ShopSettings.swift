@@ -37,6 +37,10 @@ public struct ShopSettings: Sendable {
         public var corsOrigins: [String]
     }
 
+    public struct Console: Sendable {
+        public var sessionTTLSeconds: Int
+    }
+
     public struct Auth: Sendable {
         public var jwtSecret: String
         public var tokenTTLSeconds: Int
@@ -80,6 +84,7 @@ public struct ShopSettings: Sendable {
     public var postgres: Postgres
     public var redis: Redis
     public var http: HTTP
+    public var console: Console
     public var auth: Auth
     public var payments: Payments
     public var limits: Limits
@@ -284,6 +289,7 @@ extension ShopSettings {
         for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ConfigurationError(key: "http.cors_origins", problem: "'\(origin)' is not an origin like https://shop.example")
         }
+        console = Console(sessionTTLSeconds: try values.int("console.session_ttl_s", in: 60...31 * 86_400))
         auth = Auth(
             jwtSecret: try values.string("auth.jwt_secret"),
             tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...31 * 86_400),

@@ -1,0 +1,44 @@
+import Redis
+
+/// A worker as the console shows it: its id, its last heartbeat and the jobs it holds.
+public struct WorkerDetail: Sendable {
+    public let id: String
+    /// Unix milliseconds, on the queue's clock (Redis's, or a test's).
+    public let lastHeartbeatMilliseconds: Int
+    /// Milliseconds from the last heartbeat to now, on the same clock.
+    public let silentMilliseconds: Int
+    public let jobsInFlight: Int
+}
+
+extension JobQueue {
+    /// Every worker that ever heartbeated and has not been cleaned up, most recent heartbeat first.
+    public func workerDetails() async throws -> [WorkerDetail] {
+        let base = try await redis.pipeline([
+            RedisCommand("ZREVRANGE", keys.workers, 0, -1, "WITHSCORES"),
+            RedisCommand("TIME"),
+        ])
+        let now = try clock.manualMilliseconds ?? base[1].timeMilliseconds()
+        let pairs = try base[0].requireArray()
+        var beats: [(String, Int)] = []
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            guard let id = pairs[index].string,
+                  let beat = pairs[index + 1].int ?? pairs[index + 1].string.flatMap(Double.init).map(Int.init) else { continue }
+            beats.append((id, beat))
+        }
+        guard !beats.isEmpty else { return [] }
+        let counts = try await redis.pipeline(beats.map { RedisCommand("HLEN", keys.inFlight($0.0)) })
+        return try zip(beats, counts).map { pair, count in
+            WorkerDetail(id: pair.0, lastHeartbeatMilliseconds: pair.1, silentMilliseconds: max(0, now - pair.1), jobsInFlight: try count.requireInt())
+        }
+    }
+
+    /// Per queue, how many of the delayed jobs are retries of a failed attempt (the rest were
+    /// enqueued to run later).
+    public func retryingCounts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for element in try await redis.send(RedisCommand("ZRANGE", keys.delayed, 0, -1)).requireArray() {
+            if case .bulk(let bytes) = element, let job = Job(encoded: bytes), job.attempt > 1 { counts[job.queue, default: 0] += 1 }
+        }
+        return counts
+    }
+}

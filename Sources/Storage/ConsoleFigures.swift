@@ -1,0 +1,121 @@
+import Foundation
+import Postgres
+import ShopDomain
+
+/// A count in one time bucket, for the console's charts.
+public struct BucketCount: Sendable, Equatable {
+    public let bucketStart: Date
+    public let label: String
+    public let count: Int
+}
+
+/// One ranked place of a drawn drop: winners first, then the waitlist.
+public struct RankedPlace: Sendable {
+    public let position: Int
+    public let userID: Int
+    public let orderID: Int?
+}
+
+/// What the operator console reads from PostgreSQL besides the listings: figures grouped for a
+/// page, each one query. An operator's page, not a hot path, but bounded all the same (time
+/// windows, row limits) so that a drop of a million entries does not make a page slow.
+public struct ConsoleFigures: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// The next scheduled drops by opening time.
+    public func nextDrops(limit: Int) async throws -> [DropOverview] {
+        try await pool.query(
+            "SELECT \(DropStore.columns) FROM drops d WHERE d.status = 'scheduled' ORDER BY d.opens_at, d.id LIMIT $1",
+            [.int(limit)]
+        ).map(DropOverview.init(row:))
+    }
+
+    /// Drops per status.
+    public func dropCounts() async throws -> [String: Int] {
+        try await counts("SELECT status, count(*) FROM drops GROUP BY status")
+    }
+
+    /// A drop's orders per status.
+    public func orderCounts(dropID: Int) async throws -> [String: Int] {
+        try await counts("SELECT status, count(*) FROM orders WHERE drop_id = $1 GROUP BY status", [.int(dropID)])
+    }
+
+    /// Every order per status.
+    public func orderCounts() async throws -> [String: Int] {
+        try await counts("SELECT status, count(*) FROM orders GROUP BY status")
+    }
+
+    /// The provider's answers to charge requests per outcome over the last `minutes`.
+    public func chargeOutcomes(minutes: Int) async throws -> [String: Int] {
+        try await counts(
+            "SELECT outcome, count(*) FROM charge_attempts WHERE at > now() - $1 * interval '1 minute' GROUP BY outcome",
+            [.int(minutes)])
+    }
+
+    /// Charge answers per outcome in buckets of `bucketMinutes` over the last `minutes`.
+    public func chargeOutcomesOverTime(minutes: Int, bucketMinutes: Int) async throws -> [BucketCount] {
+        try await buckets(
+            """
+            SELECT to_timestamp(floor(extract(epoch FROM at) / ($2 * 60)) * ($2 * 60)) AS bucket, outcome, count(*)
+            FROM charge_attempts WHERE at > now() - $1 * interval '1 minute'
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            [.int(minutes), .int(bucketMinutes)])
+    }
+
+    /// A drop's entries per minute, over its last 500 minutes with entries.
+    public func entriesOverTime(dropID: Int) async throws -> [BucketCount] {
+        try await buckets(
+            """
+            SELECT * FROM (
+                SELECT date_trunc('minute', created_at) AS bucket, 'entries'::text, count(*)
+                FROM entries WHERE drop_id = $1 GROUP BY 1 ORDER BY 1 DESC LIMIT 500
+            ) recent ORDER BY 1
+            """,
+            [.int(dropID)])
+    }
+
+    /// The first `limit` places of a drawn drop's ranking.
+    public func ranking(dropID: Int, limit: Int) async throws -> [RankedPlace] {
+        try await pool.query(
+            "SELECT position, user_id, order_id FROM drop_rankings WHERE drop_id = $1 ORDER BY position LIMIT $2",
+            [.int(dropID), .int(limit)]
+        ).map { RankedPlace(position: try $0.int(0), userID: try $0.int(1), orderID: try $0.optionalInt(2)) }
+    }
+
+    /// Sets the public beacon of a drop that has not closed yet (SPEC §5: it is mixed into the
+    /// draw, so it must be fixed before the entries are). False when the drop is past that.
+    public func setBeacon(dropID: Int, beacon: String) async throws -> Bool {
+        try await pool.query(
+            "UPDATE drops SET beacon = $2, updated_at = now() WHERE id = $1 AND status IN ('scheduled', 'open')",
+            [.int(dropID), .text(beacon)]
+        ).affectedRows == 1
+    }
+
+    /// Brings an open drop's closing time forward to now; the scheduler closes it on its next
+    /// tick and, for a draw or raffle, the worker draws it: the same path as any close, so the
+    /// console needs no close logic of its own. False when the drop is not open.
+    public func closeNow(dropID: Int) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE drops SET closes_at = greatest(now(), opens_at + interval '1 millisecond'), updated_at = now()
+            WHERE id = $1 AND status = 'open'
+            """,
+            [.int(dropID)]
+        ).affectedRows == 1
+    }
+
+    private func counts(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try await pool.query(sql, parameters) { result[try row.string(0)] = try row.int(1) }
+        return result
+    }
+
+    private func buckets(_ sql: String, _ parameters: [PostgresValue]) async throws -> [BucketCount] {
+        try await pool.query(sql, parameters).map {
+            BucketCount(bucketStart: try $0.date(0), label: try $0.string(1), count: try $0.int(2))
+        }
+    }
+}

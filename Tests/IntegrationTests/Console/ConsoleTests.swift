@@ -1,0 +1,214 @@
+import CurlHTTP
+import Foundation
+import Intake
+import JobQueue
+import Postgres
+import Redis
+import ShopDomain
+import Storage
+import Synchronization
+import Crypto
+import Testing
+
+/// A browser's part in a console conversation over real HTTP: cookies kept between requests,
+/// forms posted url-encoded, redirects not followed (the tests look at them).
+final class ConsoleBrowser: Sendable {
+    let server: IntakeTestServer
+    private let cookies = Mutex<[String: String]>([:])
+
+    init(_ server: IntakeTestServer) { self.server = server }
+
+    var cookieHeader: String { cookies.withLock { $0.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") } }
+    func cookie(_ name: String) -> String? { cookies.withLock { $0[name] } }
+
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> HTTPResponse {
+        try remember(try await server.call("GET", path, headers: [("Cookie", cookieHeader)] + headers))
+    }
+
+    func post(_ path: String, _ fields: [(String, String)], headers: [(String, String)] = []) async throws -> HTTPResponse {
+        let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        return try remember(try await server.http.execute(HTTPRequest(
+            method: "POST", url: server.baseURL + path,
+            headers: ([("Cookie", cookieHeader), ("Content-Type", "application/x-www-form-urlencoded")] + headers).map { (name: $0.0, value: $0.1) },
+            body: Array(body.utf8), timeoutMilliseconds: 30_000)))
+    }
+
+    /// The CSRF token of the first form of a page.
+    static func csrf(in page: HTTPResponse) throws -> String {
+        let text = page.bodyText
+        let marker = "name=\"csrf\" value=\""
+        let start = try #require(text.range(of: marker), "the page has a CSRF field").upperBound
+        return String(text[start...].prefix(64))
+    }
+
+    func signIn(email: String, password: String) async throws -> HTTPResponse {
+        let form = try await get("/console/login")
+        return try await post("/console/login", [("csrf", try Self.csrf(in: form)), ("email", email), ("password", password)])
+    }
+
+    private func remember(_ response: HTTPResponse) throws -> HTTPResponse {
+        for header in response.headers where header.name.lowercased() == "set-cookie" {
+            let pair = header.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+            cookies.withLock { $0[name] = value.isEmpty ? nil : value }
+        }
+        return response
+    }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+}
+
+extension IntakeTestServer {
+    /// An account with a real bcrypt hash, so it can sign in.
+    func makeAccount(role: Role, password: String = "correct horse battery") async throws -> (id: Int, email: String, password: String) {
+        let email = "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let user = try await UserStore(pool: pool).create(
+            email: EmailAddress(email)!, passwordHash: try await service.passwords.hash(password), role: role)
+        return (user.id, email, password)
+    }
+}
+
+@Suite struct ConsoleTests {
+    @Test func operatorsSignInWithAnHttpOnlyStrictCookieAndSignOut() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            let before = try await browser.get("/console")
+            #expect(before.status == 303)
+            #expect(before.header("Location") == "/console/login")
+
+            let signedIn = try await browser.signIn(email: account.email, password: account.password)
+            #expect(signedIn.status == 303)
+            #expect(signedIn.header("Location") == "/console")
+            let setCookie = try #require(signedIn.headers.first { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("fs_console=") }?.value)
+            #expect(setCookie.contains("HttpOnly"))
+            #expect(setCookie.contains("SameSite=Strict"))
+            #expect(!setCookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back")
+            let sessionID = try #require(browser.cookie("fs_console"))
+            let key = server.keyPrefix + "console:session:" + SHA256Hex.of(sessionID)
+            let ttl = try await server.redis.execute("TTL", key).int ?? -2
+            #expect(ttl > 0 && ttl <= 28_800, "the session expires by itself")
+
+            let overview = try await browser.get("/console")
+            #expect(overview.status == 200)
+            #expect(overview.header("Content-Type")?.hasPrefix("text/html") == true)
+            #expect(overview.bodyText.contains("<h1>Overview</h1>"))
+
+            // Signing out is a form like any other: without its token it is refused.
+            let forged = try await browser.post("/console/logout", [])
+            #expect(forged.status == 403)
+            #expect(try await browser.get("/console").status == 200, "the refused sign-out ended nothing")
+            let out = try await browser.post("/console/logout", [("csrf", try ConsoleBrowser.csrf(in: overview))])
+            #expect(out.status == 303)
+            #expect(out.header("Location") == "/console/login")
+            #expect(try await server.redis.execute("EXISTS", key).int == 0)
+            let after = try await server.call("GET", "/console/drops", headers: [("Cookie", "fs_console=\(sessionID)")])
+            #expect(after.status == 303, "the old cookie opens nothing")
+            #expect(after.header("Location") == "/console/login")
+        }
+    }
+
+    @Test func behindTLSTheCookieIsSecure() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            let form = try await browser.get("/console/login")
+            let signedIn = try await browser.post(
+                "/console/login", [("csrf", try ConsoleBrowser.csrf(in: form)), ("email", account.email), ("password", account.password)],
+                headers: [("X-Forwarded-Proto", "https")])
+            #expect(signedIn.status == 303)
+            #expect(signedIn.headers.contains { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("fs_console=") && $0.value.contains("; Secure") })
+        }
+    }
+
+    @Test func customersAndWrongPasswordsCannotSignIn() async throws {
+        try await withIntakeServer { server in
+            let customer = try await server.makeAccount(role: .customer)
+            let operatorAccount = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            let refused = try await browser.signIn(email: customer.email, password: customer.password)
+            #expect(refused.status == 401)
+            #expect(refused.bodyText.contains("not an operator account"))
+            #expect(browser.cookie("fs_console") == nil)
+            #expect(try await browser.signIn(email: operatorAccount.email, password: "wrong password").status == 401)
+            #expect(try await browser.signIn(email: "nobody@example.com", password: "whatever").status == 401)
+            // The sign-in form itself needs its token (against login CSRF).
+            let noToken = try await browser.post("/console/login", [("email", operatorAccount.email), ("password", operatorAccount.password)])
+            #expect(noToken.status == 403)
+            #expect(browser.cookie("fs_console") == nil)
+        }
+    }
+
+    @Test func pagesShowTheFiguresAndActionsNeedTheToken() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .draw, stock: 3)
+            // Entered through the API: the entry count is kept by the entry writers.
+            let users = try await server.makeUsers(4)
+            for user in users { #expect(try await server.call("POST", "/v1/drops/\(drop)/entries", token: user.token).status == 201) }
+            let customers = users.map(\.id)
+            try await server.pool.query(
+                """
+                INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
+                VALUES ($1, $2, 12000, 'EUR', $3, now() + interval '15 minutes')
+                """, [.int(drop), .int(customers[0]), .text(UUID().uuidString)])
+            try await server.pool.query("UPDATE drops SET available = 2, held = 1 WHERE id = $1", [.int(drop)])
+
+            let page = try await browser.get("/console/drops/\(drop)")
+            #expect(page.status == 200)
+            let html = page.bodyText
+            #expect(html.contains("id=\"stock-available\">2<"))
+            #expect(html.contains("id=\"stock-held\">1<"))
+            #expect(html.contains("id=\"stock-sold\">0<"))
+            #expect(html.contains("id=\"entry-count\">4<"))
+            #expect(html.contains("<tr data-state=\"pending_payment\"><td>pending_payment</td><td class=\"num\">1</td></tr>"))
+            #expect(html.contains("<svg"))
+
+            let list = try await browser.get("/console/drops?status=open")
+            #expect(list.bodyText.contains("data-drop-id=\"\(drop)\""))
+            #expect(!(try await browser.get("/console/drops?status=drawn")).bodyText.contains("data-drop-id=\"\(drop)\""))
+
+            // Close now: refused without the token, done with it (the scheduler takes it from there).
+            let forged = try await browser.post("/console/drops/\(drop)/close", [("csrf", String(repeating: "0", count: 64))])
+            #expect(forged.status == 403)
+            let due = { try await server.pool.query("SELECT closes_at <= now() FROM drops WHERE id = $1", [.int(drop)])[0].bool(0) }
+            #expect(try await due() == false)
+            let closed = try await browser.post("/console/drops/\(drop)/close", [("csrf", try ConsoleBrowser.csrf(in: page))])
+            #expect(closed.status == 303)
+            #expect(try await due())
+
+            // Dead jobs, with what they carry escaped.
+            let job = Job(id: "dead-1", kind: "order.charge", queue: "payments", attempt: 5, maxAttempts: 5, visibilityMilliseconds: 60_000,
+                          enqueuedAtMilliseconds: 1_000, uniqueKey: nil, payload: "{\"order_id\":1}")
+            let prefix = server.keyPrefix + "jobs:"
+            _ = try await server.redis.pipeline([
+                RedisCommand("ZADD", prefix + "dead", 1_000, job.id), RedisCommand("HSET", prefix + "dead:jobs", job.id, job.encoded),
+                RedisCommand("HSET", prefix + "dead:errors", job.id, "<script>alert(1)</script>"),
+                RedisCommand("SADD", prefix + "queues", "payments"),
+            ])
+            let queues = try await browser.get("/console/queues")
+            #expect(queues.bodyText.contains("data-job-id=\"dead-1\""))
+            #expect(queues.bodyText.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!queues.bodyText.contains("<script>"))
+            #expect(queues.bodyText.contains("<tr data-queue=\"payments\"><td>payments</td><td class=\"num ready\">0</td>"))
+            #expect(try await browser.post("/console/queues/dead/dead-1/retry", []).status == 403)
+            let retried = try await browser.post("/console/queues/dead/dead-1/retry", [("csrf", try ConsoleBrowser.csrf(in: queues))])
+            #expect(retried.status == 303)
+            #expect(try await server.service.queue.overview().queues.first { $0.queue == "payments" }?.waiting == 1)
+
+            #expect(try await browser.get("/console/payments").status == 200)
+            #expect(try await browser.get("/console/drops/999999").status == 404)
+        }
+    }
+}
+
+enum SHA256Hex {
+    static func of(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
