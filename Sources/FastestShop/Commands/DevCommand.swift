@@ -29,6 +29,7 @@ struct DevCommand: AsyncParsableCommand {
         print("""
             fastest-shop dev is running (Ctrl-C stops everything)
               intake API      \(stack.apiURL)   (OpenAPI: \(stack.apiURL)/openapi.json, metrics: /metrics)
+              console         \(stack.apiURL)/console   (sign in as the operator below)
               mock payments   \(stack.paymentsURL)   (stats: /v1/stats)
               PostgreSQL      127.0.0.1:\(stack.settings.postgres.port) database \(stack.settings.postgres.database)
               Redis           127.0.0.1:\(stack.settings.redis.port)
