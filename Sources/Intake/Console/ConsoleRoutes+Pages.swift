@@ -50,13 +50,15 @@ extension ConsoleRoutes {
         return ordered.map { Count(label: $0, count: values[$0]!) }
     }
 
-    func queueRows() async throws -> [QueueRow] {
+    /// Per queue figures, and the workers that heartbeated lately.
+    func queueFigures() async throws -> (rows: [QueueRow], liveWorkers: [String]) {
         async let overview = queue.overview()
         async let retrying = queue.retryingCounts()
         let (stats, retries) = try await (overview, retrying)
-        return stats.queues.map {
+        let rows = stats.queues.map {
             QueueRow(queue: $0.queue, ready: $0.waiting, inFlight: $0.inFlight, delayed: $0.delayed, retrying: retries[$0.queue] ?? 0, dead: $0.dead)
         }
+        return (rows, stats.liveWorkers)
     }
 
     /// Charge answers per outcome in buckets, one bar per bucket, oldest first, empty buckets included.
@@ -89,16 +91,15 @@ extension ConsoleRoutes {
         async let open = listings.drops(statuses: [.open], afterID: 0, limit: 50)
         async let next = figures.nextDrops(limit: 10)
         async let dropCounts = figures.dropCounts()
-        async let queueFigures = queueRows()
-        async let live = queue.overview()
+        async let queueState = queueFigures()
         async let outcomes = figures.chargeOutcomes(minutes: Self.recentMinutes)
         async let chart = outcomeChart(title: "Charge answers per minute", minutes: Self.recentMinutes, bucketMinutes: 1)
         let counts = try await dropCounts
-        let queues = try await queueFigures
+        let (queues, liveWorkers) = try await queueState
         let recent = try await outcomes
         let view = Overview(
             openCount: counts["open"] ?? 0, scheduledCount: counts["scheduled"] ?? 0,
-            workersAlive: try await live.liveWorkers.count, jobsReady: queues.map(\.ready).reduce(0, +),
+            workersAlive: liveWorkers.count, jobsReady: queues.map(\.ready).reduce(0, +),
             jobsDead: queues.map(\.dead).reduce(0, +), chargesRecent: recent.values.reduce(0, +),
             recentMinutes: Self.recentMinutes,
             open: DropTable(drops: try await open.map(DropRow.init)), next: DropTable(drops: try await next.map(DropRow.init)),
@@ -219,10 +220,10 @@ extension ConsoleRoutes {
     }
 
     @Sendable func queues(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
-        async let rows = queueRows()
+        async let queueState = queueFigures()
         async let workers = queue.workerDetails()
         async let dead = queue.deadJobs(limit: 200)
-        let queueRows = try await rows
+        let queueRows = try await queueState.rows
         let chart = SVGChart.stackedBars(
             title: "Jobs per queue",
             series: [.init(name: "ready", color: "#1565c0"), .init(name: "in flight", color: "#2e7d32"),
