@@ -106,7 +106,9 @@ public struct IntakeService: Sendable {
     public func makeRouter() throws -> (router: Router<IntakeRequestContext>, routes: [RouteSignature]) {
         let router = Router(context: IntakeRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(settings.http.corsOrigins)))
+        if !settings.http.corsOrigins.isEmpty {
+            router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(settings.http.corsOrigins)))
+        }
         router.add(middleware: ProblemMiddleware())
 
         let operations = RouteRegistry(router)

@@ -9,6 +9,9 @@ import Hummingbird
 /// authenticate the API, so credentials are never allowed. (Hummingbird's own CORSMiddleware
 /// allows one origin, any origin or every origin; not a list.)
 ///
+/// ``IntakeService`` adds it only when the list is not empty: by default no request pays for it,
+/// and a preflight finds no route (404), which a browser takes as a refusal just the same.
+///
 /// It sits outside ``ProblemMiddleware`` so that problem answers (a 409 `sold-out`) carry the
 /// headers too: a front end must be able to read why it was refused.
 struct AllowListCORSMiddleware: RouterMiddleware {
@@ -23,7 +26,7 @@ struct AllowListCORSMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let origin = request.headers[.origin] else { return try await next(request, context) }
+        guard let origin = request.headers.value(of: .origin) else { return try await next(request, context) }
         let isPreflight = request.method == .options && request.headers[.accessControlRequestMethod] != nil
         guard allowedOrigins.contains(origin) else {
             guard isPreflight else { return try await next(request, context) }
