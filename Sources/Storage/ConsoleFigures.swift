@@ -47,6 +47,17 @@ public struct ConsoleFigures: Sendable {
         try await counts("SELECT status, count(*) FROM orders GROUP BY status")
     }
 
+    /// Failed orders per reason: a decline, the provider unreachable (its error detail left
+    /// out, so reasons stay few), the payment window passed, a failure the provider called back.
+    public func failedOrderReasons() async throws -> [String: Int] {
+        try await counts(
+            """
+            SELECT CASE WHEN failure LIKE 'payment provider unavailable%' THEN 'payment provider unavailable'
+                        ELSE coalesce(failure, 'unknown') END, count(*)
+            FROM orders WHERE status = 'failed' GROUP BY 1
+            """)
+    }
+
     /// The provider's answers to charge requests per outcome over the last `minutes`.
     public func chargeOutcomes(minutes: Int) async throws -> [String: Int] {
         try await counts(

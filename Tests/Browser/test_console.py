@@ -285,6 +285,9 @@ def test_each_page_shows_what_the_api_says(operator, stack):
     stored_orders = dict(line.split("|") for line in stack.sql("SELECT status, count(*) FROM orders GROUP BY status").splitlines())
     assert orders == {status: int(count) for status, count in stored_orders.items()}
     assert orders.get("failed", 0) > 0
+    reasons = {row[0]: int(row[1]) for row in browser.table("failure-reasons") if len(row) == 2}
+    assert reasons.get("declined", 0) == int(stack.sql("SELECT count(*) FROM orders WHERE status = 'failed' AND failure = 'declined'")) > 0
+    assert sum(reasons.values()) == orders["failed"]
 
     browser.open("/console/queues")
     browser.shot("queues")

@@ -247,13 +247,17 @@ extension ConsoleRoutes {
     }
 
     @Sendable func payments(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
-        struct PaymentsView { let windowMinutes: Int; let outcomes: [Count]; let chart: String; let orders: [Count] }
+        struct PaymentsView {
+            let windowMinutes: Int; let outcomes: [Count]; let chart: String; let orders: [Count]; let failures: [Count]
+        }
         async let outcomes = figures.chargeOutcomes(minutes: Self.paymentWindowMinutes)
         async let orders = figures.orderCounts()
+        async let failures = figures.failedOrderReasons()
         async let chart = outcomeChart(title: "Charge answers per 5 minutes", minutes: Self.paymentWindowMinutes, bucketMinutes: 5)
         let view = PaymentsView(
             windowMinutes: Self.paymentWindowMinutes, outcomes: Self.counts(try await outcomes, order: Self.outcomeSeries.map(\.name)),
-            chart: try await chart, orders: Self.counts(try await orders, order: ["pending_payment", "paid", "failed", "expired"]))
+            chart: try await chart, orders: Self.counts(try await orders, order: ["pending_payment", "paid", "failed", "expired"]),
+            failures: Self.counts(try await failures, order: ["declined"]))
         return pages.render("payments", chrome("Payments", session, request, content: view))
     }
 }

@@ -201,7 +201,19 @@ extension IntakeTestServer {
             #expect(retried.status == 303)
             #expect(try await server.service.queue.overview().queues.first { $0.queue == "payments" }?.waiting == 1)
 
-            #expect(try await browser.get("/console/payments").status == 200)
+            // A declined payment: the order failed for that reason, and one charge answer says so.
+            let declined = try await server.pool.query(
+                """
+                INSERT INTO orders (drop_id, user_id, status, charge_state, failure, amount_cents, currency, webhook_id, expires_at)
+                VALUES ($1, $2, 'failed', 'done', 'declined', 12000, 'EUR', $3, now()) RETURNING id
+                """, [.int(drop), .int(customers[1]), .text(UUID().uuidString)])[0].int(0)
+            try await server.pool.query(
+                "INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, detail) VALUES ($1, 1, 'failed', 402, 'declined')",
+                [.int(declined)])
+            let payments = try await browser.get("/console/payments")
+            #expect(payments.status == 200)
+            #expect(payments.bodyText.contains("<tr data-outcome=\"failed\"><td>failed</td><td class=\"num\">1</td></tr>"))
+            #expect(payments.bodyText.contains("<tr data-reason=\"declined\"><td>declined</td><td class=\"num\">1</td></tr>"))
             #expect(try await browser.get("/console/drops/999999").status == 404)
         }
     }
