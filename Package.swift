@@ -39,6 +39,9 @@ let package = Package(
 
         // Thin clients over the C libraries; blocking calls stay on threads they own.
         .target(name: "BlockingThreads", swiftSettings: swiftSettings),
+        // The one way to start another program (no Foundation `Process`), tied to its parent's life.
+        .target(name: "CProcessShims"),
+        .target(name: "ChildProcesses", dependencies: ["BlockingThreads", "CProcessShims"], swiftSettings: swiftSettings),
         .target(
             name: "Postgres",
             dependencies: [
@@ -64,7 +67,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings),
-        .target(name: "LocalServices", swiftSettings: swiftSettings),
+        .target(name: "LocalServices", dependencies: ["ChildProcesses"], swiftSettings: swiftSettings),
 
         // Schema and data access.
         .target(
@@ -169,7 +172,7 @@ let package = Package(
         // `fastest-shop bench …` scenarios.
         .target(
             name: "Bench",
-            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments",
+            dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments",
                 "Worker", "Scheduler", "OpenRunGate", "ShopJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -180,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "FastestShop",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue", "Bench",
+                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue", "Bench",
                 "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -203,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "Storage", "ShopDomain", "JobQueue",
+                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue",
                 "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Intake
 import NIOCore
@@ -201,21 +202,17 @@ public enum OpenRunBenchmark {
 }
 
 /// `fastest-shop serve` as a child process; its address is read from its first stdout line.
-final class ServeProcess: @unchecked Sendable {
-    private let process = Process()
+final class ServeProcess: Sendable {
+    private let child: ChildProcess
     private let output: URL
 
     init(executable: String, environment: [String: String]) throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-serve-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
-            .merging(environment) { _, new in new }
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        child = try ChildProcess(
+            executable: executable, arguments: ["serve"],
+            environment: ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
+                .merging(environment) { _, new in new },
+            standardOutput: .file(output.path), standardError: .file(output.path))
     }
 
     func waitForURL() async throws -> String {
@@ -225,16 +222,17 @@ final class ServeProcess: @unchecked Sendable {
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                 return String(line.dropFirst(prefix.count))
             }
-            guard process.isRunning else { throw BenchmarkError("serve exited: \(text)") }
+            guard child.isRunning else { throw BenchmarkError("serve exited: \(text)") }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BenchmarkError("serve did not start")
     }
 
+    /// SIGTERM, up to 10 s to stop, then SIGKILL. Synchronous, for `defer`.
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        child.send(SIGTERM)
+        for _ in 0..<200 where child.isRunning { usleep(50_000) }
+        child.kill()
         try? FileManager.default.removeItem(at: output)
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 
 /// A command-line tool a benchmark compares our clients with (`redis-benchmark`, `psql`).
@@ -21,28 +22,15 @@ public struct ReferenceTool: Sendable {
     }
 
     /// Runs the tool to completion; returns its standard output, or throws with its standard
-    /// error when it fails.
+    /// error when it fails. Blocks the calling thread: the benchmark times the tool from here.
     public func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read both pipes to the end before waiting, so a chatty tool never blocks on a full pipe.
-        let errorData = LockedData()
-        let errorReader = Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = String(decoding: errorData.waitForValue(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw BenchmarkError("\(name) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let completion = try ChildProcess.runToCompletion(
+            executable: path, arguments: arguments,
+            environment: ChildProcess.currentEnvironment().merging(extra) { _, new in new })
+        guard completion.status == 0 else {
+            throw BenchmarkError("\(name) \(arguments.joined(separator: " ")) failed (\(completion.status)): \(completion.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return String(decoding: outputData, as: UTF8.self)
+        return completion.output
     }
 
     private static func expand(_ pattern: String) -> [String] {
@@ -53,26 +41,6 @@ public struct ReferenceTool: Sendable {
         // Highest version first.
         return children.sorted { $0.compare($1, options: .numeric) == .orderedDescending }
             .map { parent + "/" + $0 + suffix }
-    }
-}
-
-/// Data handed from a reader thread to the thread waiting for it.
-private final class LockedData: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var value: Data?
-
-    func set(_ data: Data) {
-        condition.lock()
-        value = data
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func waitForValue() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
     }
 }
 

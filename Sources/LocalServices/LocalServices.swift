@@ -1,7 +1,5 @@
+import ChildProcesses
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The project's own PostgreSQL and Redis, started by `scripts/services` on free local ports.
 ///
@@ -12,27 +10,57 @@ public struct LocalServices: Sendable {
     public let directory: String
     public let script: String
 
+    /// The environment variable that moves the default directory (tests give `dev` its own).
+    public static let directoryVariable = "FASTEST_SHOP_SERVICES_DIR"
+
+    /// `directory`, else `$FASTEST_SHOP_SERVICES_DIR`, else `.fastest/services` in the repository.
     public init(directory: String? = nil) throws {
         let script = try Self.findScript()
         self.script = script
         let repository = URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().path
-        self.directory = directory ?? repository + "/.fastest/services"
+        self.directory = directory ?? ProcessInfo.processInfo.environment[Self.directoryVariable]
+            ?? repository + "/.fastest/services"
+    }
+
+    /// What ``start(stoppedWithThisProcess:)`` found.
+    public struct Started: Sendable {
+        /// The connection settings as `FASTEST_SHOP_*` environment variables.
+        public let settings: [String: String]
+        /// The servers this call started (the others were already running: somebody else's).
+        public let started: [Server]
     }
 
     /// Starts whatever is not running (installing missing packages first) and returns the
     /// connection settings as `FASTEST_SHOP_*` environment variables.
+    ///
+    /// With `stoppedWithThisProcess` (the default), the servers this call starts are stopped when
+    /// this process ends, however it ends: the script leaves a watchdog that stops them once
+    /// our pid is gone, so a parent killed with SIGKILL leaves no server behind. Servers that
+    /// were already running are adopted and never stopped on our account.
     @discardableResult
-    public func start() throws -> [String: String] {
-        let output = try run(["start", "--dir", directory])
+    public func start(stoppedWithThisProcess: Bool = true) throws -> [String: String] {
+        try startReporting(stoppedWithThisProcess: stoppedWithThisProcess).settings
+    }
+
+    /// Like ``start(stoppedWithThisProcess:)``, also telling which servers this call started.
+    public func startReporting(stoppedWithThisProcess: Bool = true) throws -> Started {
+        var arguments = ["start", "--dir", directory]
+        if stoppedWithThisProcess { arguments += ["--owner", String(getpid())] }
+        let output = try run(arguments)
         var settings: [String: String] = [:]
+        var started: [Server] = []
         for line in output.split(separator: "\n") {
+            if line.hasPrefix("# started:") {
+                started = line.dropFirst("# started:".count).split(separator: " ").compactMap { Server(rawValue: String($0)) }
+                continue
+            }
             guard let equals = line.firstIndex(of: "=") else { continue }
             settings[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         guard settings["FASTEST_SHOP_POSTGRES_PORT"] != nil, settings["FASTEST_SHOP_REDIS_PORT"] != nil else {
             throw LocalServicesError(message: "scripts/services start printed no connection settings")
         }
-        return settings
+        return Started(settings: settings, started: started)
     }
 
     public func stop() throws { _ = try run(["stop", "--dir", directory]) }
@@ -42,44 +70,20 @@ public struct LocalServices: Sendable {
     /// Stops and starts one server on the same port with the same data.
     public func restart(_ server: Server) throws { _ = try run(["restart", server.rawValue, "--dir", directory]) }
 
-    /// Only stops one server (for tests of outages); `start()` brings it back.
+    /// Only stops one server (for tests of outages, and for stopping what ``startReporting``
+    /// started); `start()` brings it back.
     public func stopOnly(_ server: Server) throws {
         _ = try run(["stop-one", server.rawValue, "--dir", directory])
     }
 
     private func run(_ arguments: [String]) throws -> String {
-        // Output goes through files, not pipes: a server started by the script could keep a pipe
-        // open. The child is spawned and reaped with posix_spawn/waitpid directly, because
-        // Foundation's `Process.waitUntilExit` can miss the exit when called from a task.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("services-\(UUID().uuidString)").path
-        defer {
-            unlink(scratch + ".out")
-            unlink(scratch + ".err")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, scratch + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, scratch + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ["/bin/bash", script] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", &actions, nil, &cArguments, environ)
-        guard spawned == 0 else {
-            throw LocalServicesError(message: "cannot run scripts/services: \(String(cString: strerror(spawned)))")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = FileManager.default.contents(atPath: scratch + ".out") ?? Data()
-        let errors = FileManager.default.contents(atPath: scratch + ".err") ?? Data()
-        let exited = (status & 0x7f) == 0
-        guard exited && (status >> 8) & 0xff == 0 else {
-            let message = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let completion = try ChildProcess.runToCompletion(
+            executable: "/bin/bash", arguments: [script] + arguments, tiedToParent: false)
+        guard completion.status == 0 else {
+            let message = completion.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)
             throw LocalServicesError(message: "scripts/services \(arguments.joined(separator: " ")) failed: \(message)")
         }
-        return String(decoding: output, as: UTF8.self)
+        return completion.output
     }
 
     /// `scripts/services`, searched upwards from the working directory and from the executable.

@@ -1,10 +1,12 @@
+import ChildProcesses
 import Foundation
 import Testing
 
 /// A `fastest-shop` subprocess (worker, scheduler, serve, …) for tests that need real processes:
-/// killed with SIGKILL, stopped with SIGTERM, several at once.
-final class ShopProcess: @unchecked Sendable {
-    let process: Process
+/// killed with SIGKILL, stopped with SIGTERM, several at once. Started through the project's one
+/// spawn API, ``ChildProcess``, so it stops by itself when the test process dies.
+final class ShopProcess: Sendable {
+    let child: ChildProcess
     let logFile: URL
     let arguments: [String]
 
@@ -28,54 +30,38 @@ final class ShopProcess: @unchecked Sendable {
 
     init(_ arguments: [String], environment: [String: String]) throws {
         self.arguments = arguments
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Self.repositoryRoot)
-        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
+        var merged = ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
         merged.merge(environment) { _, new in new }
-        process.environment = merged
         let logs = URL(fileURLWithPath: Self.repositoryRoot + "/.fastest/test-logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         logFile = logs.appendingPathComponent("\(arguments.first ?? "process")-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        self.process = process
-        try process.run()
+        child = try ChildProcess(
+            executable: try Self.binary, arguments: arguments, environment: merged, workingDirectory: Self.repositoryRoot,
+            standardOutput: .file(logFile.path), standardError: .file(logFile.path))
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    var pid: Int32 { child.pid }
+    var isRunning: Bool { child.isRunning }
 
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    /// SIGKILL; the process is gone when this returns.
+    func kill() { child.kill() }
 
     /// SIGTERM, then waits; returns the exit status.
     @discardableResult
     func terminate(timeout: Double = 30) async throws -> Int32 {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGTERM) }
+        child.send(SIGTERM)
         return try await waitForExit(timeout: timeout)
     }
 
     func waitForExit(timeout: Double) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                kill()
-                throw ShopProcessError(message: "\(arguments.joined(separator: " ")) did not exit within \(timeout) s; log: \(output)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        guard let status = try await child.waitForExit(timeout: .milliseconds(Int(timeout * 1000))) else {
+            kill()
+            throw ShopProcessError(message: "\(arguments.joined(separator: " ")) did not exit within \(timeout) s; log: \(output)")
         }
-        return process.terminationStatus
+        return status
     }
 
     var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    deinit { kill() }
 }
 
 struct ShopProcessError: Error, CustomStringConvertible {
