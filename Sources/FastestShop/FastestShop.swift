@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcesses
 import Foundation
 import Settings
 
@@ -27,6 +28,8 @@ struct FastestShop: AsyncParsableCommand {
     /// Known failures (bad configuration, unreachable services, bad input) end with one line on
     /// stderr and a non-zero status instead of a stack of wrapped errors.
     static func main() async {
+        StandardOutput.lineBuffered()
+        ParentWatch.startIfAsked()
         ProcessSetup.keepHeapForRushes()
         ProcessSetup.bootstrapLogging()
         do {

@@ -26,20 +26,37 @@ struct LocalStack {
     let pool: PostgresPool
     let redis: RedisClient
     let http: CurlHTTPClient
+    /// The local PostgreSQL/Redis this stack started, stopped by ``shutdown()``.
+    let startedServices: StartedLocalServices?
+    let providerRates: ProviderRates
 
-    /// Builds the stack. `apiPort`/`paymentsPort` 0 pick free ports.
-    static func make(options: SettingsOptions, apiPort: Int, paymentsPort: Int, logger: Logger) async throws -> LocalStack {
+    /// How the mock payment provider answers charges.
+    struct ProviderRates: Sendable {
+        var declineRate = 0.2
+        var errorRate = 0.05
+        var pendingRate = 0.1
+        /// Of the pending charges, the share whose callback says "succeeded".
+        var pendingSuccessRate = 0.7
+    }
+
+    /// Builds the stack. `apiPort`/`paymentsPort` 0 pick free ports. Local services it starts
+    /// are stopped by ``shutdown()`` (and by their watchdog if this process is killed) unless
+    /// `keepServices`.
+    static func make(
+        options: SettingsOptions, apiPort: Int, paymentsPort: Int, keepServices: Bool = false,
+        providerRates: ProviderRates = ProviderRates(), logger: Logger
+    ) async throws -> LocalStack {
         let api = apiPort == 0 ? try freePort() : apiPort
         let payments = paymentsPort == 0 ? try freePort() : paymentsPort
         // Secrets for this session only: nothing to configure, nothing to leak.
-        let settings = try await options.loadStartingLocalServices([
+        let (settings, startedServices) = try await options.loadStartingLocalServicesReporting([
             "http.port": String(api),
             "payments.url": "http://127.0.0.1:\(payments)/v1/charges",
             "auth.jwt_secret": randomSecret(),
             "payments.secret": randomSecret(),
             "payments.callback_secret": randomSecret(),
             "scheduler.tick_ms": "200",
-        ])
+        ], keepServices: keepServices)
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 4, name: "stack-pg")
         try await Migrator().migrate(pool)
         let redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections)
@@ -51,9 +68,10 @@ struct LocalStack {
         let provider = try MockPaymentProvider(
             configuration: MockPaymentsConfiguration(
                 port: payments, secret: settings.payments.secret, callbackSecret: settings.payments.callbackSecret,
-                latencyMilliseconds: 30, latencyJitterMilliseconds: 20, declineRate: 0.2, errorRate: 0.05, pendingRate: 0.1,
+                latencyMilliseconds: 30, latencyJitterMilliseconds: 20, declineRate: providerRates.declineRate,
+                errorRate: providerRates.errorRate, pendingRate: providerRates.pendingRate,
                 callbackURL: "http://127.0.0.1:\(api)/v1/payments/callback", callbackDelayMilliseconds: 300,
-                pendingSuccessRate: 0.7),
+                pendingSuccessRate: providerRates.pendingSuccessRate),
             logger: logger)
         let http = CurlHTTPClient(name: "stack-payments")
         let paymentClient = PaymentClient(
@@ -80,13 +98,15 @@ struct LocalStack {
             settings: settings, intake: intake,
             // Stopped in reverse: workers and scheduler first, the API and the provider last.
             services: [provider, try intake.makeApplication(), scheduler] + workers,
-            apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)", pool: pool, redis: redis, http: http)
+            apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)", pool: pool, redis: redis, http: http,
+            startedServices: startedServices, providerRates: providerRates)
     }
 
     func shutdown() async {
         http.shutdown()
         redis.shutdown()
         await pool.shutdown()
+        startedServices?.stop()
     }
 
     /// Waits until the API answers `/readyz`.

@@ -25,21 +25,34 @@ struct SettingsOptions: ParsableArguments {
     }
 
     /// Like ``load(_:)``, but when no PostgreSQL or Redis location was given anywhere, starts the
-    /// project's local services (`scripts/services`) and uses them.
-    func loadStartingLocalServices(_ extra: [String: String] = [:]) async throws -> ShopSettings {
+    /// project's local services (`scripts/services`) and uses them. The servers it starts stop
+    /// when this process ends, however it ends, unless `keepServices` (then `services stop`
+    /// stops them); servers that were already running are left alone either way.
+    func loadStartingLocalServices(_ extra: [String: String] = [:], keepServices: Bool = false) async throws -> ShopSettings {
+        try await loadStartingLocalServicesReporting(extra, keepServices: keepServices).settings
+    }
+
+    /// Like ``loadStartingLocalServices(_:keepServices:)``, also returning the local services
+    /// this call started (none when a location was given or everything was already running).
+    func loadStartingLocalServicesReporting(
+        _ extra: [String: String] = [:], keepServices: Bool = false
+    ) async throws -> (settings: ShopSettings, started: StartedLocalServices?) {
         let environment = ProcessInfo.processInfo.environment
         let given = environment["FASTEST_SHOP_POSTGRES_PORT"] != nil || environment["FASTEST_SHOP_REDIS_PORT"] != nil
             || overrides.contains { $0.hasPrefix("postgres.") || $0.hasPrefix("redis.") }
         var values = extra
+        var started: StartedLocalServices?
         if !given {
             let services = try LocalServices()
-            for (variable, value) in try services.start() {
+            let result = try services.startReporting(stoppedWithThisProcess: !keepServices)
+            for (variable, value) in result.settings {
                 if let key = SettingKey.all.first(where: { $0.environmentVariable == variable }) {
                     values[key.name] = value
                 }
             }
+            if !keepServices && !result.started.isEmpty { started = StartedLocalServices(services: services, servers: result.started) }
         }
-        return try await load(values)
+        return (try await load(values), started)
     }
 
     private var configFile: String? {
@@ -47,5 +60,16 @@ struct SettingsOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["FASTEST_SHOP_CONFIG"] { return fromEnvironment }
         let local = FileManager.default.currentDirectoryPath + "/config/fastest-shop.json"
         return FileManager.default.fileExists(atPath: local) ? local : nil
+    }
+}
+
+/// The local servers a command started and stops when it ends (the watchdog of
+/// `scripts/services` stops them too if the command is killed before it can).
+struct StartedLocalServices: Sendable {
+    let services: LocalServices
+    let servers: [LocalServices.Server]
+
+    func stop() {
+        for server in servers { try? services.stopOnly(server) }
     }
 }

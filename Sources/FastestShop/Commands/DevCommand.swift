@@ -16,16 +16,26 @@ struct DevCommand: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Port of the intake API.") var port = 8080
     @Option(help: "Port of the mock payment provider.") var paymentsPort = 8090
+    @Flag(help: "Leave the local PostgreSQL and Redis that dev starts running after it stops (a faster next start).")
+    var keepServices = false
 
     func run() async throws {
         var logger = Logger(label: "fastest-shop.dev")
         logger.logLevel = .info
-        let stack = try await LocalStack.make(options: settings, apiPort: port, paymentsPort: paymentsPort, logger: logger)
+        let stack = try await LocalStack.make(
+            options: settings, apiPort: port, paymentsPort: paymentsPort, keepServices: keepServices, logger: logger)
         let (email, password) = try await Self.createOperator(stack)
         let group = ServiceGroup(configuration: .init(
             services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let running = Task { try await group.run() }
-        try await stack.waitUntilReady()
+        do {
+            try await stack.waitUntilReady()
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            await stack.shutdown()
+            throw error
+        }
         print("""
             fastest-shop dev is running (Ctrl-C stops everything)
               intake API      \(stack.apiURL)   (OpenAPI: \(stack.apiURL)/openapi.json, metrics: /metrics)
@@ -36,9 +46,11 @@ struct DevCommand: AsyncParsableCommand {
               operator        \(email) / \(password)
                               curl -s \(stack.apiURL)/v1/auth/login -d '{"email":"\(email)","password":"\(password)"}'
             """)
-        try await running.value
+        let outcome = await running.result
         await stack.shutdown()
-        print("fastest-shop dev stopped")
+        let services = stack.startedServices.map { " (and the \($0.servers.map(\.rawValue).joined(separator: " and ")) it started)" } ?? ""
+        print("fastest-shop dev stopped\(services)")
+        try outcome.get()
     }
 
     /// A fresh operator account for this session.

@@ -8,11 +8,11 @@ struct Services: ParsableCommand {
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Install what is missing, start both servers on free ports, print the settings.")
+            abstract: "Install what is missing, start both servers on free ports, print the settings; they run until `services stop`.")
         @Option(help: "Directory for data and logs (default .fastest/services).") var dir: String?
 
         func run() throws {
-            for (name, value) in try LocalServices(directory: dir).start().sorted(by: { $0.key < $1.key }) {
+            for (name, value) in try LocalServices(directory: dir).start(stoppedWithThisProcess: false).sorted(by: { $0.key < $1.key }) {
                 print("\(name)=\(value)")
             }
         }
