@@ -81,7 +81,7 @@ public struct IntakeService: Sendable {
             OrderRoutes(entries: entries),
             PurchaseRoutes(
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
-                paymentWindowSeconds: settings.payments.windowSeconds),
+                paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),
             AuditRoutes(pool: pool),
             PaymentCallbackRoutes(
                 pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,

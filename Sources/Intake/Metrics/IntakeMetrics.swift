@@ -17,6 +17,11 @@ public final class IntakeMetrics: Sendable {
     let purchaseBatchSize: CoreMetrics.Recorder
     /// Admission gates loaded from PostgreSQL by purchases (a rush on an unloaded gate loads once).
     let gateLoads: CoreMetrics.Counter
+    /// Open-run purchases answered by the admission gate alone (refusals that never reach
+    /// PostgreSQL), and purchases decided by a PostgreSQL transaction (admitted buyers, or every
+    /// buyer with the `classic` strategy).
+    let purchasesDecidedByGate: CoreMetrics.Counter
+    let purchasesDecidedInPostgres: CoreMetrics.Counter
     /// bcrypt verifications: one per login attempt, whether or not the account exists.
     let passwordVerifications: CoreMetrics.Counter
     let productCacheHits: CoreMetrics.Counter
@@ -50,6 +55,10 @@ public final class IntakeMetrics: Sendable {
         entryBatchSize = CoreMetrics.Recorder(label: "intake_entry_batch_size", factory: factory)
         purchaseBatchSize = CoreMetrics.Recorder(label: "intake_purchase_batch_size", factory: factory)
         gateLoads = CoreMetrics.Counter(label: "intake_gate_loads_total", factory: factory)
+        purchasesDecidedByGate = CoreMetrics.Counter(
+            label: "intake_purchase_decisions_total", dimensions: [("by", "gate")], factory: factory)
+        purchasesDecidedInPostgres = CoreMetrics.Counter(
+            label: "intake_purchase_decisions_total", dimensions: [("by", "postgres")], factory: factory)
         passwordVerifications = CoreMetrics.Counter(label: "intake_password_verifications_total", factory: factory)
         productCacheHits = CoreMetrics.Counter(label: "intake_product_cache_hits_total", factory: factory)
         productCacheMisses = CoreMetrics.Counter(label: "intake_product_cache_misses_total", factory: factory)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Hummingbird
 import JobQueue
 import Logging
@@ -23,6 +24,7 @@ struct PurchaseRoutes: RouteGroup {
     let pool: PostgresPool
     let queue: JobQueue
     let paymentWindowSeconds: Int
+    let metrics: IntakeMetrics
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/drops/{id}/purchase", purchase)
@@ -35,6 +37,7 @@ struct PurchaseRoutes: RouteGroup {
         let result: PurchaseStore.Result
         switch strategy {
         case .classic:
+            metrics.purchasesDecidedInPostgres.increment()
             result = try await pool.transaction { [paymentWindowSeconds] connection in
                 try PurchaseStore.confirm(
                     connection, [PurchaseStore.Request(dropID: dropID, userID: user.id)],
@@ -66,6 +69,11 @@ struct PurchaseRoutes: RouteGroup {
             // many buyers ask at once; concurrent rebuilders in other processes agree) and ask again.
             try await gateLoader.loadIfMissing(dropID: dropID)
             decision = try await gate.admit(dropID: dropID, userID: userID)
+        }
+        if decision == .admitted {
+            metrics.purchasesDecidedInPostgres.increment()
+        } else if decision != .missing && decision != .late {
+            metrics.purchasesDecidedByGate.increment()
         }
         switch decision {
         case .soldOut: return .soldOut
