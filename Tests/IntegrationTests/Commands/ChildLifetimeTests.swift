@@ -13,6 +13,12 @@ import Testing
         return directory
     }
 
+    /// Stops whatever still runs there (when the test failed, something does), then deletes it.
+    private static func cleanUp(_ directory: String) {
+        if let services = try? LocalServices(directory: directory) { try? services.stop() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     /// The pids in a services directory's pid files (PostgreSQL's postmaster, Redis).
     private static func serverPIDs(_ directory: String) throws -> [pid_t] {
         let postgres = try String(contentsOfFile: directory + "/postgres/postmaster.pid", encoding: .utf8)
@@ -45,7 +51,7 @@ import Testing
     @Test func devKilledWithSIGKILLLeavesNoPostgreSQLOrRedisRunning() async throws {
         try await TestSlots.scratchServices.withSlot {
             let directory = try Self.scratchDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            defer { Self.cleanUp(directory) }
             let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(directory))
             let banner = try await Self.waitForBanner(dev)
             #expect(banner.contains("PostgreSQL      127.0.0.1:"), "\(banner)")
@@ -66,8 +72,7 @@ import Testing
             let mine = try LocalServices(directory: directory)
             _ = try await runBlocking { try mine.start(stoppedWithThisProcess: false) }
             defer {
-                try? mine.stop()
-                try? FileManager.default.removeItem(atPath: directory)
+                Self.cleanUp(directory)
             }
             let adopted = try Self.serverPIDs(directory)
             let adopting = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(directory))
@@ -78,7 +83,7 @@ import Testing
 
             // Servers dev started itself stop with it.
             let own = try Self.scratchDirectory()
-            defer { try? FileManager.default.removeItem(atPath: own) }
+            defer { Self.cleanUp(own) }
             let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(own))
             _ = try await Self.waitForBanner(dev)
             let servers = try Self.serverPIDs(own)
@@ -92,7 +97,7 @@ import Testing
     @Test func devPipedIntoAReaderPrintsItsBannerAtOnce() async throws {
         try await TestSlots.scratchServices.withSlot {
             let directory = try Self.scratchDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            defer { Self.cleanUp(directory) }
             // stdout is a pipe here (dev | cat > file), where a block buffer would hold the banner
             // until dev exits.
             let output = directory + "/banner.txt"
@@ -118,7 +123,7 @@ import Testing
     @Test func aHarnessKilledWithSIGKILLTakesItsServicesAndChildrenWithIt() async throws {
         try await TestSlots.scratchServices.withSlot {
             let directory = try Self.scratchDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            defer { Self.cleanUp(directory) }
             // A harness like scripts/test: it starts services owned by itself, then a
             // fastest-shop child tied to it (the variable ChildProcess sets), then waits.
             let script = """
