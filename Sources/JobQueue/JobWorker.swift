@@ -11,6 +11,7 @@ import Synchronization
 /// On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it stops taking jobs, hands
 /// back jobs it fetched but did not start, lets running jobs finish within the grace period, then
 /// cancels what is left and hands those back too, so nothing is lost and `run()` returns normally.
+/// It deregisters by handing back whatever its in-flight hash still holds, never by deleting it.
 public final class JobWorker: Service {
     public struct Configuration: Sendable {
         public var workerID: String
@@ -92,7 +93,10 @@ public final class JobWorker: Service {
             self.stopping.store(true, ordering: .sequentiallyConsistent)
         }
         do {
-            try await queue.retire(worker: configuration.workerID)
+            let handedBack = try await queue.retire(worker: configuration.workerID)
+            if handedBack > 0 {
+                logger.warning("handed back jobs still in flight at the stop", metadata: ["jobs": .stringConvertible(handedBack)])
+            }
         } catch {
             logger.warning("could not deregister the worker; the rescuer will", metadata: ["error": "\(error)"])
         }
@@ -212,7 +216,8 @@ public final class JobWorker: Service {
 
     /// Records a job's outcome in Redis, retrying while Redis is unreachable: this worker keeps
     /// heartbeating, so a job left in its in-flight hash would never be rescued. Gives up only
-    /// when the worker stops (the rescuer then recovers the job once heartbeats end).
+    /// when the worker stops (the job then stays in flight, and the worker's retirement hands it
+    /// back).
     private func persist(_ logger: Logger, _ operation: @Sendable () async throws -> Bool) async {
         var failures = 0
         while true {
@@ -235,7 +240,7 @@ public final class JobWorker: Service {
         do {
             try await queue.release(jobs, worker: configuration.workerID)
         } catch {
-            logger.error("could not hand jobs back; the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
+            logger.error("could not hand jobs back; the worker's retirement or the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
         }
     }
 
