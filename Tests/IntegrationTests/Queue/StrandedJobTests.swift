@@ -16,6 +16,22 @@ import Testing
                       backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
     ])
 
+    /// A client to the test's Redis through a proxy that can hold Redis's answers back, with a
+    /// short reply timeout so a held answer fails its call soon.
+    static func withProxiedQueue<T>(
+        _ redis: RedisClient, prefix: String, _ body: (HoldingProxy, JobQueue) async throws -> T
+    ) async throws -> T {
+        let proxy = try HoldingProxy(upstreamHost: redis.configuration.host, upstreamPort: redis.configuration.port)
+        defer { proxy.stop() }
+        var configuration = redis.configuration
+        configuration.host = "127.0.0.1"
+        configuration.port = proxy.port
+        configuration.commandTimeoutMilliseconds = 1000
+        let proxied = RedisClient(configuration: configuration, connections: 1)
+        defer { proxied.shutdown() }
+        return try await body(proxy, JobQueue(redis: proxied, catalog: catalog, keyPrefix: prefix))
+    }
+
     /// Nothing is waiting, in flight, delayed or dead, no deadline is left, no unique key is held.
     static func expectEmpty(_ queue: JobQueue, _ redis: RedisClient, _ prefix: String, keys: [String]) async throws {
         let overview = try await queue.overview()
@@ -23,6 +39,74 @@ import Testing
                 "\(overview.queues)")
         #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 0)
         for key in keys { #expect(try await queue.isHeld(uniqueKey: key) == false, "\(key) released") }
+    }
+
+    /// The worker's fetch takes jobs into its in-flight hash and its answer never arrives (held
+    /// by the proxy until the call times out): the worker re-reads its hash and runs them.
+    @Test func jobsWhoseFetchAnswerWasLostStillRun() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let direct = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix)
+            try await Self.withProxiedQueue(redis, prefix: prefix) { proxy, queue in
+                let gate = Gate()
+                let done = RecordedJobs()
+                let worker = JobWorker(
+                    queue: queue,
+                    handlers: ["work": ClosureJobHandler { context in
+                        if context.job.payload.contains("first") { await gate.wait() }
+                        await done.add(context.job)
+                    }],
+                    // (No heartbeat during the test: only taking calls and acknowledgements use
+                    // the held connection, so the answer lost is the fetch's.)
+                    configuration: .init(
+                        workerID: "lost-fetch", queues: ["main"], concurrency: 4, heartbeatMilliseconds: 600_000,
+                        idleBlockSeconds: 0.5),
+                    logger: testLogger)
+                // Four running jobs fill the worker, so its fetcher waits for room instead of
+                // blocking on the queue.
+                let first = (0..<4).map { JobQueue.NewJob(kind: "work", payload: "{\"first\":\($0)}", uniqueKey: "first:\($0)") }
+                let second = (0..<20).map { JobQueue.NewJob(kind: "work", payload: "{\"second\":\($0)}", uniqueKey: "second:\($0)") }
+                try await direct.enqueue(first)
+                try await runWorker(worker) {
+                    try await eventually("the first four run") { try await direct.overview().queues.first?.inFlight == 4 }
+                    try await direct.enqueue(second)
+                    proxy.hold()
+                    await gate.open()
+                    try await eventually("a fetch whose answer is held took second-wave jobs into the in-flight hash") {
+                        let held = try await redis.send(RedisCommand("HVALS", prefix + "inflight:lost-fetch")).requireArray()
+                        return held.contains { $0.string?.contains("second") == true }
+                    }
+                    try await eventually(timeout: 60, "every job ran") { await done.count == 24 }
+                }
+                #expect(await done.ids.count == 24, "each job ran once")
+                try await Self.expectEmpty(direct, redis, prefix, keys: (first + second).compactMap(\.uniqueKey))
+            }
+        }
+    }
+
+    /// An idle worker's blocking move lands a job and its answer never arrives: the job waits in
+    /// the landing list while the queue stays empty, so only the re-read (which adopts what
+    /// landed, its own answer held back too) gets it run.
+    @Test func aJobWhoseBlockingMoveAnswerWasLostStillRuns() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let direct = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix)
+            try await Self.withProxiedQueue(redis, prefix: prefix) { proxy, queue in
+                let done = RecordedJobs()
+                let worker = JobWorker(
+                    queue: queue, handlers: ["work": ClosureJobHandler { await done.add($0.job) }],
+                    configuration: .init(
+                        workerID: "lost-move", queues: ["main"], concurrency: 2, heartbeatMilliseconds: 600_000,
+                        idleBlockSeconds: 2),
+                    logger: testLogger)
+                try await direct.enqueue(.init(kind: "work", payload: "{\"warm\":1}"))
+                try await runWorker(worker) {
+                    try await eventually("the worker runs and then idles") { await done.count == 1 }
+                    proxy.hold()
+                    try await direct.enqueue(.init(kind: "work", payload: "{\"landed\":1}", uniqueKey: "landed"))
+                    try await eventually(timeout: 60, "the landed job ran") { await done.count == 2 }
+                }
+                try await Self.expectEmpty(direct, redis, prefix, keys: ["landed"])
+            }
+        }
     }
 
     /// A job in the worker's in-flight hash that the worker never heard of (its taking call went
