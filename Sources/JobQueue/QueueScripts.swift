@@ -46,32 +46,49 @@ enum QueueScripts {
 
     /// The taking scripts' shared part. ARGV: max jobs (fetch only), now ms, worker, default
     /// in-flight deadline ms, then kind, deadline ms pairs.
-    /// `take(env)` puts a job into the in-flight hash (KEYS[2]) with its own deadline in the
-    /// deadlines zset (KEYS[4], member `worker|id`), so that the rescuer takes it once the
+    /// `take(envs)` puts jobs into the in-flight hash (KEYS[2]), each with a deadline of its own in
+    /// the deadlines zset (KEYS[4], member `worker|id`), so that the rescuer takes it once the
     /// deadline passes even while its worker heartbeats; anything that is not an envelope goes
-    /// to the malformed list (KEYS[3]). Redis's time is read once, and only when a job is taken.
+    /// to the malformed list (KEYS[3]). Returns the jobs taken. One `HSET` and one `ZADD` per few
+    /// hundred jobs (a fetch is one batch), and Redis's time is read only when a job is taken.
     private static let take = now + """
 
         local holds = {}
         for i = 5, #ARGV, 2 do holds[ARGV[i]] = tonumber(ARGV[i + 1]) end
-        local takenAt = nil
-        local function take(env)
-          local id, kind = string.match(env, '^v1|([^|]+)|([^|]*)|')
-          if not id then
-            redis.call('RPUSH', KEYS[3], env)
-            return false
+        local function take(envs)
+          local taken, fields, deadlines = {}, {}, {}
+          local takenAt = nil
+          local function flush()
+            if #fields > 0 then
+              redis.call('HSET', KEYS[2], unpack(fields))
+              redis.call('ZADD', KEYS[4], unpack(deadlines))
+              fields, deadlines = {}, {}
+            end
           end
-          takenAt = takenAt or nowFrom(ARGV[2])
-          redis.call('HSET', KEYS[2], id, env)
-          redis.call('ZADD', KEYS[4], takenAt + (holds[kind] or tonumber(ARGV[4])), ARGV[3] .. '|' .. id)
-          return true
+          for _, env in ipairs(envs) do
+            local id, kind = string.match(env, '^v1|([^|]+)|([^|]*)|')
+            if id then
+              takenAt = takenAt or nowFrom(ARGV[2])
+              fields[#fields + 1] = id
+              fields[#fields + 1] = env
+              deadlines[#deadlines + 1] = takenAt + (holds[kind] or tonumber(ARGV[4]))
+              deadlines[#deadlines + 1] = ARGV[3] .. '|' .. id
+              taken[#taken + 1] = env
+              -- (unpack's arguments live on Lua's C stack, a few thousand at most.)
+              if #fields >= 1000 then flush() end
+            else
+              redis.call('RPUSH', KEYS[3], env)
+            end
+          end
+          flush()
+          return taken
         end
         local function adoptLanding()
           local taken = {}
           while true do
-            local env = redis.call('LPOP', KEYS[1])
-            if not env then break end
-            if take(env) then taken[#taken + 1] = env end
+            local envs = redis.call('LPOP', KEYS[1], 500)
+            if not envs then break end
+            for _, env in ipairs(take(envs)) do taken[#taken + 1] = env end
           end
           return taken
         end
@@ -81,13 +98,9 @@ enum QueueScripts {
     /// Moves up to N jobs from the head of the queue into the worker's in-flight hash.
     static let fetch = RedisScript(take + """
 
-        local jobs = redis.call('LPOP', KEYS[1], ARGV[1])
-        if not jobs then return {} end
-        local taken = {}
-        for _, env in ipairs(jobs) do
-          if take(env) then taken[#taken + 1] = env end
-        end
-        return taken
+        local envs = redis.call('LPOP', KEYS[1], ARGV[1])
+        if not envs then return {} end
+        return take(envs)
         """)
 
     /// KEYS: landing list, in-flight hash, malformed list, deadlines zset. ARGV: see `take`.
@@ -110,14 +123,20 @@ enum QueueScripts {
     /// Removes finished jobs; releases their unique keys. Returns how many were still in flight.
     static let acknowledge = RedisScript("""
         local done = 0
+        local members = {}
         for i = 2, #ARGV, 2 do
           if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
             done = done + 1
-            redis.call('ZREM', KEYS[3], ARGV[1] .. '|' .. ARGV[i])
+            members[#members + 1] = ARGV[1] .. '|' .. ARGV[i]
+            if #members >= 1000 then
+              redis.call('ZREM', KEYS[3], unpack(members))
+              members = {}
+            end
             local key = ARGV[i + 1]
             if key ~= '' and redis.call('HGET', KEYS[2], key) == ARGV[i] then redis.call('HDEL', KEYS[2], key) end
           end
         end
+        if #members > 0 then redis.call('ZREM', KEYS[3], unpack(members)) end
         return done
         """)
 

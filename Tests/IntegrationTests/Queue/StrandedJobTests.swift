@@ -264,4 +264,19 @@ import Testing
             #expect(try await queue.overview().queues.first { $0.queue == "main" }?.waiting == 1)
         }
     }
+
+    /// Taking and acknowledging more jobs at once than one Redis command carries in the scripts
+    /// (they write in chunks): every job gets its deadline, and every deadline goes with its job.
+    @Test func largeBatchesKeepOneDeadlinePerJob() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix)
+            try await queue.enqueue((0..<1200).map { JobQueue.NewJob(kind: "work", payload: "{\"n\":\($0)}") })
+            let jobs = try await queue.fetch(queue: "main", worker: "big", limit: 1200)
+            #expect(jobs.count == 1200)
+            #expect(try await redis.send(RedisCommand("HLEN", prefix + "inflight:big")).requireInt() == 1200)
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 1200)
+            #expect(try await queue.acknowledge(jobs, worker: "big") == 1200)
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 0)
+        }
+    }
 }
