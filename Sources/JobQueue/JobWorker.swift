@@ -256,7 +256,8 @@ public final class JobWorker: Service {
     }
 
     /// Records a job's outcome in Redis, retrying while Redis is unreachable: this worker keeps
-    /// heartbeating, so a job left in its in-flight hash would never be rescued. Gives up only
+    /// heartbeating, so a job left in its in-flight hash would wait for its in-flight deadline
+    /// and then run again although its outcome is known. Gives up only
     /// when the worker stops (the job then stays in flight, and the worker's retirement hands it
     /// back). Returns whether the outcome was recorded.
     private func persist(_ logger: Logger, _ operation: @Sendable () async throws -> Bool) async -> Bool {
