@@ -16,12 +16,15 @@ final class Acknowledger: Sendable {
     private let queue: JobQueue
     private let worker: String
     private let logger: Logger
+    private let acknowledged: @Sendable ([Job]) -> Void
     private let state = Mutex(State())
 
-    init(queue: JobQueue, worker: String, logger: Logger) {
+    /// `acknowledged` learns of every batch once Redis has it.
+    init(queue: JobQueue, worker: String, logger: Logger, acknowledged: @escaping @Sendable ([Job]) -> Void) {
         self.queue = queue
         self.worker = worker
         self.logger = logger
+        self.acknowledged = acknowledged
     }
 
     func acknowledge(_ job: Job) {
@@ -64,6 +67,7 @@ final class Acknowledger: Sendable {
             while true {
                 do {
                     try await queue.acknowledge(batch, worker: worker)
+                    acknowledged(batch)
                     failures = 0
                     break
                 } catch {

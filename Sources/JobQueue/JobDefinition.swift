@@ -24,6 +24,11 @@ public struct JobDefinition: Sendable, Equatable {
         self.visibilityTimeoutSeconds = visibilityTimeoutSeconds
     }
 
+    /// How long a job may stay in a worker's in-flight hash before the rescuer takes it even from
+    /// a worker that still heartbeats: its timeout (the watchdog cancels it then and its outcome
+    /// is recorded at once) plus its visibility timeout, the same margin a worker gone quiet gets.
+    public var inFlightDeadlineMilliseconds: Int { Int((timeoutSeconds + visibilityTimeoutSeconds) * 1000) }
+
     /// The delay before attempt `attempt + 1` after attempt `attempt` failed.
     public func backoffMilliseconds(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Int {
         let exponent = min(max(attempt - 1, 0), 40)

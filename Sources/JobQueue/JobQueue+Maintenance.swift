@@ -12,14 +12,15 @@ extension JobQueue {
     }
 
     /// Gives the jobs of workers that stopped heartbeating back to their queues once each job's
-    /// visibility timeout has passed since the last heartbeat.
+    /// visibility timeout has passed since the last heartbeat, and every job whose in-flight
+    /// deadline has passed (``JobDefinition/inFlightDeadlineMilliseconds``), heartbeats or not.
     @discardableResult
     public func rescueOrphanedJobs() async throws -> (rescued: Int, buried: Int) {
         let shortestVisibility = catalog.definitions.values.map { Int($0.visibilityTimeoutSeconds * 1000) }.min() ?? 1000
         let reply = try await redis.run(
             QueueScripts.rescue,
-            keys: [keys.workers, keys.dead, keys.deadJobs, keys.deadErrors, keys.unique],
-            arguments: [clock.scriptArgument, keys.prefix, shortestVisibility, 3_600_000]
+            keys: [keys.workers, keys.dead, keys.deadJobs, keys.deadErrors, keys.unique, keys.deadlines],
+            arguments: [clock.scriptArgument, keys.prefix, shortestVisibility, 3_600_000, 10_000]
         ).requireArray()
         return (reply.first?.int ?? 0, reply.dropFirst().first?.int ?? 0)
     }

@@ -5,29 +5,53 @@ extension JobQueue {
     /// Takes up to `limit` jobs from the head of `queue` into `worker`'s in-flight hash.
     func fetch(queue: String, worker: String, limit: Int) async throws -> [Job] {
         let reply = try await redis.run(
-            QueueScripts.fetch, keys: [keys.queue(queue), keys.inFlight(worker), keys.malformed], arguments: [limit])
+            QueueScripts.fetch, keys: [keys.queue(queue), keys.inFlight(worker), keys.malformed, keys.deadlines],
+            arguments: takingArguments(worker: worker, limit: limit))
         return try Self.jobs(reply)
     }
 
     /// Moves jobs that a blocking fetch landed for `worker` into its in-flight hash.
     func adopt(worker: String) async throws -> [Job] {
         let reply = try await redis.run(
-            QueueScripts.adopt, keys: [keys.landing(worker), keys.inFlight(worker), keys.malformed])
+            QueueScripts.adopt, keys: [keys.landing(worker), keys.inFlight(worker), keys.malformed, keys.deadlines],
+            arguments: takingArguments(worker: worker, limit: 0))
         return try Self.jobs(reply)
+    }
+
+    /// After a taking call that failed or went unanswered: adopts whatever is still landed and
+    /// returns every job in `worker`'s in-flight hash (the worker sorts out those it knows of).
+    func recover(worker: String) async throws -> [Job] {
+        let reply = try await redis.run(
+            QueueScripts.recover, keys: [keys.landing(worker), keys.inFlight(worker), keys.malformed, keys.deadlines],
+            arguments: takingArguments(worker: worker, limit: 0))
+        return try Self.jobs(reply)
+    }
+
+    /// The taking scripts' arguments: each kind's in-flight deadline, and the longest of them for
+    /// a kind this catalog does not know (its job is then buried by the worker at once anyway).
+    private func takingArguments(worker: String, limit: Int) -> [any RedisArgument] {
+        var arguments: [any RedisArgument] = [limit, clock.scriptArgument, worker]
+        let definitions = catalog.definitions.values
+        arguments.append(definitions.map(\.inFlightDeadlineMilliseconds).max() ?? 600_000)
+        for definition in definitions {
+            arguments.append(definition.kind)
+            arguments.append(definition.inFlightDeadlineMilliseconds)
+        }
+        return arguments
     }
 
     /// Removes finished jobs from `worker`'s in-flight hash and releases their unique keys.
     @discardableResult
     func acknowledge(_ jobs: [Job], worker: String) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        var arguments: [any RedisArgument] = []
-        arguments.reserveCapacity(jobs.count * 2)
+        var arguments: [any RedisArgument] = [worker]
+        arguments.reserveCapacity(jobs.count * 2 + 1)
         for job in jobs {
             arguments.append(job.id)
             arguments.append(job.uniqueKey ?? "")
         }
         return try await redis.run(
-            QueueScripts.acknowledge, keys: [keys.inFlight(worker), keys.unique], arguments: arguments
+            QueueScripts.acknowledge, keys: [keys.inFlight(worker), keys.unique, keys.deadlines], arguments: arguments
         ).requireInt()
     }
 
@@ -36,8 +60,8 @@ extension JobQueue {
     @discardableResult
     func retry(_ job: Job, worker: String, delayMilliseconds: Int) async throws -> Bool {
         try await redis.run(
-            QueueScripts.retry, keys: [keys.inFlight(worker), keys.delayed],
-            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument]
+            QueueScripts.retry, keys: [keys.inFlight(worker), keys.delayed, keys.deadlines],
+            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument, worker]
         ).requireInt() == 1
     }
 
@@ -46,8 +70,8 @@ extension JobQueue {
     func bury(_ job: Job, worker: String, error: String) async throws -> Bool {
         try await redis.run(
             QueueScripts.bury,
-            keys: [keys.inFlight(worker), keys.dead, keys.deadJobs, keys.deadErrors, keys.unique],
-            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? ""]
+            keys: [keys.inFlight(worker), keys.dead, keys.deadJobs, keys.deadErrors, keys.unique, keys.deadlines],
+            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? "", worker]
         ).requireInt() == 1
     }
 
@@ -55,21 +79,25 @@ extension JobQueue {
     @discardableResult
     func release(_ jobs: [Job], worker: String) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        var arguments: [any RedisArgument] = [keys.prefix]
+        var arguments: [any RedisArgument] = [keys.prefix, worker]
         for job in jobs { arguments.append(job.id) }
-        return try await redis.run(QueueScripts.release, keys: [keys.inFlight(worker)], arguments: arguments).requireInt()
+        return try await redis.run(
+            QueueScripts.release, keys: [keys.inFlight(worker), keys.deadlines], arguments: arguments
+        ).requireInt()
     }
 
     func heartbeat(worker: String) async throws {
         try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [worker, clock.scriptArgument]).throwingError()
     }
 
-    /// Removes a worker that stopped cleanly and holds nothing.
-    func retire(worker: String) async throws {
-        _ = try await redis.pipeline([
-            RedisCommand("ZREM", keys.workers, worker),
-            RedisCommand("DEL", keys.inFlight(worker), keys.landing(worker)),
-        ])
+    /// Deregisters a worker that stopped, handing back to their queues the jobs still in its
+    /// in-flight hash or landing list; returns how many it handed back.
+    @discardableResult
+    func retire(worker: String) async throws -> Int {
+        try await redis.run(
+            QueueScripts.retire, keys: [keys.workers, keys.inFlight(worker), keys.landing(worker), keys.deadlines],
+            arguments: [keys.prefix, worker]
+        ).requireInt()
     }
 
     static func jobs(_ reply: RedisReply) throws -> [Job] {

@@ -11,6 +11,12 @@ import Synchronization
 /// On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it stops taking jobs, hands
 /// back jobs it fetched but did not start, lets running jobs finish within the grace period, then
 /// cancels what is left and hands those back too, so nothing is lost and `run()` returns normally.
+/// It deregisters by handing back whatever its in-flight hash still holds, never by deleting it.
+///
+/// A taking call whose answer is lost (a timeout, Redis restarting) may still have moved jobs
+/// into the in-flight hash; the fetcher then re-reads the hash and runs (or hands back) the jobs
+/// this worker does not know it holds, before it takes anything new. And every job in flight has
+/// a deadline of its own after which the rescuer takes it, heartbeats or not.
 public final class JobWorker: Service {
     public struct Configuration: Sendable {
         public var workerID: String
@@ -46,6 +52,7 @@ public final class JobWorker: Service {
     private let acknowledger: Acknowledger
     private let metrics: WorkerMetrics
     private let runners = RunnerRegistry()
+    private let holdings: Holdings
     private let stopping = Atomic<Bool>(false)
 
     public init(queue: JobQueue, handlers: [String: any JobHandler], configuration: Configuration, logger: Logger) {
@@ -56,7 +63,11 @@ public final class JobWorker: Service {
         logger[metadataKey: "worker"] = .string(configuration.workerID)
         self.logger = logger
         self.dispatch = WorkerDispatch(capacity: configuration.concurrency)
-        self.acknowledger = Acknowledger(queue: queue, worker: configuration.workerID, logger: logger)
+        let holdings = Holdings()
+        self.holdings = holdings
+        self.acknowledger = Acknowledger(queue: queue, worker: configuration.workerID, logger: logger) {
+            holdings.settle($0)
+        }
         self.metrics = WorkerMetrics(queues: configuration.queues, kinds: Array(queue.catalog.definitions.keys))
     }
 
@@ -92,7 +103,10 @@ public final class JobWorker: Service {
             self.stopping.store(true, ordering: .sequentiallyConsistent)
         }
         do {
-            try await queue.retire(worker: configuration.workerID)
+            let handedBack = try await queue.retire(worker: configuration.workerID)
+            if handedBack > 0 {
+                logger.warning("handed back jobs still in flight at the stop", metadata: ["jobs": .stringConvertible(handedBack)])
+            }
         } catch {
             logger.warning("could not deregister the worker; the rescuer will", metadata: ["error": "\(error)"])
         }
@@ -106,7 +120,10 @@ public final class JobWorker: Service {
     private func fetchLoop(_ queueName: String) async {
         let blocking = RedisBlockingClient(configuration: queue.redis.configuration, name: "fetch-\(queueName)")
         defer { blocking.shutdown() }
+        let worker = configuration.workerID
         var failures = 0
+        // Set by any failed call: its answer may be lost after Redis acted on it.
+        var mustReread = false
         while !isStopping {
             let room = await dispatch.reserve(upTo: configuration.fetchBatch)
             if room == 0 || isStopping {
@@ -114,13 +131,19 @@ public final class JobWorker: Service {
                 break
             }
             do {
-                var jobs = try await queue.fetch(queue: queueName, worker: configuration.workerID, limit: room)
-                if jobs.isEmpty {
-                    // Idle: block on the queue instead of polling it.
-                    let landed = try await blocking.blmove(
-                        from: queue.keys.queue(queueName), to: queue.keys.landing(configuration.workerID),
-                        timeoutSeconds: configuration.idleBlockSeconds)
-                    if landed != nil { jobs = try await queue.adopt(worker: configuration.workerID) }
+                var jobs: [Job]
+                if mustReread {
+                    jobs = try await reread(room: room)
+                    mustReread = false
+                } else {
+                    jobs = try await holdings.take { try await queue.fetch(queue: queueName, worker: worker, limit: room) }
+                    if jobs.isEmpty {
+                        // Idle: block on the queue instead of polling it.
+                        let landed = try await blocking.blmove(
+                            from: queue.keys.queue(queueName), to: queue.keys.landing(worker),
+                            timeoutSeconds: configuration.idleBlockSeconds)
+                        if landed != nil { jobs = try await holdings.take { try await queue.adopt(worker: worker) } }
+                    }
                 }
                 dispatch.unreserve(room - jobs.count)
                 if !jobs.isEmpty {
@@ -131,6 +154,7 @@ public final class JobWorker: Service {
                 failures = 0
             } catch {
                 dispatch.unreserve(room)
+                mustReread = true
                 failures += 1
                 if failures == 1 || failures % 30 == 0 {
                     logger.warning("fetching failed; retrying", metadata: ["queue": .string(queueName), "error": "\(error)"])
@@ -138,6 +162,23 @@ public final class JobWorker: Service {
                 try? await Task.sleep(for: .milliseconds(min(100 * failures, 2000)))
             }
         }
+    }
+
+    /// After a taking call failed: adopts what is still landed, and claims the jobs of the
+    /// in-flight hash this worker does not know it holds — up to `room` to run, the rest handed
+    /// back to their queues (before anything is claimed, so a failed hand-back leaves the
+    /// re-read to be done again, with nothing half-claimed).
+    private func reread(room: Int) async throws -> [Job] {
+        let worker = configuration.workerID
+        let found = try await holdings.take {
+            let unknown = holdings.unknown(try await queue.recover(worker: worker))
+            try await queue.release(Array(unknown.dropFirst(room)), worker: worker)
+            return Array(unknown.prefix(room))
+        }
+        if !found.isEmpty {
+            logger.warning("found jobs in flight whose taking call went unanswered", metadata: ["jobs": .stringConvertible(found.count)])
+        }
+        return found
     }
 
     // MARK: running
@@ -197,34 +238,40 @@ public final class JobWorker: Service {
     private func fail(_ job: Job, error: any Error, logger: Logger) async {
         let definition = queue.catalog[job.kind]
         if error is PermanentJobFailure || definition == nil || job.isLastAttempt {
-            await persist(logger) { try await self.queue.bury(job, worker: self.configuration.workerID, error: "\(error)") }
+            if await persist(logger, { try await self.queue.bury(job, worker: self.configuration.workerID, error: "\(error)") }) {
+                holdings.settle([job])
+            }
             metrics.dead(job)
             logger.error("job failed for good", metadata: ["error": "\(error)"])
         } else {
             var generator = SystemRandomNumberGenerator()
             let backoff = definition!.backoffMilliseconds(afterAttempt: job.attempt, using: &generator)
             let delay = max(backoff, (error as? RetryLater)?.afterMilliseconds ?? 0)
-            await persist(logger) { try await self.queue.retry(job, worker: self.configuration.workerID, delayMilliseconds: delay) }
+            if await persist(logger, { try await self.queue.retry(job, worker: self.configuration.workerID, delayMilliseconds: delay) }) {
+                holdings.settle([job])
+            }
             metrics.retried(job)
             logger.warning("job failed; will retry", metadata: ["error": "\(error)", "retry_in_ms": .stringConvertible(delay)])
         }
     }
 
     /// Records a job's outcome in Redis, retrying while Redis is unreachable: this worker keeps
-    /// heartbeating, so a job left in its in-flight hash would never be rescued. Gives up only
-    /// when the worker stops (the rescuer then recovers the job once heartbeats end).
-    private func persist(_ logger: Logger, _ operation: @Sendable () async throws -> Bool) async {
+    /// heartbeating, so a job left in its in-flight hash would wait for its in-flight deadline
+    /// and then run again although its outcome is known. Gives up only
+    /// when the worker stops (the job then stays in flight, and the worker's retirement hands it
+    /// back). Returns whether the outcome was recorded.
+    private func persist(_ logger: Logger, _ operation: @Sendable () async throws -> Bool) async -> Bool {
         var failures = 0
         while true {
             do {
                 _ = try await operation()
-                return
+                return true
             } catch {
                 failures += 1
                 if failures == 1 || failures % 20 == 0 {
                     logger.warning("recording the job's outcome failed; retrying", metadata: ["error": "\(error)"])
                 }
-                if stopping.load(ordering: .relaxed) { return }
+                if stopping.load(ordering: .relaxed) { return false }
                 try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
             }
         }
@@ -234,8 +281,9 @@ public final class JobWorker: Service {
         guard !jobs.isEmpty else { return }
         do {
             try await queue.release(jobs, worker: configuration.workerID)
+            holdings.settle(jobs)
         } catch {
-            logger.error("could not hand jobs back; the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
+            logger.error("could not hand jobs back; the worker's retirement or the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
         }
     }
 

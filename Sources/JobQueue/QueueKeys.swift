@@ -8,6 +8,8 @@ struct QueueKeys: Sendable {
     func inFlight(_ worker: String) -> String { prefix + "inflight:" + worker }
     /// The landing list of a worker's blocking fetch (`BLMOVE`), adopted into `inFlight` at once.
     func landing(_ worker: String) -> String { prefix + "wip:" + worker }
+    /// `worker|id` → the in-flight deadline (Unix ms) of a job in that worker's in-flight hash.
+    var deadlines: String { prefix + "inflight-deadlines" }
     /// Worker → last heartbeat (Unix ms).
     var workers: String { prefix + "workers" }
     /// Envelope → due time (Unix ms): retries and scheduled jobs.

@@ -44,72 +44,118 @@ enum QueueScripts {
         return 1
         """)
 
-    /// KEYS: queue list, in-flight hash, malformed list. ARGV: max jobs.
+    /// The taking scripts' shared part. ARGV: max jobs (fetch only), now ms, worker, default
+    /// in-flight deadline ms, then kind, deadline ms pairs.
+    /// `take(envs)` puts jobs into the in-flight hash (KEYS[2]), each with a deadline of its own in
+    /// the deadlines zset (KEYS[4], member `worker|id`), so that the rescuer takes it once the
+    /// deadline passes even while its worker heartbeats; anything that is not an envelope goes
+    /// to the malformed list (KEYS[3]). Returns the jobs taken. One `HSET` and one `ZADD` per few
+    /// hundred jobs (a fetch is one batch), and Redis's time is read only when a job is taken.
+    private static let take = now + """
+
+        local holds = {}
+        for i = 5, #ARGV, 2 do holds[ARGV[i]] = tonumber(ARGV[i + 1]) end
+        local function take(envs)
+          local taken, fields, deadlines = {}, {}, {}
+          local takenAt = nil
+          local function flush()
+            if #fields > 0 then
+              redis.call('HSET', KEYS[2], unpack(fields))
+              redis.call('ZADD', KEYS[4], unpack(deadlines))
+              fields, deadlines = {}, {}
+            end
+          end
+          for _, env in ipairs(envs) do
+            local id, kind = string.match(env, '^v1|([^|]+)|([^|]*)|')
+            if id then
+              takenAt = takenAt or nowFrom(ARGV[2])
+              fields[#fields + 1] = id
+              fields[#fields + 1] = env
+              deadlines[#deadlines + 1] = takenAt + (holds[kind] or tonumber(ARGV[4]))
+              deadlines[#deadlines + 1] = ARGV[3] .. '|' .. id
+              taken[#taken + 1] = env
+              -- (unpack's arguments live on Lua's C stack, a few thousand at most.)
+              if #fields >= 1000 then flush() end
+            else
+              redis.call('RPUSH', KEYS[3], env)
+            end
+          end
+          flush()
+          return taken
+        end
+        local function adoptLanding()
+          local taken = {}
+          while true do
+            local envs = redis.call('LPOP', KEYS[1], 500)
+            if not envs then break end
+            for _, env in ipairs(take(envs)) do taken[#taken + 1] = env end
+          end
+          return taken
+        end
+        """
+
+    /// KEYS: queue list, in-flight hash, malformed list, deadlines zset. ARGV: see `take`.
     /// Moves up to N jobs from the head of the queue into the worker's in-flight hash.
-    static let fetch = RedisScript("""
-        local jobs = redis.call('LPOP', KEYS[1], ARGV[1])
-        if not jobs then return {} end
-        local fields = {}
-        local taken = {}
-        for _, env in ipairs(jobs) do
-          local id = string.match(env, '^v1|([^|]+)|')
-          if id then
-            fields[#fields + 1] = id
-            fields[#fields + 1] = env
-            taken[#taken + 1] = env
-          else
-            redis.call('RPUSH', KEYS[3], env)
-          end
-        end
-        if #fields > 0 then redis.call('HSET', KEYS[2], unpack(fields)) end
-        return taken
+    static let fetch = RedisScript(take + """
+
+        local envs = redis.call('LPOP', KEYS[1], ARGV[1])
+        if not envs then return {} end
+        return take(envs)
         """)
 
-    /// KEYS: landing list, in-flight hash, malformed list.
+    /// KEYS: landing list, in-flight hash, malformed list, deadlines zset. ARGV: see `take`.
     /// Moves what a blocking `BLMOVE` landed into the in-flight hash.
-    static let adopt = RedisScript("""
-        local taken = {}
-        while true do
-          local env = redis.call('LPOP', KEYS[1])
-          if not env then break end
-          local id = string.match(env, '^v1|([^|]+)|')
-          if id then
-            redis.call('HSET', KEYS[2], id, env)
-            taken[#taken + 1] = env
-          else
-            redis.call('RPUSH', KEYS[3], env)
-          end
-        end
-        return taken
+    static let adopt = RedisScript(take + """
+
+        return adoptLanding()
         """)
 
-    /// KEYS: in-flight hash, unique hash. ARGV: id1, unique1, id2, unique2, …
+    /// KEYS: landing list, in-flight hash, malformed list, deadlines zset. ARGV: see `take`.
+    /// After a taking call whose answer never came: adopts what is still landed and returns every
+    /// job in the worker's in-flight hash, so the worker finds the jobs it holds without knowing.
+    static let recover = RedisScript(take + """
+
+        adoptLanding()
+        return redis.call('HVALS', KEYS[2])
+        """)
+
+    /// KEYS: in-flight hash, unique hash, deadlines zset. ARGV: worker, id1, unique1, id2, unique2, …
     /// Removes finished jobs; releases their unique keys. Returns how many were still in flight.
     static let acknowledge = RedisScript("""
         local done = 0
-        for i = 1, #ARGV, 2 do
+        local members = {}
+        for i = 2, #ARGV, 2 do
           if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
             done = done + 1
+            members[#members + 1] = ARGV[1] .. '|' .. ARGV[i]
+            if #members >= 1000 then
+              redis.call('ZREM', KEYS[3], unpack(members))
+              members = {}
+            end
             local key = ARGV[i + 1]
             if key ~= '' and redis.call('HGET', KEYS[2], key) == ARGV[i] then redis.call('HDEL', KEYS[2], key) end
           end
         end
+        if #members > 0 then redis.call('ZREM', KEYS[3], unpack(members)) end
         return done
         """)
 
-    /// KEYS: in-flight hash, delayed zset. ARGV: id, next-attempt envelope, delay ms, now ms.
+    /// KEYS: in-flight hash, delayed zset, deadlines zset. ARGV: id, next-attempt envelope, delay ms,
+    /// now ms, worker.
     static let retry = RedisScript(now + """
 
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('ZREM', KEYS[3], ARGV[5] .. '|' .. ARGV[1])
         redis.call('ZADD', KEYS[2], nowFrom(ARGV[4]) + tonumber(ARGV[3]), ARGV[2])
         return 1
         """)
 
-    /// KEYS: in-flight hash, dead zset, dead jobs hash, dead errors hash, unique hash.
-    /// ARGV: id, envelope, now ms, error, unique key.
+    /// KEYS: in-flight hash, dead zset, dead jobs hash, dead errors hash, unique hash, deadlines zset.
+    /// ARGV: id, envelope, now ms, error, unique key, worker.
     static let bury = RedisScript(now + """
 
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('ZREM', KEYS[6], ARGV[6] .. '|' .. ARGV[1])
         redis.call('ZADD', KEYS[2], nowFrom(ARGV[3]), ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
@@ -124,21 +170,58 @@ enum QueueScripts {
         return 1
         """)
 
-    /// KEYS: in-flight hash. ARGV: prefix, ids…
+    /// Puts a job taken from a worker back at the front of its queue, its attempt not spent
+    /// (unreadable ones to the malformed list). The unique key stays held: the job still waits.
+    private static let handBack = parse + """
+
+        local function handBack(prefix, env)
+          local id, kind, queue = parse(env)
+          if queue then
+            redis.call('LPUSH', prefix .. 'q:' .. queue, env)
+          else
+            redis.call('RPUSH', prefix .. 'malformed', env)
+          end
+        end
+        """
+
+    /// KEYS: in-flight hash, deadlines zset. ARGV: prefix, worker, ids…
     /// Hands jobs back to the front of their queues (graceful shutdown); the attempt is not spent.
-    static let release = RedisScript(parse + """
+    static let release = RedisScript(handBack + """
 
         local released = 0
-        for i = 2, #ARGV do
+        for i = 3, #ARGV do
           local env = redis.call('HGET', KEYS[1], ARGV[i])
           if env then
-            local id, kind, queue = parse(env)
-            redis.call('LPUSH', ARGV[1] .. 'q:' .. queue, env)
+            handBack(ARGV[1], env)
             redis.call('HDEL', KEYS[1], ARGV[i])
+            redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. ARGV[i])
             released = released + 1
           end
         end
         return released
+        """)
+
+    /// KEYS: workers zset, in-flight hash, landing list, deadlines zset. ARGV: prefix, worker.
+    /// A worker's graceful end: hands back whatever is still in flight or landed (a job whose
+    /// taking call went unanswered, an outcome that could not be recorded before the stop), and
+    /// only then deregisters the worker, in one step, so no job is deleted with the hash and no
+    /// unique key is left held by a job that no longer exists. Returns how many were handed back.
+    static let retire = RedisScript(handBack + """
+
+        local handed = 0
+        local all = redis.call('HGETALL', KEYS[2])
+        for j = 1, #all, 2 do
+          handBack(ARGV[1], all[j + 1])
+          redis.call('ZREM', KEYS[4], ARGV[2] .. '|' .. all[j])
+          handed = handed + 1
+        end
+        for _, env in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+          handBack(ARGV[1], env)
+          handed = handed + 1
+        end
+        redis.call('DEL', KEYS[2], KEYS[3])
+        redis.call('ZREM', KEYS[1], ARGV[2])
+        return handed
         """)
 
     /// KEYS: delayed zset. ARGV: now ms, limit, prefix. Moves due jobs to the tail of their queues.
@@ -157,18 +240,19 @@ enum QueueScripts {
         return #due
         """)
 
-    /// KEYS: workers zset, dead zset, dead jobs hash, dead errors hash, unique hash.
-    /// ARGV: now ms, prefix, smallest visibility ms of any kind, forget-after ms.
-    /// For every worker whose heartbeat is older than a job's visibility timeout, puts the job back
-    /// at the front of its queue as its next attempt (or buries it if that was its last). Returns
-    /// {rescued, buried}.
+    /// KEYS: workers zset, dead zset, dead jobs hash, dead errors hash, unique hash, deadlines zset.
+    /// ARGV: now ms, prefix, smallest visibility ms of any kind, forget-after ms, most deadlines per call.
+    /// Puts back at the front of its queue as its next attempt (or buries, if that was its last)
+    /// every job whose worker's heartbeat is older than the job's visibility timeout, and every
+    /// job whose own in-flight deadline has passed, whether its worker heartbeats or not (a job
+    /// its worker lost track of). Returns {rescued, buried}.
     static let rescue = RedisScript(parse + now + """
 
         local now = nowFrom(ARGV[1])
         local prefix = ARGV[2]
         local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'WITHSCORES')
         local rescued, buried = 0, 0
-        local function recover(env, age)
+        local function recover(env, age, why)
           local id, kind, queue, attempt, max, vis, enq, uniq, payload = parse(env)
           if not id then
             redis.call('RPUSH', prefix .. 'malformed', env)
@@ -178,7 +262,7 @@ enum QueueScripts {
           if tonumber(attempt) >= tonumber(max) then
             redis.call('ZADD', KEYS[2], now, id)
             redis.call('HSET', KEYS[3], id, env)
-            redis.call('HSET', KEYS[4], id, 'worker stopped heartbeating during the last attempt')
+            redis.call('HSET', KEYS[4], id, why)
             if uniq ~= '' and redis.call('HGET', KEYS[5], uniq) == id then redis.call('HDEL', KEYS[5], uniq) end
             buried = buried + 1
           else
@@ -195,14 +279,29 @@ enum QueueScripts {
           local landing = prefix .. 'wip:' .. worker
           local all = redis.call('HGETALL', inflight)
           for j = 1, #all, 2 do
-            if recover(all[j + 1], age) then redis.call('HDEL', inflight, all[j]) end
+            if recover(all[j + 1], age, 'worker stopped heartbeating during the last attempt') then
+              redis.call('HDEL', inflight, all[j])
+              redis.call('ZREM', KEYS[6], worker .. '|' .. all[j])
+            end
           end
           for _, env in ipairs(redis.call('LRANGE', landing, 0, -1)) do
-            if recover(env, age) then redis.call('LREM', landing, 1, env) end
+            if recover(env, age, 'worker stopped heartbeating during the last attempt') then redis.call('LREM', landing, 1, env) end
           end
           if age > tonumber(ARGV[4]) and redis.call('HLEN', inflight) == 0 and redis.call('LLEN', landing) == 0 then
             redis.call('ZREM', KEYS[1], worker)
           end
+        end
+        -- (Exclusive: a deadline is passed once now is after it, as a heartbeat's age must exceed
+        -- the visibility timeout.)
+        local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[5]))
+        for _, member in ipairs(due) do
+          local worker, id = string.match(member, '^(.*)|([^|]*)$')
+          local env = worker and redis.call('HGET', prefix .. 'inflight:' .. worker, id)
+          if env then
+            recover(env, math.huge, 'the job outlived its in-flight deadline during the last attempt')
+            redis.call('HDEL', prefix .. 'inflight:' .. worker, id)
+          end
+          redis.call('ZREM', KEYS[6], member)
         end
         return {rescued, buried}
         """)
