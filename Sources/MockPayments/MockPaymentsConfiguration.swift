@@ -99,6 +99,8 @@ public struct MockPaymentsConfiguration: Sendable {
         if !chargePath.hasPrefix("/") { throw .invalid("payments.url", "must have a path starting with /") }
         if secret.isEmpty { throw .invalid("payments.secret", "must not be empty") }
         if callbackSecret.isEmpty { throw .invalid("payments.callback_secret", "must not be empty") }
+        if secret.utf8.count < 32 { throw .invalid("payments.secret", "must be at least 32 bytes long") }
+        if callbackSecret.utf8.count < 32 { throw .invalid("payments.callback_secret", "must be at least 32 bytes long") }
         try check("--signature-tolerance-s", signatureToleranceSeconds, in: 1...86_400)
         try check("--latency-ms", latencyMilliseconds, in: 0...600_000)
         try check("--latency-jitter-ms", latencyJitterMilliseconds, in: 0...600_000)

@@ -186,10 +186,8 @@ public enum OrderSettlementStore {
             """, [.int(dropID), .int(count)]).map { try $0.int(0) }
         guard !next.isEmpty else { return [] }
         let orders = try DrawStore.createOrders(connection, dropID: dropID, users: next, paymentWindowSeconds: paymentWindowSeconds)
-        try connection.query(
-            "UPDATE drops SET available = available - $2, held = held + $2, updated_at = now() WHERE id = $1",
-            [.int(dropID), .int(orders.count)])
-        return orders
+        try DrawStore.takeUnits(connection, dropID: dropID, for: orders)
+        return orders.toCharge
     }
 
     /// Marks a drop settled when nothing is pending and every unit is sold or has nobody left to

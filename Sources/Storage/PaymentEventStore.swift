@@ -21,16 +21,18 @@ public enum PaymentEventStore {
         paymentWindowSeconds: Int
     ) throws -> Outcome {
         try connection.transaction { transaction in
-            guard try transaction.query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", [.int(orderID)]).count == 1 else {
-                return .unknownOrder
-            }
+            let order = try transaction.query("SELECT payment_id FROM orders WHERE id = $1 FOR UPDATE", [.int(orderID)])
+            guard let row = order.first else { return .unknownOrder }
+            let storedPaymentID = try row.optionalString(0)
             let inserted = try transaction.query("""
                 INSERT INTO payment_events (webhook_id, order_id, type, payment_id) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (webhook_id) DO NOTHING
                 """, [.text(webhookID), .int(orderID), .text(kind.rawValue), .text(paymentID)])
             guard inserted.affectedRows == 1 else { return .duplicate }
             let outcome: PaymentOutcome = switch kind {
-            case .succeeded: .paid(paymentID: paymentID ?? "unknown")
+            // A callback without a payment id never overwrites the one the charge's answer stored;
+            // only with neither does the order get a placeholder (a paid order needs one).
+            case .succeeded: .paid(paymentID: paymentID ?? storedPaymentID ?? "unreported")
             case .failed: .failed(reason: "the provider reported the charge failed")
             }
             let effect = try OrderSettlementStore.apply(

@@ -29,9 +29,10 @@ import Testing
     static func send(
         _ server: IntakeTestServer, type: String, order: Int, webhookID: String = "cb_\(UUID().uuidString)",
         secret: String = IntakeTestServer.callbackSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
-        signature: String? = nil
+        signature: String? = nil, paymentID: String? = "pay_1"
     ) async throws -> HTTPResponse {
-        let body = Array(#"{"type":"\#(type)","order_id":\#(order),"payment_id":"pay_1"}"#.utf8)
+        let paymentField = paymentID.map { #","payment_id":"\#($0)""# } ?? ""
+        let body = Array(#"{"type":"\#(type)","order_id":\#(order)\#(paymentField)}"#.utf8)
         let signed = signature ?? WebhookSignature.sign(secret: secret, id: webhookID, timestamp: timestamp, body: body)
         return try await server.http.execute(HTTPRequest(
             method: "POST", url: server.baseURL + "/v1/payments/callback",
@@ -44,6 +45,18 @@ import Testing
         let order = try await server.pool.query("SELECT status FROM orders WHERE id = $1", [.int(ids.order)])[0].string(0)
         let drop = try await server.pool.query("SELECT held, sold, available FROM drops WHERE id = $1", [.int(ids.drop)])[0]
         return (order, try drop.int(0), try drop.int(1), try drop.int(2))
+    }
+
+    /// A success without `payment_id` once stored "unknown" over the id the charge's answer gave.
+    @Test func aCallbackWithoutAPaymentIDKeepsTheStoredOne() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            try await server.pool.query("UPDATE orders SET payment_id = 'pay_real' WHERE id = $1", [.int(ids.order)])
+            let response = try await Self.send(server, type: "charge.succeeded", order: ids.order, paymentID: nil)
+            #expect(response.status == 204)
+            let order = try await server.pool.query("SELECT status, payment_id FROM orders WHERE id = $1", [.int(ids.order)])[0]
+            #expect(try order.string(0) == "paid" && order.string(1) == "pay_real")
+        }
     }
 
     @Test func forgedAndStaleCallbacksChangeNothing() async throws {
