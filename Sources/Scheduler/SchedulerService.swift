@@ -141,10 +141,11 @@ public final class SchedulerService: Service {
     private func reconcileOrders() async throws {
         let pending = try await pool.withConnection { try DropLifecycleStore.pendingOrders($0, minimumAgeSeconds: 2) }
         guard !pending.isEmpty else { return }
-        let jobs = pending.map { order in
-            order.awaitingCallback
-                ? ShopJob.expireOrder(orderID: order.orderID, atMilliseconds: order.expiresAtMilliseconds)
-                : ShopJob.chargeOrder(orderID: order.orderID)
+        // Every pending order has an expiry, whatever its charge state: a charge job parked by a
+        // provider's Retry-After (or lost) must not hold the unit past the payment window.
+        let jobs = pending.flatMap { order in
+            let expiry = ShopJob.expireOrder(orderID: order.orderID, atMilliseconds: order.expiresAtMilliseconds)
+            return order.awaitingCallback ? [expiry] : [ShopJob.chargeOrder(orderID: order.orderID), expiry]
         }
         var enqueued = 0
         for start in stride(from: 0, to: jobs.count, by: 1000) {

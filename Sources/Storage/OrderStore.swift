@@ -19,12 +19,15 @@ public enum OrderStore {
         public let millisecondsUntilExpiry: Int
         /// Judged by the database clock too.
         public let isExpired: Bool
+        /// When the payment window ends (Unix ms), for an expiry job.
+        public let expiresAtMilliseconds: Int
     }
 
     public static func chargeContext(_ connection: PostgresConnection, orderID: Int) throws -> ChargeContext? {
         let rows = try connection.query("""
             SELECT drop_id, user_id, status, charge_state, amount_cents, currency, webhook_id,
-                   (extract(epoch FROM expires_at - now()) * 1000)::bigint, now() >= expires_at
+                   (extract(epoch FROM expires_at - now()) * 1000)::bigint, now() >= expires_at,
+                   (extract(epoch FROM expires_at) * 1000)::bigint
             FROM orders WHERE id = $1
             """, [.int(orderID)])
         guard let row = rows.first else { return nil }
@@ -34,7 +37,8 @@ public enum OrderStore {
         return ChargeContext(
             orderID: orderID, dropID: try row.int(0), userID: try row.int(1), status: status,
             chargeState: try row.string(3), amountCents: try row.int(4), currency: try row.string(5),
-            webhookID: try row.string(6), millisecondsUntilExpiry: try row.int(7), isExpired: try row.bool(8))
+            webhookID: try row.string(6), millisecondsUntilExpiry: try row.int(7), isExpired: try row.bool(8),
+            expiresAtMilliseconds: try row.int(9))
     }
 
     /// Logs a provider answer that settles nothing (a retryable error), for the audit trail.

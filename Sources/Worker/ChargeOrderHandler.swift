@@ -12,6 +12,9 @@ struct ChargeOrderHandler: JobHandler {
     let pool: PostgresPool
     let payments: PaymentClient
     let settler: PaymentSettler
+    let queue: JobQueue
+    /// `order.charge`'s `backoff_cap_ms`: no provider's `Retry-After` parks a charge longer.
+    let backoffCapMilliseconds: Int
 
     func handle(_ context: JobContext) async throws {
         guard case .chargeOrder(let orderID)? = ShopJob(kind: context.kind, payload: context.payload) else {
@@ -49,8 +52,24 @@ struct ChargeOrderHandler: JobHandler {
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(connection, orderID: orderID, attempt: context.attempt, httpStatus: status, detail: reason)
             }
-            throw RetryLater(afterMilliseconds: retryAfter ?? 0, reason: reason)
+            // The order expires when its window ends even if this job is parked or lost (its
+            // expiry job judges by the database clock, so an early one only waits).
+            _ = try? await queue.enqueue([ShopJob.expireOrder(
+                orderID: orderID, atMilliseconds: order.expiresAtMilliseconds)])
+            throw RetryLater(
+                afterMilliseconds: Self.boundedWait(
+                    retryAfter: retryAfter, capMilliseconds: backoffCapMilliseconds,
+                    windowLeftMilliseconds: order.millisecondsUntilExpiry),
+                reason: reason)
         }
+    }
+}
+
+extension ChargeOrderHandler {
+    /// How long a retry waits at least: the provider's `Retry-After`, but never past the backoff
+    /// cap nor past the end of the payment window (a retry after it only expires the order).
+    static func boundedWait(retryAfter: Int?, capMilliseconds: Int, windowLeftMilliseconds: Int) -> Int {
+        max(0, min(retryAfter ?? 0, capMilliseconds, windowLeftMilliseconds))
     }
 }
 

@@ -41,7 +41,9 @@ public enum WorkerHandlers {
             "probe": ProbeJobHandler(redis: dependencies.redis),
         ]
         if let payments = dependencies.payments {
-            handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(pool: dependencies.pool, payments: payments, settler: settler)
+            handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(
+                pool: dependencies.pool, payments: payments, settler: settler, queue: dependencies.queue,
+                backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.chargeOrderKind]?.backoffCapMilliseconds ?? 30_000)
         }
         return handlers.filter { dependencies.queue.catalog[$0.key] != nil }
     }
