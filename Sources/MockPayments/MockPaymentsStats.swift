@@ -29,6 +29,15 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
     public var replays = 0
     /// Repeated keys with a different charge, refused with 422.
     public var conflicts = 0
+    /// Refunds paid, and their total in cents.
+    public var refunds = 0
+    public var refundedCents = 0
+    /// Refunds refused: more than the order was charged, or the order again.
+    public var refundsRefused = 0
+    /// Requests to refund an order already refunded under another key (refused; must stay 0).
+    public var doubleRefunds = 0
+    /// Pending charges that succeeded late (their callback after the late delay).
+    public var lateSuccesses = 0
 
     public init() {}
 
@@ -42,6 +51,10 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
         case doubleChargedOrders = "double_charged_orders"
         case badSignatures = "bad_signatures"
         case invalidRequests = "invalid_requests"
-        case replays, conflicts
+        case replays, conflicts, refunds
+        case refundedCents = "refunded_cents"
+        case refundsRefused = "refunds_refused"
+        case doubleRefunds = "double_refunds"
+        case lateSuccesses = "late_successes"
     }
 }

@@ -133,6 +133,7 @@ public final class SchedulerService: Service {
 
         if tick % configuration.orderReconcileEveryTicks == 0 {
             try await reconcileOrders()
+            try await reconcileRefunds()
             try await hooks?.reconcile()
         }
     }
@@ -154,6 +155,20 @@ public final class SchedulerService: Service {
         if enqueued > 0 {
             reEnqueued.increment(by: enqueued)
             logger.notice("reconcile re-enqueued order jobs", metadata: ["count": .stringConvertible(enqueued)])
+        }
+    }
+
+    /// Money owed back is never forgotten: a refund whose job was lost (Redis flushed, a worker
+    /// killed before enqueueing it, attempts run out) gets it again.
+    private func reconcileRefunds() async throws {
+        let refunds = try await pool.withConnection { try RefundStore.queued($0, minimumAgeSeconds: 2) }
+        var enqueued = 0
+        for start in stride(from: 0, to: refunds.count, by: 1000) {
+            enqueued += try await queue.enqueue(refunds[start..<min(start + 1000, refunds.count)].map { ShopJob.refundOrder(orderID: $0) })
+        }
+        if enqueued > 0 {
+            reEnqueued.increment(by: enqueued)
+            logger.notice("reconcile re-enqueued refund jobs", metadata: ["count": .stringConvertible(enqueued)])
         }
     }
 }

@@ -48,6 +48,8 @@ public struct ShopSettings: Sendable {
         public var timeoutMilliseconds: Int
         public var connectTimeoutMilliseconds: Int
         public var windowSeconds: Int
+        /// Extra time an order awaiting the provider's callback gets before it expires.
+        public var callbackGraceSeconds: Int = 60
         public var maxInFlight: Int
     }
 
@@ -292,6 +294,7 @@ extension ShopSettings {
             connectTimeoutMilliseconds: try values.int("payments.connect_timeout_ms", in: 10...60_000),
             windowSeconds: try values.int("payments.window_s", in: 1...7 * 86_400),
             maxInFlight: try values.int("payments.max_in_flight", in: 1...10_000))
+        payments.callbackGraceSeconds = try values.int("payments.callback_grace_s", in: 0...86_400)
         guard payments.url.hasPrefix("https://") || (payments.url.hasPrefix("http://") && Self.isLoopback(url: payments.url)) else {
             // Charges carry amounts and a signature anyone on the path could replay within the
             // tolerance: plain HTTP only to this machine (the mock provider, tests).

@@ -42,6 +42,11 @@ public struct SettlementEffect: Sendable, Equatable {
     public let unitsReturnedToSale: Int
     /// When an order now awaits a callback: when it expires (Unix ms), for its expiry job.
     public let expiresAtMilliseconds: Int?
+    /// Orders whose refund was created now and needs its `order.refund` job.
+    public var refundOrderIDs: [Int] = []
+    /// True when this was a success for an order already expired, failed or cancelled: the
+    /// payment is recorded and refunded (counted as `payments_late_success_total`).
+    public var lateSuccess = false
 
     static func unchanged(_ orderID: Int) -> SettlementEffect {
         SettlementEffect(orderID: orderID, applied: false, dropID: nil, dropKind: nil, promotedOrders: [],
@@ -155,6 +160,40 @@ public enum OrderSettlementStore {
                 effects[index] = SettlementEffect(
                     orderID: settlements[index].orderID, applied: true, dropID: try row.int(1), dropKind: nil,
                     promotedOrders: [], unitsReturnedToSale: 0, expiresAtMilliseconds: try row.int(2))
+            }
+        }
+
+        // Late successes: money taken for an order that no longer holds its unit (a callback after
+        // the payment window, a charge in flight at expiry or cancellation, a timed-out attempt
+        // that did charge). The payment is recorded on the order and refunded; a repeat of the
+        // same success finds the refund there and adds nothing.
+        let successes = settlements.indices.filter { if case .paid = settlements[$0].outcome { true } else { false } }
+        if !successes.isEmpty {
+            let rows = try connection.query("""
+                WITH late AS (
+                    SELECT DISTINCT ON (o.id) o.id, i.payment_id
+                    FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
+                    JOIN orders o ON o.id = i.order_id
+                    WHERE o.status IN ('expired', 'failed', 'cancelled') AND o.amount_cents > 0
+                    ORDER BY o.id
+                ), noted AS (
+                    UPDATE orders o SET payment_id = late.payment_id, updated_at = now()
+                    FROM late WHERE o.id = late.id AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
+                    RETURNING o.id, o.webhook_id, o.amount_cents, o.currency, o.payment_id
+                )
+                INSERT INTO refunds (order_id, webhook_id, payment_id, amount_cents, currency, reason)
+                SELECT id, 'rf_' || webhook_id, payment_id, amount_cents, currency, 'late_success' FROM noted
+                ON CONFLICT (order_id) DO NOTHING
+                RETURNING order_id
+                """, [
+                    .intArray(successes.map { settlements[$0].orderID }),
+                    .optionalTextArray(successes.map { settlements[$0].outcome.paymentID }),
+                ])
+            for row in rows {
+                let orderID = try row.int(0)
+                guard let index = successes.first(where: { settlements[$0].orderID == orderID }) else { continue }
+                effects[index].refundOrderIDs.append(orderID)
+                effects[index].lateSuccess = true
             }
         }
 

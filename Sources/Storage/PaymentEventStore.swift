@@ -7,6 +7,10 @@ public enum PaymentEventStore {
     public enum Kind: String, Sendable {
         case succeeded = "charge.succeeded"
         case failed = "charge.failed"
+        case refundSucceeded = "refund.succeeded"
+        case refundFailed = "refund.failed"
+
+        public var isRefund: Bool { self == .refundSucceeded || self == .refundFailed }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -29,11 +33,18 @@ public enum PaymentEventStore {
                 ON CONFLICT (webhook_id) DO NOTHING
                 """, [.text(webhookID), .int(orderID), .text(kind.rawValue), .text(paymentID)])
             guard inserted.affectedRows == 1 else { return .duplicate }
+            if kind.isRefund {
+                // `payment_id` carries the refund id here.
+                try RefundStore.complete(
+                    transaction, orderID: orderID, succeeded: kind == .refundSucceeded, refundID: paymentID,
+                    failure: kind == .refundFailed ? "the provider reported the refund failed" : nil)
+                return .applied(.unchanged(orderID))
+            }
             let outcome: PaymentOutcome = switch kind {
             // A callback without a payment id never overwrites the one the charge's answer stored;
             // only with neither does the order get a placeholder (a paid order needs one).
             case .succeeded: .paid(paymentID: paymentID ?? storedPaymentID ?? "unreported")
-            case .failed: .failed(reason: "the provider reported the charge failed")
+            case .failed, .refundSucceeded, .refundFailed: .failed(reason: "the provider reported the charge failed")
             }
             let effect = try OrderSettlementStore.apply(
                 transaction, Settlement(orderID: orderID, outcome: outcome), paymentWindowSeconds: paymentWindowSeconds)

@@ -78,6 +78,9 @@ extension ChargeOrderHandler {
 struct ExpireOrderHandler: JobHandler {
     let pool: PostgresPool
     let settler: PaymentSettler
+    /// An order the provider answered `pending` waits this much longer for its callback: a
+    /// success that arrives a little late then sells the unit instead of being refunded.
+    let callbackGraceMilliseconds: Int
 
     func handle(_ context: JobContext) async throws {
         guard case .expireOrder(let orderID, _)? = ShopJob(kind: context.kind, payload: context.payload) else {
@@ -87,10 +90,11 @@ struct ExpireOrderHandler: JobHandler {
             throw PermanentJobFailure("order \(orderID) does not exist")
         }
         guard order.status == .pendingPayment else { return }
-        guard order.isExpired else {
+        let grace = order.chargeState == "awaiting_callback" ? callbackGraceMilliseconds : 0
+        guard order.isExpired, order.millisecondsUntilExpiry + grace <= 0 else {
             // Promoted early (Redis's clock, which promotes, runs ahead of the database's, which
-            // decides): come back when the database says it is due.
-            let wait = max(100, order.millisecondsUntilExpiry)
+            // decides), or in the callback's grace: come back when the database says it is due.
+            let wait = max(100, order.millisecondsUntilExpiry + grace)
             throw RetryLater(afterMilliseconds: wait, reason: "order \(orderID) expires in \(wait) ms")
         }
         try await settler.settle(Settlement(orderID: orderID, outcome: .expired))

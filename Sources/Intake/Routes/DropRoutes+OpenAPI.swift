@@ -25,7 +25,7 @@ extension DropRoutes {
 
     static let openAPISchemas: [String: JSONValue] = [
         "DropKind": OpenAPI.enumeration(["draw", "raffle", "open_run"]),
-        "DropStatus": OpenAPI.enumeration(["scheduled", "open", "closing", "drawn", "closed", "settled"]),
+        "DropStatus": OpenAPI.enumeration(["scheduled", "open", "closing", "drawn", "closed", "settled", "cancelled"]),
         "NewDrop": OpenAPI.object(
             ["product_id": OpenAPI.integer,
              "kind": OpenAPI.schema("DropKind"),

@@ -52,3 +52,50 @@ ALTER TABLE orders ADD CONSTRAINT orders_paid_has_payment CHECK (status <> 'paid
 -- or expired may buy again while units remain.
 ALTER TABLE orders DROP CONSTRAINT orders_one_per_customer;
 CREATE UNIQUE INDEX orders_one_live_per_customer ON orders (drop_id, user_id) WHERE status IN ('pending_payment', 'paid');
+
+-- Refunds, cancelled drops (SPEC §4): order states `cancelled`, `refund_pending`, `refunded`.
+ALTER TABLE orders DROP CONSTRAINT orders_status_check;
+ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (
+    status IN ('pending_payment', 'paid', 'failed', 'expired', 'cancelled', 'refund_pending', 'refunded'));
+
+-- A drop may be cancelled by an operator from any state but `settled` (final): entries and
+-- purchases stop, unpaid orders are voided, paid ones refunded. Who and when are kept.
+ALTER TABLE drops DROP CONSTRAINT drops_status_check;
+ALTER TABLE drops ADD CONSTRAINT drops_status_check CHECK (
+    status IN ('scheduled', 'open', 'closing', 'drawn', 'closed', 'settled', 'cancelled'));
+ALTER TABLE drops ADD COLUMN cancelled_at timestamptz, ADD COLUMN cancelled_by bigint REFERENCES users (id);
+INSERT INTO drop_status_moves (kind, from_status, to_status)
+SELECT kind, from_status, 'cancelled'
+FROM (VALUES ('draw'), ('raffle')) AS k(kind), (VALUES ('scheduled'), ('open'), ('closing'), ('drawn')) AS m(from_status)
+UNION ALL
+SELECT 'open_run', from_status, 'cancelled' FROM (VALUES ('scheduled'), ('open'), ('closed')) AS m(from_status);
+
+-- Refund callbacks are recorded by webhook-id like charge callbacks (payment_id holds the refund id).
+ALTER TABLE payment_events DROP CONSTRAINT payment_events_type_check;
+ALTER TABLE payment_events ADD CONSTRAINT payment_events_type_check CHECK (
+    type IN ('charge.succeeded', 'charge.failed', 'refund.succeeded', 'refund.failed'));
+
+-- One refund per order (an order is charged once): money taken for a unit the customer does not
+-- hold goes back. `webhook_id` is the refund's own webhook-id / Idempotency-Key, derived from the
+-- order's random charge key, so stable across retries and never repeated across databases.
+CREATE TABLE refunds (
+    order_id     bigint      PRIMARY KEY REFERENCES orders (id),
+    webhook_id   text        NOT NULL UNIQUE,
+    payment_id   text        NOT NULL,
+    amount_cents bigint      NOT NULL CHECK (amount_cents > 0),
+    currency     text        NOT NULL,
+    -- late_success: a charge succeeded for an order already expired, failed or cancelled;
+    -- operator: POST /v1/orders/{id}/refund; drop_cancelled: POST /v1/drops/{id}/cancel.
+    reason       text        NOT NULL CHECK (reason IN ('late_success', 'operator', 'drop_cancelled')),
+    status       text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+    -- While pending: 'queued' = the refund job must (re)send it; 'awaiting_callback' = the
+    -- provider answered pending.
+    refund_state text        NOT NULL DEFAULT 'queued' CHECK (refund_state IN ('queued', 'awaiting_callback', 'done')),
+    refund_id    text,
+    failure      text,
+    requested_by bigint      REFERENCES users (id),
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    CONSTRAINT refunds_done CHECK (status = 'pending' OR refund_state = 'done')
+);
+CREATE INDEX refunds_queued ON refunds (requested_at) WHERE status = 'pending';
