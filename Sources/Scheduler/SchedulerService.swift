@@ -160,11 +160,16 @@ public final class SchedulerService: Service {
 
     /// Money owed back is never forgotten: a refund whose job was lost (Redis flushed, a worker
     /// killed before enqueueing it, attempts run out) gets it again.
+    /// Charges in doubt (an order that ended unsold while its last attempt got no answer) are
+    /// asked again, so a charge the provider did make is found and refunded.
     private func reconcileRefunds() async throws {
-        let refunds = try await pool.withConnection { try RefundStore.queued($0, minimumAgeSeconds: 2) }
+        let (refunds, doubts) = try await pool.withConnection { connection in
+            (try RefundStore.queued(connection, minimumAgeSeconds: 2), try OrderStore.chargesInDoubt(connection, minimumAgeSeconds: 2))
+        }
+        let jobs = refunds.map { ShopJob.refundOrder(orderID: $0) } + doubts.map { ShopJob.chargeOrder(orderID: $0) }
         var enqueued = 0
-        for start in stride(from: 0, to: refunds.count, by: 1000) {
-            enqueued += try await queue.enqueue(refunds[start..<min(start + 1000, refunds.count)].map { ShopJob.refundOrder(orderID: $0) })
+        for start in stride(from: 0, to: jobs.count, by: 1000) {
+            enqueued += try await queue.enqueue(Array(jobs[start..<min(start + 1000, jobs.count)]))
         }
         if enqueued > 0 {
             reEnqueued.increment(by: enqueued)

@@ -24,11 +24,20 @@ struct ChargeOrderHandler: JobHandler {
             throw PermanentJobFailure("order \(orderID) does not exist")
         }
         guard order.status == .pendingPayment, order.chargeState == "queued" else {
-            // Already final, or waiting for the provider's callback (the expiry job covers it).
+            // Waiting for the provider's callback (the expiry job covers it), or final. A final
+            // order without a sale may still have been charged: by an attempt that got no answer,
+            // or by a run of this job killed after sending. Ask again under the same key; a
+            // success is then recorded and refunded (a late success).
+            let unsold: Set<OrderStatus> = [.expired, .failed, .cancelled]
+            if unsold.contains(order.status), order.amountCents > 0, !order.hasRefund, order.chargeInDoubt || context.attempt > 1 {
+                try await verify(order, context: context)
+            }
             return
         }
         if order.isExpired {
             try await settler.settle(Settlement(orderID: orderID, outcome: .expired))
+            // An earlier run may have charged before it died or timed out: find out.
+            if order.chargeInDoubt || context.attempt > 1 { try await verify(order, context: context) }
             return
         }
         let answer = await payments.charge(PaymentClient.Charge(
@@ -43,14 +52,14 @@ struct ChargeOrderHandler: JobHandler {
         case .pending(let paymentID, let status):
             try await settler.settle(Settlement(orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
         case .retryable(let status, let retryAfter, let reason):
-            if context.job.isLastAttempt {
-                try await settler.settle(Settlement(
-                    orderID: orderID, outcome: .failed(reason: "payment provider unavailable: \(reason)"),
-                    attempt: context.attempt, httpStatus: status))
-                return
-            }
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(connection, orderID: orderID, attempt: context.attempt, httpStatus: status, detail: reason)
+            }
+            if context.job.isLastAttempt {
+                // The attempt stays logged as unanswered: the charge is in doubt, and the
+                // scheduler's reconcile has it asked again (see `verify`).
+                try await settler.settle(Settlement(orderID: orderID, outcome: .failed(reason: "payment provider unavailable: \(reason)")))
+                return
             }
             // The order expires when its window ends even if this job is parked or lost (its
             // expiry job judges by the database clock, so an early one only waits).
@@ -66,6 +75,35 @@ struct ChargeOrderHandler: JobHandler {
 }
 
 extension ChargeOrderHandler {
+    /// Asks the provider again, under the order's charge key, how a charge that may have gone
+    /// through ended, for an order that no longer sells. The provider replays what it answered
+    /// (or, if it never charged, charges now): a success is a late success, recorded and
+    /// refunded by the settlement; any other answer is logged and settles the doubt.
+    func verify(_ order: OrderStore.ChargeContext, context: JobContext) async throws {
+        let answer = await payments.charge(PaymentClient.Charge(
+            orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
+            currency: order.currency, webhookID: order.webhookID))
+        switch answer {
+        case .succeeded(let paymentID, let status):
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+        case .declined(let status):
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status))
+        case .pending(let paymentID, let status):
+            // Its callback settles it (a success then is a late success).
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+        case .retryable(let status, let retryAfter, let reason):
+            try? await pool.withConnection { connection in
+                try OrderStore.logRetryableAttempt(
+                    connection, orderID: order.orderID, attempt: context.attempt, httpStatus: status, detail: reason)
+            }
+            throw RetryLater(
+                afterMilliseconds: max(0, min(retryAfter ?? 0, backoffCapMilliseconds)), reason: "verifying a charge: \(reason)")
+        }
+    }
+
     /// How long a retry waits at least: the provider's `Retry-After`, but never past the backoff
     /// cap nor past the end of the payment window (a retry after it only expires the order).
     static func boundedWait(retryAfter: Int?, capMilliseconds: Int, windowLeftMilliseconds: Int) -> Int {

@@ -85,4 +85,70 @@ import Worker
             }
         }
     }
+
+    /// A charge whose answer never came (held back past the client's timeout) may have gone
+    /// through. When its order ends unsold, the charge job asks again under the same key: the
+    /// provider's success is found, recorded and refunded.
+    @Test func aChargeInDoubtIsVerifiedAndItsSuccessRefunded() async throws {
+        try await withTestDatabase(poolSize: 2) { pool, _ in
+            try await withRedisNamespace { redis, prefix in
+                try await withMockProvider(mockConfiguration { $0.timeoutRate = 1; $0.timeoutHoldMilliseconds = 3000 }) { _, client in
+                    let queue = JobQueue(redis: redis, catalog: try JobCatalog.load(directory: ShopProcess.repositoryRoot + "/jobs"), keyPrefix: prefix)
+                    let http = CurlHTTPClient(name: "doubt-test")
+                    defer { http.shutdown() }
+                    let payments = PaymentClient(
+                        configuration: .init(url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 500, connectTimeoutMilliseconds: 2000),
+                        http: http)
+                    let handlers = WorkerHandlers.make(.init(
+                        pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                    let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 1, closesIn: nil)
+                    let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
+                    let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
+                    let charge = try #require(handlers[ShopJob.chargeOrderKind])
+                    await #expect(throws: RetryLater.self) { try await Self.run(charge, .chargeOrder(orderID: order)) }
+                    // The window ends before the answer is learnt.
+                    try await pool.query("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", [.int(order)])
+                    let doubts = try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) }
+                    #expect(doubts.isEmpty, "still pending: not in doubt yet")
+                    // The retry finds the window over: it expires the order, then asks the provider.
+                    try await Self.run(charge, .chargeOrder(orderID: order), attempt: 2)
+                    #expect(try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) == "expired")
+                    let refund = try await pool.query("SELECT reason FROM refunds WHERE order_id = $1", [.int(order)])
+                    #expect(try refund.first?.string(0) == "late_success")
+                    #expect(try await MoneyFixtures.audit(pool) == [])
+                    #expect(try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) } == [])
+                }
+            }
+        }
+    }
+
+    /// The last attempt gets no answer: the order fails, its charge stays in doubt, and the
+    /// scheduler's reconcile finds it (`chargesInDoubt`) for the charge job to ask again.
+    @Test func aLastAttemptWithoutAnAnswerLeavesTheChargeInDoubt() async throws {
+        try await withTestDatabase(poolSize: 2) { pool, _ in
+            try await withRedisNamespace { redis, prefix in
+                let closed = try ClosedPort()
+                let queue = JobQueue(redis: redis, catalog: try JobCatalog.load(directory: ShopProcess.repositoryRoot + "/jobs"), keyPrefix: prefix)
+                let http = CurlHTTPClient(name: "doubt-test-2")
+                defer { http.shutdown() }
+                let payments = PaymentClient(
+                    configuration: .init(url: "http://127.0.0.1:\(closed.number)/v1/charges", secret: String(repeating: "s", count: 32),
+                                         timeoutMilliseconds: 500, connectTimeoutMilliseconds: 500),
+                    http: http)
+                let handlers = WorkerHandlers.make(.init(
+                    pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 1, closesIn: nil)
+                let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
+                let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
+                let charge = try #require(handlers[ShopJob.chargeOrderKind])
+                let job = ShopJob.chargeOrder(orderID: order)
+                try await charge.handle(JobContext(
+                    job: Job(id: "last", kind: job.kind, queue: "payments", attempt: 8, maxAttempts: 8,
+                             visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
+                    logger: Logger(label: "test")))
+                #expect(try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) == "failed")
+                #expect(try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) } == [order])
+            }
+        }
+    }
 }
