@@ -121,6 +121,8 @@ public final class SchedulerService: Service {
             if !openRuns.isEmpty { try await hooks?.closed(openRuns) }
         }
 
+        try await pool.withConnection { try DropLifecycleStore.settleIdleClosedOpenRuns($0, term: term) }
+
         // Every closing draw needs its close job; unique keys make this a no-op when queued.
         let closing = try await pool.withConnection { try DropLifecycleStore.closingDrops($0) }
         if !closing.isEmpty {
