@@ -166,6 +166,7 @@ final class ChargeLedger: Sendable {
             guard state.epoch == epoch.value, case .answered(var answered) = state.keys[key] else { return }
             answered.record.status = succeeded ? .succeeded : .failed
             state.keys[key] = .answered(answered)
+            state.stats.pendingResolved += 1
             if succeeded { state.recordCharge(key: key, request: answered.request) }
             if succeeded && late { state.stats.lateSuccesses += 1 }
         }

@@ -13,6 +13,9 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
     public var timeouts = 0
     /// Charges answered `pending`.
     public var pending = 0
+    /// Pending charges whose outcome is decided (their callback is going out): once this equals
+    /// `pending`, no callback is still to come.
+    public var pendingResolved = 0
     /// Callback deliveries the receiver acknowledged with 2xx (a duplicate delivery counts again).
     public var callbacksSent = 0
     /// Callback deliveries given up after the last attempt.
@@ -45,6 +48,7 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
         case requests
         case chargesSucceeded = "charges_succeeded"
         case declined, errors, timeouts, pending
+        case pendingResolved = "pending_resolved"
         case callbacksSent = "callbacks_sent"
         case callbacksFailed = "callbacks_failed"
         case doubleChargedKeys = "double_charged_keys"

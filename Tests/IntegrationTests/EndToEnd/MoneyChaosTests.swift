@@ -71,6 +71,10 @@ import Testing
                 for drop in [draw, openRun] {
                     guard try await DrawEndToEndTests.dropRow(stack.pool, drop).status == "settled" else { return false }
                 }
+                // Every pending charge's callback has gone out (the late ones last)...
+                let provider = try await stack.mockStats()
+                guard let pending = provider["pending"] as? Int, provider["pending_resolved"] as? Int == pending else { return false }
+                // ...and every refund it caused is done.
                 let pendingRefunds = try await stack.pool.query("SELECT count(*) FROM refunds WHERE status = 'pending'")[0].int(0)
                 guard pendingRefunds == 0 else { return false }
                 return try await Self.moneyMismatches(stack).isEmpty
