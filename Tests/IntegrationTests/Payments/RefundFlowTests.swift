@@ -92,12 +92,12 @@ import Worker
     @Test func aChargeInDoubtIsVerifiedAndItsSuccessRefunded() async throws {
         try await withTestDatabase(poolSize: 2) { pool, _ in
             try await withRedisNamespace { redis, prefix in
-                try await withMockProvider(mockConfiguration { $0.timeoutRate = 1; $0.timeoutHoldMilliseconds = 3000 }) { _, client in
+                try await withMockProvider(mockConfiguration { $0.timeoutRate = 1; $0.timeoutHoldMilliseconds = 8000 }) { _, client in
                     let queue = JobQueue(redis: redis, catalog: try JobCatalog.load(directory: ShopProcess.repositoryRoot + "/jobs"), keyPrefix: prefix)
                     let http = CurlHTTPClient(name: "doubt-test")
                     defer { http.shutdown() }
                     let payments = PaymentClient(
-                        configuration: .init(url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 500, connectTimeoutMilliseconds: 2000),
+                        configuration: .init(url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 2000, connectTimeoutMilliseconds: 2000),
                         http: http)
                     let handlers = WorkerHandlers.make(.init(
                         pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
@@ -106,6 +106,10 @@ import Worker
                     let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
                     let charge = try #require(handlers[ShopJob.chargeOrderKind])
                     await #expect(throws: RetryLater.self) { try await Self.run(charge, .chargeOrder(orderID: order)) }
+                    // (On a loaded machine the provider may take a while to get to the request.)
+                    try await eventually("the provider charged, holding its answer back") {
+                        try await !client.charges(orderID: order).isEmpty
+                    }
                     // The window ends before the answer is learnt.
                     try await pool.query("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", [.int(order)])
                     let doubts = try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) }
