@@ -166,7 +166,7 @@ let package = Package(
         // The shop's job kinds and payloads, shared by intake, scheduler and worker.
         .target(
             name: "ShopJobs",
-            dependencies: ["JobQueue", "Storage", "ShopDomain"],
+            dependencies: ["JobQueue", "Storage", "ShopDomain", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings),
 
         // `fastest-shop bench …` scenarios.

@@ -83,6 +83,7 @@ struct LocalStack {
         let handlers = WorkerHandlers.make(.init(
             pool: pool, redis: redis, queue: queue, payments: paymentClient,
             paymentWindowSeconds: settings.payments.windowSeconds,
+            callbackGraceSeconds: settings.payments.callbackGraceSeconds,
             returnUnits: { try await gate.returnUnits(dropID: $0, count: $1) }))
         let workers = (0..<2).map { index in
             JobWorker(

@@ -72,6 +72,9 @@ public struct IntakeService: Sendable {
     /// payment callback) is one more ``RouteGroup`` here.
     var apiRouteGroups: [any RouteGroup] {
         let entries = EntryStore(pool: pool)
+        let followUp = SettlementFollowUp(
+            queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) },
+            lateSuccesses: metrics.lateSuccesses)
         return [
             AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
@@ -85,7 +88,10 @@ public struct IntakeService: Sendable {
             AuditRoutes(pool: pool),
             PaymentCallbackRoutes(
                 pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
-                followUp: SettlementFollowUp(queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) })),
+                followUp: followUp),
+            OperatorActionRoutes(
+                pool: pool, drops: DropStore(pool: pool), queue: queue, gate: gate,
+                paymentWindowSeconds: settings.payments.windowSeconds, followUp: followUp),
         ]
     }
 

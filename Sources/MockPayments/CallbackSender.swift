@@ -13,6 +13,7 @@ final class CallbackSender: Service {
     private let url: String
     private let secret: String
     private let delayMilliseconds: Int
+    private let lateDelayMilliseconds: Int
     private let attempts: Int
     private let backoffMilliseconds: Int
     private let timeoutMilliseconds: Int
@@ -28,6 +29,7 @@ final class CallbackSender: Service {
         url = configuration.callbackURL
         secret = configuration.callbackSecret
         delayMilliseconds = configuration.callbackDelayMilliseconds
+        lateDelayMilliseconds = configuration.lateCallbackDelayMilliseconds
         attempts = configuration.callbackAttempts
         backoffMilliseconds = configuration.callbackBackoffMilliseconds
         timeoutMilliseconds = configuration.callbackTimeoutMilliseconds
@@ -55,12 +57,12 @@ final class CallbackSender: Service {
 
     private func send(_ callback: PendingCallback, client: CurlHTTPClient) async {
         do {
-            try await Task.sleep(for: .milliseconds(delayMilliseconds))
+            try await Task.sleep(for: .milliseconds(callback.late ? lateDelayMilliseconds : delayMilliseconds))
         } catch {
             return
         }
         // The charge completes now, when the provider tells the shop.
-        ledger.resolvePending(key: callback.idempotencyKey, succeeded: callback.succeeds, epoch: callback.epoch)
+        ledger.resolvePending(key: callback.idempotencyKey, succeeded: callback.succeeds, late: callback.late, epoch: callback.epoch)
         let body: [UInt8]
         do {
             body = Array(try JSONEncoder().encode(callback.body))

@@ -8,7 +8,8 @@ struct ChargeDecision: Sendable, Equatable {
         /// Charged and recorded as succeeded, but the answer is held back past the client's timeout.
         case timeout
         /// Answered `pending`; a callback later reports the result.
-        case pending(succeeds: Bool, duplicateCallback: Bool)
+        /// `late`: it succeeds, but its callback comes only after the late callback delay.
+        case pending(succeeds: Bool, duplicateCallback: Bool, late: Bool = false)
     }
 
     var outcome: Outcome

@@ -26,6 +26,7 @@ struct ChargeEndpoint: Sendable {
         ledger.count(\.requests)
         let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodyBytes))
         try verifySignature(request.headers, body: body)
+        if RefundRequest.isRefund(jsonBytes: body) { return try refund(request.headers, body: body) }
         let key: String
         let charge: ChargeRequest
         do {
@@ -65,12 +66,12 @@ struct ChargeEndpoint: Sendable {
             let answer = ChargeAnswer(status: .declined, paymentID: paymentID)
             ledger.answer(key: key, answer: answer, charged: false, heldBack: false)
             return try JSONResponse.make(answer)
-        case .pending(let succeeds, let duplicateCallback):
+        case .pending(let succeeds, let duplicateCallback, let late):
             let answer = ChargeAnswer(status: .pending, paymentID: paymentID)
             let epoch = ledger.answer(key: key, answer: answer, charged: false, heldBack: false)
             callbacks.schedule(PendingCallback(
                 idempotencyKey: key, orderID: charge.orderID, paymentID: paymentID, succeeds: succeeds,
-                duplicate: duplicateCallback, epoch: epoch))
+                duplicate: duplicateCallback, late: late, epoch: epoch))
             return try JSONResponse.make(answer)
         case .error(let status, let retryAfter):
             ledger.release(key: key, countsAsError: true)
@@ -85,6 +86,28 @@ struct ChargeEndpoint: Sendable {
             let hold = timeoutHoldMilliseconds
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(hold)) }
             return try JSONResponse.make(answer)
+        }
+    }
+
+    /// `refund.requested`: answered at once, once per Idempotency-Key, from the ledger (never more
+    /// than the order was charged; a second refund of an order is refused and counted).
+    private func refund(_ headers: HTTPFields, body: [UInt8]) throws -> Response {
+        let key: String
+        let refund: RefundRequest
+        do {
+            key = try idempotencyKey(headers)
+            refund = try RefundRequest(jsonBytes: body)
+        } catch {
+            ledger.count(\.invalidRequests)
+            throw error
+        }
+        switch ledger.refund(refund, key: key) {
+        case .conflict:
+            throw MockPaymentsProblem(.idempotencyKeyReused, "this Idempotency-Key was used for a different request")
+        case .refused(let reason):
+            throw MockPaymentsProblem(.refundRefused, reason)
+        case .refunded(let refundID):
+            return try JSONResponse.make(RefundAnswer(status: "refunded", refundID: refundID))
         }
     }
 

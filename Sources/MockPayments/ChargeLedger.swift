@@ -47,10 +47,18 @@ final class ChargeLedger: Sendable {
         var keysByOrder: [Int: [String]] = [:]
         var chargesByKey: [String: Int] = [:]
         var chargesByOrder: [Int: Int] = [:]
+        /// Money per order and per customer: what was charged and what was paid back.
+        var chargedCentsByOrder: [Int: Int] = [:]
+        var refundedCentsByOrder: [Int: Int] = [:]
+        var userByOrder: [Int: Int] = [:]
+        var refunds: [String: (request: RefundRequest, refundID: String)] = [:]
         var stats = MockPaymentsStats()
         var epoch = 0
 
-        mutating func recordCharge(key: String, orderID: Int) {
+        mutating func recordCharge(key: String, request: ChargeRequest) {
+            let orderID = request.orderID
+            chargedCentsByOrder[orderID, default: 0] += request.amountCents
+            userByOrder[orderID] = request.userID
             stats.chargesSucceeded += 1
             let byKey = chargesByKey[key, default: 0] + 1
             chargesByKey[key] = byKey
@@ -130,7 +138,7 @@ final class ChargeLedger: Sendable {
             case .pending: state.stats.pending += 1
             }
             if heldBack { state.stats.timeouts += 1 }
-            if charged { state.recordCharge(key: key, orderID: request.orderID) }
+            if charged { state.recordCharge(key: key, request: request) }
             return (Epoch(value: state.epoch), flight.waiters)
         }
         for waiter in waiters { waiter.resume(returning: nil) }
@@ -153,12 +161,75 @@ final class ChargeLedger: Sendable {
     }
 
     /// A pending charge's result, decided when its callback goes out; ignored after a reset.
-    func resolvePending(key: String, succeeded: Bool, epoch: Epoch) {
+    func resolvePending(key: String, succeeded: Bool, late: Bool = false, epoch: Epoch) {
         state.withLock { state in
             guard state.epoch == epoch.value, case .answered(var answered) = state.keys[key] else { return }
             answered.record.status = succeeded ? .succeeded : .failed
             state.keys[key] = .answered(answered)
-            if succeeded { state.recordCharge(key: key, orderID: answered.request.orderID) }
+            state.stats.pendingResolved += 1
+            if succeeded { state.recordCharge(key: key, request: answered.request) }
+            if succeeded && late { state.stats.lateSuccesses += 1 }
+        }
+    }
+
+    enum RefundDecision: Sendable, Equatable {
+        case refunded(refundID: String)
+        case refused(String)
+        case conflict
+    }
+
+    /// Pays back (part of) an order's charges, once per Idempotency-Key: never more than was
+    /// charged, and an order refunded once is refused a second refund under another key (counted
+    /// as a double refund: a provider without this ledger would have paid twice).
+    func refund(_ request: RefundRequest, key: String) -> RefundDecision {
+        state.withLock { state in
+            if let known = state.refunds[key] {
+                guard known.request == request else {
+                    state.stats.conflicts += 1
+                    return .conflict
+                }
+                state.stats.replays += 1
+                return .refunded(refundID: known.refundID)
+            }
+            let charged = state.chargedCentsByOrder[request.orderID, default: 0]
+            let refunded = state.refundedCentsByOrder[request.orderID, default: 0]
+            if refunded > 0 {
+                state.stats.doubleRefunds += 1
+                state.stats.refundsRefused += 1
+                return .refused("order \(request.orderID) was refunded already")
+            }
+            guard refunded + request.amountCents <= charged else {
+                state.stats.refundsRefused += 1
+                return .refused("order \(request.orderID) was charged \(charged), cannot refund \(request.amountCents) more")
+            }
+            let refundID = RandomIdentifier.make("re_")
+            state.refundedCentsByOrder[request.orderID] = refunded + request.amountCents
+            state.refunds[key] = (request, refundID)
+            state.stats.refunds += 1
+            state.stats.refundedCents += request.amountCents
+            return .refunded(refundID: refundID)
+        }
+    }
+
+    /// Money the provider keeps per order (charged − refunded, in cents).
+    var keptByOrder: [Int: Int] {
+        state.withLock { state in
+            state.chargedCentsByOrder.reduce(into: [:]) { kept, entry in
+                kept[entry.key] = entry.value - state.refundedCentsByOrder[entry.key, default: 0]
+            }
+        }
+    }
+
+    /// Money the provider keeps per customer (charged − refunded, in cents), for tests that check
+    /// that money follows units.
+    var keptByCustomer: [Int: Int] {
+        state.withLock { state in
+            var kept: [Int: Int] = [:]
+            for (order, charged) in state.chargedCentsByOrder {
+                guard let user = state.userByOrder[order] else { continue }
+                kept[user, default: 0] += charged - state.refundedCentsByOrder[order, default: 0]
+            }
+            return kept
         }
     }
 

@@ -70,6 +70,11 @@ public final class MockPaymentProvider: Service, Sendable {
         ledger.record(idempotencyKey: idempotencyKey)
     }
 
+    /// Money kept per order (charged − refunded, in cents), as the provider's ledger has it.
+    public func keptByOrder() -> [Int: Int] {
+        ledger.keptByOrder
+    }
+
     /// Forgets every answered charge and counter, as `POST /v1/reset` does.
     public func reset() {
         ledger.reset()

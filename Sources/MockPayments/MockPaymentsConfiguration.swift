@@ -36,6 +36,10 @@ public struct MockPaymentsConfiguration: Sendable {
     public var pendingSuccessRate: Double
     /// Fraction of callbacks delivered twice (same `webhook-id`), to exercise the receiver's dedupe.
     public var duplicateCallbackRate: Double
+    /// Fraction of pending charges that succeed *late*: their `charge.succeeded` callback is sent
+    /// after ``lateCallbackDelayMilliseconds`` (past the shop's payment window, so it must refund).
+    public var lateSuccessRate: Double = 0
+    public var lateCallbackDelayMilliseconds: Int = 10_000
     /// Delivery attempts per callback, the first included.
     public var callbackAttempts: Int
     /// Wait before the second attempt; it doubles for each further attempt.
@@ -99,11 +103,14 @@ public struct MockPaymentsConfiguration: Sendable {
         if !chargePath.hasPrefix("/") { throw .invalid("payments.url", "must have a path starting with /") }
         if secret.isEmpty { throw .invalid("payments.secret", "must not be empty") }
         if callbackSecret.isEmpty { throw .invalid("payments.callback_secret", "must not be empty") }
+        if secret.utf8.count < 32 { throw .invalid("payments.secret", "must be at least 32 bytes long") }
+        if callbackSecret.utf8.count < 32 { throw .invalid("payments.callback_secret", "must be at least 32 bytes long") }
         try check("--signature-tolerance-s", signatureToleranceSeconds, in: 1...86_400)
         try check("--latency-ms", latencyMilliseconds, in: 0...600_000)
         try check("--latency-jitter-ms", latencyJitterMilliseconds, in: 0...600_000)
         try check("--timeout-hold-ms", timeoutHoldMilliseconds, in: 0...3_600_000)
         try check("--callback-delay-ms", callbackDelayMilliseconds, in: 0...3_600_000)
+        try check("--late-callback-delay-ms", lateCallbackDelayMilliseconds, in: 0...3_600_000)
         try check("--callback-attempts", callbackAttempts, in: 1...100)
         try check("--callback-backoff-ms", callbackBackoffMilliseconds, in: 0...600_000)
         try check("--callback-timeout-ms", callbackTimeoutMilliseconds, in: 10...600_000)
@@ -113,7 +120,7 @@ public struct MockPaymentsConfiguration: Sendable {
         let rates = [
             ("--decline-rate", declineRate), ("--error-rate", errorRate), ("--timeout-rate", timeoutRate),
             ("--pending-rate", pendingRate), ("--pending-success-rate", pendingSuccessRate),
-            ("--duplicate-callback-rate", duplicateCallbackRate),
+            ("--duplicate-callback-rate", duplicateCallbackRate), ("--late-success-rate", lateSuccessRate),
         ]
         for (flag, rate) in rates where !(0...1).contains(rate) {
             throw .invalid(flag, "must be a fraction between 0 and 1, got \(rate)")

@@ -14,6 +14,8 @@ struct MockPaymentsProblem: Error, HTTPResponseError, CustomStringConvertible {
         static let idempotencyKeyReused = Code(
             slug: "idempotency-key-reused", title: "Idempotency-Key used for another charge", status: .unprocessableContent)
         static let notFound = Code(slug: "not-found", title: "Not found", status: .notFound)
+        /// A refund the ledger will not pay: more than the order's charge, or the order again.
+        static let refundRefused = Code(slug: "refund-refused", title: "Refund refused", status: .unprocessableContent)
         /// The `error` outcome: a simulated provider failure.
         static let providerError = Code(slug: "provider-error", title: "Provider error", status: .internalServerError)
         static let providerUnavailable = Code(

@@ -32,6 +32,10 @@ struct MockPaymentsRoutes: Sendable {
         router.get("/v1/stats") { _, _ in
             try JSONResponse.make(ledger.stats)
         }
+        // Money kept per customer (charged − refunded), by user id.
+        router.get("/v1/ledger") { _, _ in
+            try JSONResponse.make(Dictionary(uniqueKeysWithValues: ledger.keptByCustomer.map { (String($0.key), $0.value) }))
+        }
         // For benchmarks that reuse one provider across rounds.
         router.post("/v1/reset") { _, _ in
             ledger.reset()

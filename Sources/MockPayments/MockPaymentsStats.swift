@@ -13,6 +13,9 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
     public var timeouts = 0
     /// Charges answered `pending`.
     public var pending = 0
+    /// Pending charges whose outcome is decided (their callback is going out): once this equals
+    /// `pending`, no callback is still to come.
+    public var pendingResolved = 0
     /// Callback deliveries the receiver acknowledged with 2xx (a duplicate delivery counts again).
     public var callbacksSent = 0
     /// Callback deliveries given up after the last attempt.
@@ -29,6 +32,15 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
     public var replays = 0
     /// Repeated keys with a different charge, refused with 422.
     public var conflicts = 0
+    /// Refunds paid, and their total in cents.
+    public var refunds = 0
+    public var refundedCents = 0
+    /// Refunds refused: more than the order was charged, or the order again.
+    public var refundsRefused = 0
+    /// Requests to refund an order already refunded under another key (refused; must stay 0).
+    public var doubleRefunds = 0
+    /// Pending charges that succeeded late (their callback after the late delay).
+    public var lateSuccesses = 0
 
     public init() {}
 
@@ -36,12 +48,17 @@ public struct MockPaymentsStats: Sendable, Equatable, Codable {
         case requests
         case chargesSucceeded = "charges_succeeded"
         case declined, errors, timeouts, pending
+        case pendingResolved = "pending_resolved"
         case callbacksSent = "callbacks_sent"
         case callbacksFailed = "callbacks_failed"
         case doubleChargedKeys = "double_charged_keys"
         case doubleChargedOrders = "double_charged_orders"
         case badSignatures = "bad_signatures"
         case invalidRequests = "invalid_requests"
-        case replays, conflicts
+        case replays, conflicts, refunds
+        case refundedCents = "refunded_cents"
+        case refundsRefused = "refunds_refused"
+        case doubleRefunds = "double_refunds"
+        case lateSuccesses = "late_successes"
     }
 }

@@ -12,6 +12,7 @@ struct OutcomePolicy: Sendable {
     let pendingRate: Double
     let pendingSuccessRate: Double
     let duplicateCallbackRate: Double
+    let lateSuccessRate: Double
     let latencyMilliseconds: Int
     let latencyJitterMilliseconds: Int
 
@@ -23,6 +24,7 @@ struct OutcomePolicy: Sendable {
         pendingRate = configuration.pendingRate
         pendingSuccessRate = configuration.pendingSuccessRate
         duplicateCallbackRate = configuration.duplicateCallbackRate
+        lateSuccessRate = configuration.lateSuccessRate
         latencyMilliseconds = configuration.latencyMilliseconds
         latencyJitterMilliseconds = configuration.latencyJitterMilliseconds
     }
@@ -37,6 +39,8 @@ struct OutcomePolicy: Sendable {
         let latencyDraw = random.nextFraction()
         let pendingSuccessDraw = random.nextFraction()
         let duplicateDraw = random.nextFraction()
+        // Drawn last, so the draws before it (and a seed's outcomes without late successes) stay put.
+        let lateDraw = random.nextFraction()
 
         let outcome: ChargeDecision.Outcome
         // Consecutive intervals of [0, 1): declined, error, timeout, pending, then succeeded.
@@ -49,7 +53,10 @@ struct OutcomePolicy: Sendable {
         case ..<(declineRate + errorRate + timeoutRate):
             outcome = .timeout
         case ..<(declineRate + errorRate + timeoutRate + pendingRate):
-            outcome = .pending(succeeds: pendingSuccessDraw < pendingSuccessRate, duplicateCallback: duplicateDraw < duplicateCallbackRate)
+            let late = lateDraw < lateSuccessRate
+            outcome = .pending(
+                succeeds: late || pendingSuccessDraw < pendingSuccessRate, duplicateCallback: duplicateDraw < duplicateCallbackRate,
+                late: late)
         default:
             outcome = .succeeded
         }

@@ -7,6 +7,8 @@ struct PendingCallback: Sendable {
     let succeeds: Bool
     /// Deliver it twice, with the same `webhook-id`.
     let duplicate: Bool
+    /// Sent after the late callback delay (a late success).
+    var late = false
     let epoch: ChargeLedger.Epoch
 
     /// The callback body (SPEC §4): `{"type","order_id","payment_id"}`.

@@ -81,7 +81,7 @@ extension PurchaseStore.GateFigures {
             switch status {
             case .scheduled: .scheduled
             case .open: .open
-            case .closing, .drawn, .closed, .settled: .closed
+            case .closing, .drawn, .closed, .settled, .cancelled: .closed
             }
         return AdmissionGate.Snapshot(dropID: dropID, phase: phase, isOpen: isOpen, available: available, buyers: buyers)
     }

@@ -121,6 +121,8 @@ public final class SchedulerService: Service {
             if !openRuns.isEmpty { try await hooks?.closed(openRuns) }
         }
 
+        try await pool.withConnection { try DropLifecycleStore.settleIdleClosedOpenRuns($0, term: term) }
+
         // Every closing draw needs its close job; unique keys make this a no-op when queued.
         let closing = try await pool.withConnection { try DropLifecycleStore.closingDrops($0) }
         if !closing.isEmpty {
@@ -133,6 +135,7 @@ public final class SchedulerService: Service {
 
         if tick % configuration.orderReconcileEveryTicks == 0 {
             try await reconcileOrders()
+            try await reconcileRefunds()
             try await hooks?.reconcile()
         }
     }
@@ -141,10 +144,11 @@ public final class SchedulerService: Service {
     private func reconcileOrders() async throws {
         let pending = try await pool.withConnection { try DropLifecycleStore.pendingOrders($0, minimumAgeSeconds: 2) }
         guard !pending.isEmpty else { return }
-        let jobs = pending.map { order in
-            order.awaitingCallback
-                ? ShopJob.expireOrder(orderID: order.orderID, atMilliseconds: order.expiresAtMilliseconds)
-                : ShopJob.chargeOrder(orderID: order.orderID)
+        // Every pending order has an expiry, whatever its charge state: a charge job parked by a
+        // provider's Retry-After (or lost) must not hold the unit past the payment window.
+        let jobs = pending.flatMap { order in
+            let expiry = ShopJob.expireOrder(orderID: order.orderID, atMilliseconds: order.expiresAtMilliseconds)
+            return order.awaitingCallback ? [expiry] : [ShopJob.chargeOrder(orderID: order.orderID), expiry]
         }
         var enqueued = 0
         for start in stride(from: 0, to: jobs.count, by: 1000) {
@@ -153,6 +157,25 @@ public final class SchedulerService: Service {
         if enqueued > 0 {
             reEnqueued.increment(by: enqueued)
             logger.notice("reconcile re-enqueued order jobs", metadata: ["count": .stringConvertible(enqueued)])
+        }
+    }
+
+    /// Money owed back is never forgotten: a refund whose job was lost (Redis flushed, a worker
+    /// killed before enqueueing it, attempts run out) gets it again.
+    /// Charges in doubt (an order that ended unsold while its last attempt got no answer) are
+    /// asked again, so a charge the provider did make is found and refunded.
+    private func reconcileRefunds() async throws {
+        let (refunds, doubts) = try await pool.withConnection { connection in
+            (try RefundStore.queued(connection, minimumAgeSeconds: 2), try OrderStore.chargesInDoubt(connection, minimumAgeSeconds: 2))
+        }
+        let jobs = refunds.map { ShopJob.refundOrder(orderID: $0) } + doubts.map { ShopJob.chargeOrder(orderID: $0) }
+        var enqueued = 0
+        for start in stride(from: 0, to: jobs.count, by: 1000) {
+            enqueued += try await queue.enqueue(Array(jobs[start..<min(start + 1000, jobs.count)]))
+        }
+        if enqueued > 0 {
+            reEnqueued.increment(by: enqueued)
+            logger.notice("reconcile re-enqueued refund jobs", metadata: ["count": .stringConvertible(enqueued)])
         }
     }
 }

@@ -54,6 +54,8 @@ public struct ShopSettings: Sendable {
         public var timeoutMilliseconds: Int
         public var connectTimeoutMilliseconds: Int
         public var windowSeconds: Int
+        /// Extra time an order awaiting the provider's callback gets before it expires.
+        public var callbackGraceSeconds: Int = 60
         public var maxInFlight: Int
     }
 
@@ -305,8 +307,16 @@ extension ShopSettings {
             connectTimeoutMilliseconds: try values.int("payments.connect_timeout_ms", in: 10...60_000),
             windowSeconds: try values.int("payments.window_s", in: 1...7 * 86_400),
             maxInFlight: try values.int("payments.max_in_flight", in: 1...10_000))
-        guard payments.url.hasPrefix("http://") || payments.url.hasPrefix("https://") else {
-            throw ConfigurationError(key: "payments.url", problem: "must be an http:// or https:// URL")
+        payments.callbackGraceSeconds = try values.int("payments.callback_grace_s", in: 0...86_400)
+        guard payments.url.hasPrefix("https://") || (payments.url.hasPrefix("http://") && Self.isLoopback(url: payments.url)) else {
+            // Charges carry amounts and a signature anyone on the path could replay within the
+            // tolerance: plain HTTP only to this machine (the mock provider, tests).
+            throw ConfigurationError(key: "payments.url", problem: "must be an https:// URL (http:// only to a loopback address)")
+        }
+        // HMAC-SHA256 keys: shorter than the hash they are no stronger than a password.
+        for (key, secret) in [("payments.secret", payments.secret), ("payments.callback_secret", payments.callbackSecret)]
+        where !secret.isEmpty && secret.utf8.count < 32 {
+            throw ConfigurationError(key: key, problem: "must be at least 32 bytes long")
         }
         limits = Limits(
             customerPerSecond: try values.double("limits.customer_per_s", in: 0.01...1_000_000),
@@ -340,6 +350,15 @@ extension ShopSettings {
         guard levels.contains(logLevel) else {
             throw ConfigurationError(key: "log.level", problem: "must be one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
         }
+    }
+
+    /// True when `url`'s host is this machine: `localhost`, 127.0.0.0/8 or `::1`.
+    static func isLoopback(url: String) -> Bool {
+        guard var host = URL(string: url)?.host?.lowercased() else { return false }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     /// Stops start-up of a role that needs a secret that was not given.

@@ -13,16 +13,20 @@ public enum ShopJob: Sendable, Equatable {
     case chargeOrder(orderID: Int)
     /// Expire an order still pending when its payment window ends (`order.expire`).
     case expireOrder(orderID: Int, atMilliseconds: Int)
+    /// Pay back an order's charge through the payment webhook (`order.refund`).
+    case refundOrder(orderID: Int)
 
     public static let closeDropKind = "drop.close"
     public static let chargeOrderKind = "order.charge"
     public static let expireOrderKind = "order.expire"
+    public static let refundOrderKind = "order.refund"
 
     public var kind: String {
         switch self {
         case .closeDrop: Self.closeDropKind
         case .chargeOrder: Self.chargeOrderKind
         case .expireOrder: Self.expireOrderKind
+        case .refundOrder: Self.refundOrderKind
         }
     }
 
@@ -31,6 +35,7 @@ public enum ShopJob: Sendable, Equatable {
         case .closeDrop(let id): "drop.close:\(id)"
         case .chargeOrder(let id): "order.charge:\(id)"
         case .expireOrder(let id, _): "order.expire:\(id)"
+        case .refundOrder(let id): "order.refund:\(id)"
         }
     }
 
@@ -39,6 +44,7 @@ public enum ShopJob: Sendable, Equatable {
         case .closeDrop(let id): "{\"drop_id\":\(id)}"
         case .chargeOrder(let id): "{\"order_id\":\(id)}"
         case .expireOrder(let id, let at): "{\"order_id\":\(id),\"at_ms\":\(at)}"
+        case .refundOrder(let id): "{\"order_id\":\(id)}"
         }
     }
 
@@ -70,6 +76,9 @@ public enum ShopJob: Sendable, Equatable {
         case Self.expireOrderKind:
             guard let id = fields.order_id, let at = fields.at_ms else { return nil }
             self = .expireOrder(orderID: id, atMilliseconds: at)
+        case Self.refundOrderKind:
+            guard let id = fields.order_id else { return nil }
+            self = .refundOrder(orderID: id)
         default:
             return nil
         }

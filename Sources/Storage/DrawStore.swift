@@ -97,37 +97,60 @@ public enum DrawStore {
             let next = try DropStatus.closing.moved(to: result.winners.isEmpty ? .settled : .drawn, kind: kind)
             try transaction.query("""
                 UPDATE drops
-                SET status = $2, entries_digest = $3, drawn_at = now(), updated_at = now(),
-                    available = available - $4, held = held + $4
+                SET status = $2, entries_digest = $3, drawn_at = now(), updated_at = now()
                 WHERE id = $1 AND status = 'closing'
-                """, [.int(dropID), .text(next.rawValue), .text(result.entriesDigest), .int(orders.count)])
-            return Committed(orders: orders, drewNow: true)
+                """, [.int(dropID), .text(next.rawValue), .text(result.entriesDigest)])
+            try takeUnits(transaction, dropID: dropID, for: orders)
+            // Free units are sold at once: every winner may already hold a paid unit.
+            if orders.paid > 0 { try OrderSettlementStore.settleIfDone(transaction, dropID: dropID) }
+            return Committed(orders: orders.toCharge, drewNow: true)
         }
     }
 
-    /// Creates `pending_payment` orders at the product's current price for `users` and links them
-    /// to their ranking positions. The caller holds the drop row lock and moves the units.
+    /// Orders made for entrants: those to charge, and how many were free (price 0: paid at once).
+    struct CreatedOrders {
+        var toCharge: [Int]
+        var paid: Int
+        var count: Int { toCharge.count + paid }
+    }
+
+    /// Creates orders at the drop's locked price for `users` and links them to their ranking
+    /// positions: `pending_payment` holding a unit, or `paid` at once when the price is 0 (there
+    /// is nothing to charge). The caller holds the drop row lock and moves the units (see
+    /// ``takeUnits(_:dropID:for:)``). Each order's `webhook_id` is drawn at random by its default.
     static func createOrders(
         _ connection: PostgresConnection, dropID: Int, users: [Int], paymentWindowSeconds: Int
-    ) throws -> [Int] {
-        guard !users.isEmpty else { return [] }
-        return try connection.query("""
+    ) throws -> CreatedOrders {
+        guard !users.isEmpty else { return CreatedOrders(toCharge: [], paid: 0) }
+        var created = CreatedOrders(toCharge: [], paid: 0)
+        for row in try connection.query("""
             WITH created AS (
-                INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
-                SELECT d.id, u.user_id, p.price_cents, p.currency,
-                       'wh_' || d.id || '_' || u.user_id, now() + make_interval(secs => $3)
+                INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
+                SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
+                       CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
+                       CASE WHEN d.price_cents = 0 THEN 'done' ELSE 'queued' END
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
                 JOIN drops d ON d.id = $1
-                JOIN products p ON p.id = d.product_id
                 ORDER BY u.ordinality
-                RETURNING id, user_id
+                RETURNING id, user_id, status
             ), linked AS (
                 UPDATE drop_rankings r SET order_id = created.id
                 FROM created WHERE r.drop_id = $1 AND r.user_id = created.user_id
             )
-            SELECT id FROM created ORDER BY id
-            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)]
-        ).map { try $0.int(0) }
+            SELECT id, status = 'paid' FROM created ORDER BY id
+            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)]) {
+            if try row.bool(1) { created.paid += 1 } else { created.toCharge.append(try row.int(0)) }
+        }
+        return created
+    }
+
+    /// Moves the units of newly created orders: out of `available`, into `held` (to charge) or
+    /// `sold` (free).
+    static func takeUnits(_ connection: PostgresConnection, dropID: Int, for created: CreatedOrders) throws {
+        try connection.query("""
+            UPDATE drops SET available = available - $2, held = held + $3, sold = sold + $4, updated_at = now()
+            WHERE id = $1
+            """, [.int(dropID), .int(created.count), .int(created.toCharge.count), .int(created.paid)])
     }
 
     /// Orders of a drawn drop whose charge has not been sent yet.

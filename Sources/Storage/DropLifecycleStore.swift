@@ -35,6 +35,17 @@ public enum DropLifecycleStore {
             """, [.int(term)]))
     }
 
+    /// closed → settled for open-runs with nothing pending. A settlement settles the drop when it
+    /// releases or sells the last held unit; an open-run that closes with no order pending has no
+    /// settlement left to do it.
+    @discardableResult
+    public static func settleIdleClosedOpenRuns(_ connection: PostgresConnection, term: Int) throws -> Int {
+        try connection.query("""
+            UPDATE drops SET status = 'settled', updated_at = now()
+            WHERE kind = 'open_run' AND status = 'closed' AND held = 0 AND \(fenced)
+            """, [.int(term)]).affectedRows
+    }
+
     /// Draws waiting for their close job.
     public static func closingDrops(_ connection: PostgresConnection) throws -> [Int] {
         try connection.query("SELECT id FROM drops WHERE status = 'closing' ORDER BY id").map { try $0.int(0) }

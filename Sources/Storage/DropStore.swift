@@ -13,10 +13,12 @@ public struct DropStore: Sendable {
     static let columns = """
         d.id, d.product_id, d.kind, d.status, d.stock, d.available, d.held, d.sold, d.opens_at, d.closes_at,
         d.max_tickets, d.waitlist_depth, d.commitment, d.seed, d.beacon, d.entries_digest, d.drawn_at, d.created_at,
-        coalesce((SELECT sum(c.entries) FROM drop_entry_counts c WHERE c.drop_id = d.id), 0) AS entry_count
+        coalesce((SELECT sum(c.entries) FROM drop_entry_counts c WHERE c.drop_id = d.id), 0) AS entry_count,
+        d.price_cents, d.currency
         """
 
-    /// Creates the drop; a draw or raffle gets a fresh seed and its commitment (SPEC §5).
+    /// Creates the drop; a draw or raffle gets a fresh seed and its commitment (SPEC §5). The
+    /// product's price and currency are copied onto it and locked (trigger `drops_lock_price`).
     /// Throws ``ValidationFailure`` on `product_id` when the product does not exist.
     public func create(_ new: NewDrop, createdBy: Int) async throws -> DropOverview {
         let seed: [UInt8]? = new.kind.isDrawn ? DrawProtocolV1.makeSeed() : nil
@@ -93,7 +95,8 @@ extension DropOverview {
             available: try row.int(5), held: try row.int(6), sold: try row.int(7), opensAt: try row.date(8),
             closesAt: try row.optionalDate(9), maxTickets: try row.int(10), waitlistDepth: try row.int(11),
             commitment: try row.optionalString(12), seed: try row.optionalByteArray(13), beacon: try row.string(14),
-            entriesDigest: try row.optionalString(15), drawnAt: try row.optionalDate(16), createdAt: try row.date(17))
+            entriesDigest: try row.optionalString(15), drawnAt: try row.optionalDate(16), createdAt: try row.date(17),
+            priceCents: try row.int(19), currency: try row.string(20))
         self.init(drop: drop, entryCount: try row.int(18))
     }
 }

@@ -12,6 +12,8 @@ public enum InvariantAudit {
         public var dropsChecked = 0
         public var ordersChecked = 0
         public var drawsRecomputed = 0
+        /// Refunds still on their way (not a violation: the money is going back).
+        public var refundsInProgress = 0
     }
 
     public static func run(_ connection: PostgresConnection) throws -> Report {
@@ -56,15 +58,44 @@ public enum InvariantAudit {
             """) {
             report.violations.append("order \(try row.int(0)): \(try row.int(1)) different successful charges")
         }
+        // Money follows units. A charge that succeeded for an order holding no unit (expired,
+        // failed, cancelled, refunded by an operator) is fine while its refund is pending or
+        // done: the money is on its way back. Without a refund, or with a refund that failed, the
+        // provider keeps money for no unit.
+        for row in try connection.query("""
+            SELECT o.id, o.status, coalesce(r.status, 'none') FROM orders o LEFT JOIN refunds r ON r.order_id = o.id
+            WHERE o.status NOT IN ('pending_payment', 'paid') AND o.amount_cents > 0
+              AND (r.status IS NULL OR r.status = 'failed')
+              AND (EXISTS (SELECT 1 FROM charge_attempts a WHERE a.order_id = o.id AND a.outcome = 'succeeded')
+                   OR EXISTS (SELECT 1 FROM payment_events e WHERE e.order_id = o.id AND e.type = 'charge.succeeded'))
+            ORDER BY o.id
+            """) {
+            report.violations.append("""
+                order \(try row.int(0)): money kept for no unit (charged, \(try row.string(1)), refund \(try row.string(2)))
+                """)
+        }
+        report.refundsInProgress = try connection.query("SELECT count(*) FROM refunds WHERE status = 'pending'")[0].int(0)
+        // A refund belongs to an order without its unit, and operator refunds move their order on.
+        for row in try connection.query("""
+            SELECT o.id, o.status, r.status FROM orders o JOIN refunds r ON r.order_id = o.id
+            WHERE o.status IN ('paid', 'pending_payment')
+               OR (o.status = 'refunded' AND r.status <> 'succeeded')
+               OR (o.status = 'refund_pending' AND r.status = 'succeeded')
+            ORDER BY o.id
+            """) {
+            report.violations.append("""
+                order \(try row.int(0)): \(try row.string(1)) with a refund \(try row.string(2)) (a unit held and its money paid back)
+                """)
+        }
         for row in try connection.query("""
             SELECT o.id, o.status FROM orders o
-            WHERE o.status IN ('failed', 'expired') AND (
-                EXISTS (SELECT 1 FROM charge_attempts a WHERE a.order_id = o.id AND a.outcome = 'succeeded')
-                OR EXISTS (SELECT 1 FROM payment_events e WHERE e.order_id = o.id AND e.type = 'charge.succeeded'))
+            WHERE o.status IN ('refund_pending', 'refunded') AND o.amount_cents > 0
+              AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
+            ORDER BY o.id
             """) {
-            report.violations.append("order \(try row.int(0)): charged successfully but \(try row.string(1)) (needs a refund)")
+            report.violations.append("order \(try row.int(0)): \(try row.string(1)) without a refund")
         }
-        for row in try connection.query("SELECT id FROM orders WHERE status = 'paid' AND payment_id IS NULL") {
+        for row in try connection.query("SELECT id FROM orders WHERE status = 'paid' AND payment_id IS NULL AND amount_cents > 0") {
             report.violations.append("order \(try row.int(0)): paid without a payment id")
         }
         // Units of a draw go to ranked entrants in ranking order: offered positions form a prefix.

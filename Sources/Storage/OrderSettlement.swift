@@ -42,6 +42,11 @@ public struct SettlementEffect: Sendable, Equatable {
     public let unitsReturnedToSale: Int
     /// When an order now awaits a callback: when it expires (Unix ms), for its expiry job.
     public let expiresAtMilliseconds: Int?
+    /// Orders whose refund was created now and needs its `order.refund` job.
+    public var refundOrderIDs: [Int] = []
+    /// True when this was a success for an order already expired, failed or cancelled: the
+    /// payment is recorded and refunded (counted as `payments_late_success_total`).
+    public var lateSuccess = false
 
     static func unchanged(_ orderID: Int) -> SettlementEffect {
         SettlementEffect(orderID: orderID, applied: false, dropID: nil, dropKind: nil, promotedOrders: [],
@@ -158,6 +163,40 @@ public enum OrderSettlementStore {
             }
         }
 
+        // Late successes: money taken for an order that no longer holds its unit (a callback after
+        // the payment window, a charge in flight at expiry or cancellation, a timed-out attempt
+        // that did charge). The payment is recorded on the order and refunded; a repeat of the
+        // same success finds the refund there and adds nothing.
+        let successes = settlements.indices.filter { if case .paid = settlements[$0].outcome { true } else { false } }
+        if !successes.isEmpty {
+            let rows = try connection.query("""
+                WITH late AS (
+                    SELECT DISTINCT ON (o.id) o.id, i.payment_id
+                    FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
+                    JOIN orders o ON o.id = i.order_id
+                    WHERE o.status IN ('expired', 'failed', 'cancelled') AND o.amount_cents > 0
+                    ORDER BY o.id
+                ), noted AS (
+                    UPDATE orders o SET payment_id = late.payment_id, updated_at = now()
+                    FROM late WHERE o.id = late.id AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
+                    RETURNING o.id, o.webhook_id, o.amount_cents, o.currency, o.payment_id
+                )
+                INSERT INTO refunds (order_id, webhook_id, payment_id, amount_cents, currency, reason)
+                SELECT id, 'rf_' || webhook_id, payment_id, amount_cents, currency, 'late_success' FROM noted
+                ON CONFLICT (order_id) DO NOTHING
+                RETURNING order_id
+                """, [
+                    .intArray(successes.map { settlements[$0].orderID }),
+                    .optionalTextArray(successes.map { settlements[$0].outcome.paymentID }),
+                ])
+            for row in rows {
+                let orderID = try row.int(0)
+                guard let index = successes.first(where: { settlements[$0].orderID == orderID }) else { continue }
+                effects[index].refundOrderIDs.append(orderID)
+                effects[index].lateSuccess = true
+            }
+        }
+
         // Every provider answer, for the audit trail (one successful charge per order).
         let attempts = settlements.indices.filter { settlements[$0].attempt != nil }
         if !attempts.isEmpty {
@@ -186,10 +225,8 @@ public enum OrderSettlementStore {
             """, [.int(dropID), .int(count)]).map { try $0.int(0) }
         guard !next.isEmpty else { return [] }
         let orders = try DrawStore.createOrders(connection, dropID: dropID, users: next, paymentWindowSeconds: paymentWindowSeconds)
-        try connection.query(
-            "UPDATE drops SET available = available - $2, held = held + $2, updated_at = now() WHERE id = $1",
-            [.int(dropID), .int(orders.count)])
-        return orders
+        try DrawStore.takeUnits(connection, dropID: dropID, for: orders)
+        return orders.toCharge
     }
 
     /// Marks a drop settled when nothing is pending and every unit is sold or has nobody left to

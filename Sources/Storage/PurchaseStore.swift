@@ -36,9 +36,9 @@ public enum PurchaseStore {
             let indices = byDrop[dropID]!
             let drop = try connection.query("""
                 SELECT d.kind, d.status = 'open' AND d.opens_at <= now() AND (d.closes_at IS NULL OR d.closes_at > now()),
-                       d.available, p.price_cents, p.currency
-                FROM drops d JOIN products p ON p.id = d.product_id
-                WHERE d.id = $1 FOR UPDATE OF d
+                       d.available
+                FROM drops d
+                WHERE d.id = $1 FOR UPDATE
                 """, [.int(dropID)])
             guard let row = drop.first else {
                 for index in indices { results[index] = .notFound }
@@ -61,28 +61,42 @@ public enum PurchaseStore {
                     results[index] = .alreadyPurchased
                 }
             }
+            // One *live* order per customer: a declined or expired buyer may buy again.
             let existing = Set(try connection.query(
-                "SELECT user_id FROM orders WHERE drop_id = $1 AND user_id = ANY($2::bigint[])",
+                """
+                SELECT user_id FROM orders
+                WHERE drop_id = $1 AND user_id = ANY($2::bigint[]) AND status IN ('pending_payment', 'paid')
+                """,
                 [.int(dropID), .intArray(buyers)]
             ).map { try $0.int(0) })
             let candidates = buyers.filter { !existing.contains($0) }
             for user in existing { results[firstIndex[user]!] = .alreadyPurchased }
             let winners = Array(candidates.prefix(available))
             guard !winners.isEmpty else { continue }
+            // At the drop's locked price; a free unit (price 0) is paid at once, nothing to charge.
             let created = try connection.query("""
-                INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
-                SELECT $1::bigint, u.user_id, $3, $4, 'wh_' || $1::bigint || '_' || u.user_id, now() + make_interval(secs => $5)
+                INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
+                SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
+                       CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
+                       CASE WHEN d.price_cents = 0 THEN 'done' ELSE 'queued' END
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
+                JOIN drops d ON d.id = $1
                 ORDER BY u.ordinality
-                RETURNING id, user_id, amount_cents, currency, webhook_id, expires_at, created_at, updated_at
-                """, [.int(dropID), .intArray(winners), .int(try row.int(3)), .text(try row.string(4)), .int(paymentWindowSeconds)])
-            try connection.query(
-                "UPDATE drops SET available = available - $2, held = held + $2, updated_at = now() WHERE id = $1",
-                [.int(dropID), .int(created.count)])
+                RETURNING id, user_id, amount_cents, currency, webhook_id, expires_at, created_at, updated_at, status
+                """, [.int(dropID), .intArray(winners), .int(paymentWindowSeconds)])
+            var paid = 0
+            for order in created {
+                if try order.string(8) == OrderStatus.paid.rawValue { paid += 1 }
+            }
+            try DrawStore.takeUnits(
+                connection, dropID: dropID,
+                for: DrawStore.CreatedOrders(toCharge: Array(repeating: 0, count: created.count - paid), paid: paid))
+            if paid > 0 { try OrderSettlementStore.settleIfDone(connection, dropID: dropID) }
             for order in created {
                 let user = try order.int(1)
                 results[firstIndex[user]!] = .created(Order(
-                    id: try order.int(0), dropID: dropID, userID: user, status: .pendingPayment,
+                    id: try order.int(0), dropID: dropID, userID: user,
+                    status: OrderStatus(rawValue: try order.string(8)) ?? .pendingPayment,
                     amountCents: try order.int(2), currency: try order.string(3), webhookID: try order.string(4),
                     paymentID: nil, expiresAt: try order.date(5), createdAt: try order.date(6), updatedAt: try order.date(7)))
             }
@@ -108,7 +122,10 @@ public enum PurchaseStore {
             SELECT kind = 'open_run', status, status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()),
                    available,
                    CASE WHEN kind = 'open_run'
-                        THEN array_to_string(ARRAY(SELECT user_id FROM orders WHERE drop_id = drops.id), ',') ELSE '' END
+                        THEN array_to_string(ARRAY(
+                            SELECT user_id FROM orders
+                            WHERE drop_id = drops.id AND status IN ('pending_payment', 'paid')), ',')
+                        ELSE '' END
             FROM drops WHERE id = $1
             """, [.int(dropID)])
         guard let row = rows.first else { return nil }

@@ -12,6 +12,9 @@ struct ChargeOrderHandler: JobHandler {
     let pool: PostgresPool
     let payments: PaymentClient
     let settler: PaymentSettler
+    let queue: JobQueue
+    /// `order.charge`'s `backoff_cap_ms`: no provider's `Retry-After` parks a charge longer.
+    let backoffCapMilliseconds: Int
 
     func handle(_ context: JobContext) async throws {
         guard case .chargeOrder(let orderID)? = ShopJob(kind: context.kind, payload: context.payload) else {
@@ -21,11 +24,20 @@ struct ChargeOrderHandler: JobHandler {
             throw PermanentJobFailure("order \(orderID) does not exist")
         }
         guard order.status == .pendingPayment, order.chargeState == "queued" else {
-            // Already final, or waiting for the provider's callback (the expiry job covers it).
+            // Waiting for the provider's callback (the expiry job covers it), or final. A final
+            // order without a sale may still have been charged: by an attempt that got no answer,
+            // or by a run of this job killed after sending. Ask again under the same key; a
+            // success is then recorded and refunded (a late success).
+            let unsold: Set<OrderStatus> = [.expired, .failed, .cancelled]
+            if unsold.contains(order.status), order.amountCents > 0, !order.hasRefund, order.chargeInDoubt || context.attempt > 1 {
+                try await verify(order, context: context)
+            }
             return
         }
         if order.isExpired {
             try await settler.settle(Settlement(orderID: orderID, outcome: .expired))
+            // An earlier run may have charged before it died or timed out: find out.
+            if order.chargeInDoubt || context.attempt > 1 { try await verify(order, context: context) }
             return
         }
         let answer = await payments.charge(PaymentClient.Charge(
@@ -40,17 +52,62 @@ struct ChargeOrderHandler: JobHandler {
         case .pending(let paymentID, let status):
             try await settler.settle(Settlement(orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
         case .retryable(let status, let retryAfter, let reason):
-            if context.job.isLastAttempt {
-                try await settler.settle(Settlement(
-                    orderID: orderID, outcome: .failed(reason: "payment provider unavailable: \(reason)"),
-                    attempt: context.attempt, httpStatus: status))
-                return
-            }
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(connection, orderID: orderID, attempt: context.attempt, httpStatus: status, detail: reason)
             }
-            throw RetryLater(afterMilliseconds: retryAfter ?? 0, reason: reason)
+            if context.job.isLastAttempt {
+                // The attempt stays logged as unanswered: the charge is in doubt, and the
+                // scheduler's reconcile has it asked again (see `verify`).
+                try await settler.settle(Settlement(orderID: orderID, outcome: .failed(reason: "payment provider unavailable: \(reason)")))
+                return
+            }
+            // The order expires when its window ends even if this job is parked or lost (its
+            // expiry job judges by the database clock, so an early one only waits).
+            _ = try? await queue.enqueue([ShopJob.expireOrder(
+                orderID: orderID, atMilliseconds: order.expiresAtMilliseconds)])
+            throw RetryLater(
+                afterMilliseconds: Self.boundedWait(
+                    retryAfter: retryAfter, capMilliseconds: backoffCapMilliseconds,
+                    windowLeftMilliseconds: order.millisecondsUntilExpiry),
+                reason: reason)
         }
+    }
+}
+
+extension ChargeOrderHandler {
+    /// Asks the provider again, under the order's charge key, how a charge that may have gone
+    /// through ended, for an order that no longer sells. The provider replays what it answered
+    /// (or, if it never charged, charges now): a success is a late success, recorded and
+    /// refunded by the settlement; any other answer is logged and settles the doubt.
+    func verify(_ order: OrderStore.ChargeContext, context: JobContext) async throws {
+        let answer = await payments.charge(PaymentClient.Charge(
+            orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
+            currency: order.currency, webhookID: order.webhookID))
+        switch answer {
+        case .succeeded(let paymentID, let status):
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+        case .declined(let status):
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status))
+        case .pending(let paymentID, let status):
+            // Its callback settles it (a success then is a late success).
+            try await settler.settle(Settlement(
+                orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+        case .retryable(let status, let retryAfter, let reason):
+            try? await pool.withConnection { connection in
+                try OrderStore.logRetryableAttempt(
+                    connection, orderID: order.orderID, attempt: context.attempt, httpStatus: status, detail: reason)
+            }
+            throw RetryLater(
+                afterMilliseconds: max(0, min(retryAfter ?? 0, backoffCapMilliseconds)), reason: "verifying a charge: \(reason)")
+        }
+    }
+
+    /// How long a retry waits at least: the provider's `Retry-After`, but never past the backoff
+    /// cap nor past the end of the payment window (a retry after it only expires the order).
+    static func boundedWait(retryAfter: Int?, capMilliseconds: Int, windowLeftMilliseconds: Int) -> Int {
+        max(0, min(retryAfter ?? 0, capMilliseconds, windowLeftMilliseconds))
     }
 }
 
@@ -59,6 +116,9 @@ struct ChargeOrderHandler: JobHandler {
 struct ExpireOrderHandler: JobHandler {
     let pool: PostgresPool
     let settler: PaymentSettler
+    /// An order the provider answered `pending` waits this much longer for its callback: a
+    /// success that arrives a little late then sells the unit instead of being refunded.
+    let callbackGraceMilliseconds: Int
 
     func handle(_ context: JobContext) async throws {
         guard case .expireOrder(let orderID, _)? = ShopJob(kind: context.kind, payload: context.payload) else {
@@ -68,10 +128,11 @@ struct ExpireOrderHandler: JobHandler {
             throw PermanentJobFailure("order \(orderID) does not exist")
         }
         guard order.status == .pendingPayment else { return }
-        guard order.isExpired else {
+        let grace = order.chargeState == "awaiting_callback" ? callbackGraceMilliseconds : 0
+        guard order.isExpired, order.millisecondsUntilExpiry + grace <= 0 else {
             // Promoted early (Redis's clock, which promotes, runs ahead of the database's, which
-            // decides): come back when the database says it is due.
-            let wait = max(100, order.millisecondsUntilExpiry)
+            // decides), or in the callback's grace: come back when the database says it is due.
+            let wait = max(100, order.millisecondsUntilExpiry + grace)
             throw RetryLater(afterMilliseconds: wait, reason: "order \(orderID) expires in \(wait) ms")
         }
         try await settler.settle(Settlement(orderID: orderID, outcome: .expired))

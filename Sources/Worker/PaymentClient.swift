@@ -116,13 +116,20 @@ public struct PaymentClient: Sendable {
     /// `Retry-After` as delay-seconds or an HTTP date, in milliseconds from now.
     static func retryAfter(_ value: String?, now: Date = Date()) -> Int? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value), seconds >= 0 { return seconds * 1000 }
+        // Any number of digits: a value past Int's range is as good as "forever" (the caller
+        // clamps it to its backoff cap and the payment window), never a trap.
+        if value.utf8.allSatisfy({ (48...57).contains($0) }) {
+            guard let seconds = Int(value) else { return Int.max }
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? Int.max : milliseconds
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return max(0, Int(date.timeIntervalSince(now) * 1000))
+        let milliseconds = date.timeIntervalSince(now) * 1000
+        return milliseconds >= Double(Int.max) ? Int.max : max(0, Int(milliseconds))
     }
 }
 

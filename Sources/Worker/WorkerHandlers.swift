@@ -15,11 +15,14 @@ public enum WorkerHandlers {
         public let payments: PaymentClient?
         public let paymentWindowSeconds: Int
         public let returnUnits: SettlementFollowUp.ReturnUnits?
+        /// `payments.callback_grace_s`: how long past its window an order awaiting a callback waits.
+        public let callbackGraceSeconds: Int
 
         public init(
             pool: PostgresPool, redis: RedisClient, queue: JobQueue, payments: PaymentClient?,
-            paymentWindowSeconds: Int, returnUnits: SettlementFollowUp.ReturnUnits?
+            paymentWindowSeconds: Int, callbackGraceSeconds: Int = 0, returnUnits: SettlementFollowUp.ReturnUnits?
         ) {
+            self.callbackGraceSeconds = callbackGraceSeconds
             self.pool = pool
             self.redis = redis
             self.queue = queue
@@ -36,12 +39,18 @@ public enum WorkerHandlers {
         var handlers: [String: any JobHandler] = [
             ShopJob.closeDropKind: CloseDropHandler(
                 pool: dependencies.pool, queue: dependencies.queue, paymentWindowSeconds: dependencies.paymentWindowSeconds),
-            ShopJob.expireOrderKind: ExpireOrderHandler(pool: dependencies.pool, settler: settler),
+            ShopJob.expireOrderKind: ExpireOrderHandler(
+                pool: dependencies.pool, settler: settler, callbackGraceMilliseconds: dependencies.callbackGraceSeconds * 1000),
             "noop": NoopJobHandler(),
             "probe": ProbeJobHandler(redis: dependencies.redis),
         ]
         if let payments = dependencies.payments {
-            handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(pool: dependencies.pool, payments: payments, settler: settler)
+            handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(
+                pool: dependencies.pool, payments: payments, settler: settler, queue: dependencies.queue,
+                backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.chargeOrderKind]?.backoffCapMilliseconds ?? 30_000)
+            handlers[ShopJob.refundOrderKind] = RefundOrderHandler(
+                pool: dependencies.pool, payments: payments,
+                backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.refundOrderKind]?.backoffCapMilliseconds ?? 30_000)
         }
         return handlers.filter { dependencies.queue.catalog[$0.key] != nil }
     }

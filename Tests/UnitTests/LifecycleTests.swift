@@ -38,13 +38,29 @@ import Testing
     }
 
     @Test func finalOrderStatesNeverMove() {
-        for final in [OrderStatus.paid, .failed, .expired] {
+        for final in [OrderStatus.failed, .expired, .cancelled, .refunded] {
             #expect(final.isFinal)
             for next in OrderStatus.allCases { #expect(!final.canMove(to: next)) }
         }
         #expect(OrderStatus.pendingPayment.canMove(to: .paid))
         #expect(OrderStatus.pendingPayment.canMove(to: .expired))
+        #expect(OrderStatus.pendingPayment.canMove(to: .cancelled))
         #expect(!OrderStatus.pendingPayment.canMove(to: .pendingPayment))
+        // A paid order only ever moves on to its refund (SPEC §4).
+        #expect(OrderStatus.paid.canMove(to: .refundPending) && OrderStatus.refundPending.canMove(to: .refunded))
+        for next in OrderStatus.allCases where next != .refundPending { #expect(!OrderStatus.paid.canMove(to: next)) }
+        #expect(!OrderStatus.refundPending.canMove(to: .paid))
+    }
+
+    @Test func anyDropButASettledOneCanBeCancelled() {
+        for kind in DropKind.allCases {
+            for from in DropStatus.allCases where from != .settled && from != .cancelled {
+                #expect(from.canMove(to: .cancelled, kind: kind) == (kind.isDrawn ? from != .closed : from != .closing && from != .drawn),
+                        "\(kind) \(from)")
+            }
+            #expect(!DropStatus.settled.canMove(to: .cancelled, kind: kind))
+            for next in DropStatus.allCases { #expect(!DropStatus.cancelled.canMove(to: next, kind: kind)) }
+        }
     }
 
     @Test func theSeedStaysSecretUntilTheDraw() {

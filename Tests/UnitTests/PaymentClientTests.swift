@@ -52,4 +52,24 @@ import Testing
         #expect(PaymentClient.retryAfter("soon", now: now) == nil)
         #expect(PaymentClient.retryAfter(nil, now: now) == nil)
     }
+
+    /// A huge `Retry-After` once trapped (`seconds * 1000` overflowed) and crashed every worker
+    /// that took the job; now it reads as "very long" and the wait is bounded by the job's backoff
+    /// cap and by what is left of the payment window.
+    @Test func aHugeRetryAfterNeitherTrapsNorParksTheCharge() {
+        #expect(PaymentClient.retryAfter(String(Int.max)) == Int.max)
+        #expect(PaymentClient.retryAfter("99999999999999999999999999") == Int.max)
+        #expect(PaymentClient.retryAfter("9223372036854776") == Int.max)
+        #expect(PaymentClient.retryAfter("9223372036854775") == 9_223_372_036_854_775_000)
+        #expect(PaymentClient.retryAfter("Fri, 31 Dec 9999 23:59:59 GMT") ?? 0 > 0)
+        guard case .retryable(503, Int.max, _) = answer(503, headers: [("Retry-After", String(Int.max))]) else {
+            Issue.record("huge Retry-After")
+            return
+        }
+        #expect(ChargeOrderHandler.boundedWait(retryAfter: Int.max, capMilliseconds: 30_000, windowLeftMilliseconds: 900_000) == 30_000)
+        #expect(ChargeOrderHandler.boundedWait(retryAfter: Int.max, capMilliseconds: 30_000, windowLeftMilliseconds: 4_000) == 4_000)
+        #expect(ChargeOrderHandler.boundedWait(retryAfter: 2_000, capMilliseconds: 30_000, windowLeftMilliseconds: 4_000) == 2_000)
+        #expect(ChargeOrderHandler.boundedWait(retryAfter: nil, capMilliseconds: 30_000, windowLeftMilliseconds: 4_000) == 0)
+        #expect(ChargeOrderHandler.boundedWait(retryAfter: 5_000, capMilliseconds: 30_000, windowLeftMilliseconds: -10) == 0)
+    }
 }

@@ -127,6 +127,11 @@ import Worker
         (.flag, "open_run.strategy", "fastest"),
         (.environment, "limits.customer_per_s", "fast"),
         (.environment, "payments.url", "ftp://example.com"),
+        // Plain HTTP only to this machine; secrets at least 32 bytes.
+        (.environment, "payments.url", "http://payments.example.com/v1/charges"),
+        (.flag, "payments.url", "http://127.0.0.1.example.com/v1/charges"),
+        (.environment, "payments.secret", String(repeating: "s", count: 31)),
+        (.flag, "payments.callback_secret", String(repeating: "c", count: 31)),
         (.environment, "worker.queues", " , "),
         (.environment, "postgres.host", ""),
     ]
@@ -154,6 +159,16 @@ import Worker
         #expect(error?.key == key)
         #expect(error?.description.contains(key) == true, "\(error?.description ?? "")")
         #expect(error?.description.contains(setting.environmentVariable) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func providerURLsAreHTTPSOrLoopbackAndSecretsLongEnough() async throws {
+        for url in ["https://pay.example.com/v1/charges", "http://127.0.0.1:8090/v1/charges", "http://localhost/x",
+                    "http://127.3.2.1/x", "http://[::1]:9/x"] {
+            let settings = try await ShopSettings.load(environment: [
+                "FASTEST_SHOP_PAYMENTS_URL": url, "FASTEST_SHOP_PAYMENTS_SECRET": String(repeating: "s", count: 32),
+                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": String(repeating: "c", count: 32)])
+            #expect(settings.payments.url == url)
+        }
     }
 
     @Test func unknownKeysAreRefusedByName() async throws {

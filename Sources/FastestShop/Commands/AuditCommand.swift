@@ -6,7 +6,7 @@ import Storage
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check the database invariants (stock balance, one live order and one entry per customer, no double charge, draws recomputed); exit 0 only if all hold.")
+        abstract: "Check the database invariants (stock balance, one live order and one entry per customer, no double charge, money follows units, draws recomputed); exit 0 only if all hold, 1 on a violation, 2 when the database cannot be checked.")
 
     @OptionGroup var settings: SettingsOptions
 
@@ -16,13 +16,15 @@ struct AuditCommand: AsyncParsableCommand {
         let report: InvariantAudit.Report
         do {
             report = try await pool.withConnection { try InvariantAudit.run($0) }
-        } catch let error as PostgresError {
+        } catch {
+            // Not a verdict: a database that cannot be read exits 2, never 1 ("a violation").
             await pool.shutdown()
-            throw CommandFailure(message: "audit: \(error)")
+            throw CommandFailure(message: "audit: cannot check the database: \(error)", exitCode: 2)
         }
         await pool.shutdown()
         for violation in report.violations { print("audit: VIOLATION \(violation)") }
-        print("audit: \(report.dropsChecked) drops, \(report.ordersChecked) orders, \(report.drawsRecomputed) draws recomputed; "
+        print("audit: \(report.dropsChecked) drops, \(report.ordersChecked) orders, \(report.drawsRecomputed) draws recomputed, "
+            + "\(report.refundsInProgress) refunds in progress; "
             + (report.violations.isEmpty ? "all invariants hold" : "\(report.violations.count) violations"))
         if !report.violations.isEmpty { throw ExitCode(1) }
     }

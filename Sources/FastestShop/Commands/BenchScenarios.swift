@@ -66,15 +66,18 @@ struct BenchPayments: AsyncParsableCommand {
     @Option(help: "Pending orders to charge.") var orders = 10_000
     @Option(help: "Provider latency per charge, in milliseconds.") var latencyMs = 50
     @Option(help: "Charges in flight in the worker.") var concurrency = 512
+    @Option(help: "Fraction of charges answered pending whose success comes after the payment window (refunded).") var lateRate = 0.02
 
     func run() async throws {
-        let settings = try await settings.loadStartingLocalServices()
+        // An in-process intake receives the provider's late callbacks.
+        let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
         let result = try await PaymentsBenchmark.run(
-            .init(orders: orders, latencyMilliseconds: latencyMs, concurrency: concurrency),
-            postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
-            progress: { [bench] in bench.progress($0) })
+            .init(orders: orders, latencyMilliseconds: latencyMs, concurrency: concurrency, lateRate: lateRate),
+            settings: settings, progress: { [bench] in bench.progress($0) })
         try bench.report(result) {
-            "\(result.orders) orders at \(result.latency_ms) ms: \(Int(result.charges_per_s)) charges/s, \(result.double_charges) double charges"
+            "\(result.orders) orders at \(result.latency_ms) ms: \(Int(result.charges_per_s)) charges/s, "
+                + "\(result.double_charges) double charges, \(result.late_successes_refunded)/\(result.late_successes) late successes "
+                + "refunded, \(result.kept_without_unit) kept without a unit, \(result.double_refunds) double refunds"
         }
     }
 }

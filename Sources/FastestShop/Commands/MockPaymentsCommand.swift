@@ -59,6 +59,12 @@ struct MockPaymentsCommand: AsyncParsableCommand {
     @Option(help: "Fraction of callbacks delivered twice (same webhook-id).")
     var duplicateCallbackRate = Self.defaults.duplicateCallbackRate
 
+    @Option(help: "Fraction of pending charges that succeed late: their charge.succeeded callback comes after --late-callback-delay-ms.")
+    var lateSuccessRate = Self.defaults.lateSuccessRate
+
+    @Option(help: "Milliseconds a late success waits before its callback.")
+    var lateCallbackDelayMs = Self.defaults.lateCallbackDelayMilliseconds
+
     @Option(help: "Delivery attempts per callback.")
     var callbackAttempts = Self.defaults.callbackAttempts
 
@@ -106,6 +112,8 @@ struct MockPaymentsCommand: AsyncParsableCommand {
             callbackAttempts: callbackAttempts,
             callbackBackoffMilliseconds: callbackBackoffMs,
             callbackTimeoutMilliseconds: callbackTimeoutMs)
+        configuration.lateSuccessRate = lateSuccessRate
+        configuration.lateCallbackDelayMilliseconds = lateCallbackDelayMs
         if let seed { configuration.seed = seed }
 
         let logger = ProcessSetup.logger(settings)

@@ -53,6 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let handlers = WorkerHandlers.make(.init(
             pool: pool, redis: redis, queue: queue, payments: payments,
             paymentWindowSeconds: settings.payments.windowSeconds,
+            callbackGraceSeconds: settings.payments.callbackGraceSeconds,
             returnUnits: { [gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)] in
                 try await gate.returnUnits(dropID: $0, count: $1)
             }))

@@ -30,6 +30,8 @@ public final class IntakeMetrics: Sendable {
     let productCacheLoads: CoreMetrics.Counter
     /// Redis failures while reading or filling the cache (reads then fall back to PostgreSQL).
     let productCacheErrors: CoreMetrics.Counter
+    /// Charge successes for orders already expired, failed or cancelled (each refunded).
+    let lateSuccesses: CoreMetrics.Counter
 
     private let requestMetrics = Mutex<[RouteKey: RouteMetrics]>([:])
 
@@ -64,6 +66,7 @@ public final class IntakeMetrics: Sendable {
         productCacheMisses = CoreMetrics.Counter(label: "intake_product_cache_misses_total", factory: factory)
         productCacheLoads = CoreMetrics.Counter(label: "intake_product_cache_loads_total", factory: factory)
         productCacheErrors = CoreMetrics.Counter(label: "intake_product_cache_errors_total", factory: factory)
+        lateSuccesses = CoreMetrics.Counter(label: "payments_late_success_total", factory: factory)
     }
 
     /// Counts one answered request and its latency, by route template (bounded cardinality).

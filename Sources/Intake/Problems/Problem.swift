@@ -27,13 +27,15 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         public static let soldOut = Code(slug: "sold-out", title: "Sold out", status: .conflict)
         public static let alreadyPurchased = Code(slug: "already-purchased", title: "Already purchased", status: .conflict)
         public static let notDrawn = Code(slug: "not-drawn", title: "Drop not drawn yet", status: .conflict)
+        public static let notPaid = Code(slug: "not-paid", title: "Order not paid", status: .conflict)
+        public static let dropFinal = Code(slug: "drop-final", title: "Drop already settled", status: .conflict)
         public static let payloadTooLarge = Code(slug: "payload-too-large", title: "Payload too large", status: .contentTooLarge)
         public static let rateLimited = Code(slug: "rate-limited", title: "Too many requests", status: .tooManyRequests)
         public static let unavailable = Code(slug: "unavailable", title: "Service unavailable", status: .serviceUnavailable)
         public static let internalError = Code(slug: "internal", title: "Internal error", status: .internalServerError)
 
         public static let all: [Code] = [
-            .invalidRequest, .unauthorized, .forbidden, .notFound, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn,
+            .invalidRequest, .unauthorized, .forbidden, .notFound, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn, .notPaid, .dropFinal,
             .payloadTooLarge, .rateLimited, .unavailable, .internalError,
         ]
     }

@@ -16,7 +16,7 @@ extension DropRoutes {
 
     static let openAPISchemas: [String: JSONValue] = [
         "DropKind": OpenAPI.enumeration(["draw", "raffle", "open_run"]),
-        "DropStatus": OpenAPI.enumeration(["scheduled", "open", "closing", "drawn", "closed", "settled"]),
+        "DropStatus": OpenAPI.enumeration(["scheduled", "open", "closing", "drawn", "closed", "settled", "cancelled"]),
         "NewDrop": OpenAPI.object(
             ["product_id": OpenAPI.integer,
              "kind": OpenAPI.schema("DropKind"),
@@ -32,12 +32,14 @@ extension DropRoutes {
              "held": OpenAPI.integer, "sold": OpenAPI.integer, "opens_at": OpenAPI.timestamp,
              "closes_at": OpenAPI.timestamp, "max_tickets": OpenAPI.integer, "waitlist_depth": OpenAPI.integer,
              "entry_count": OpenAPI.integer, "created_at": OpenAPI.timestamp,
+             "price_cents": ["type": "integer", "minimum": 0, "description": "The product's price when the drop was created; every order of the drop is charged this."],
+             "currency": ["type": "string", "pattern": "^[A-Z]{3}$", "description": "Locked with the price."],
              "commitment": ["type": "string", "pattern": "^[0-9a-f]{64}$", "description": "hex(SHA-256(seed)); draws and raffles."],
              "seed": ["type": "string", "pattern": "^[0-9a-f]{64}$", "description": "Only after the draw."],
              "beacon": ["type": "string", "description": "Only after the draw."],
              "entries_digest": ["type": "string", "pattern": "^[0-9a-f]{64}$", "description": "Only after the draw."],
              "drawn_at": ["type": "string", "format": "date-time", "description": "Only after the draw."]],
-            required: ["id", "product_id", "kind", "status", "stock", "available", "held", "sold", "opens_at",
-                       "max_tickets", "waitlist_depth", "entry_count", "created_at"]),
+            required: ["id", "product_id", "kind", "status", "price_cents", "currency", "stock", "available", "held", "sold",
+                       "opens_at", "max_tickets", "waitlist_depth", "entry_count", "created_at"]),
     ]
 }

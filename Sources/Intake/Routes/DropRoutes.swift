@@ -90,7 +90,7 @@ struct DropDocument: Encodable {
         case id, productID = "product_id", kind, status, stock, available, held, sold, opensAt = "opens_at"
         case closesAt = "closes_at", maxTickets = "max_tickets", waitlistDepth = "waitlist_depth"
         case entryCount = "entry_count", commitment, seed, beacon, entriesDigest = "entries_digest"
-        case drawnAt = "drawn_at", createdAt = "created_at"
+        case drawnAt = "drawn_at", createdAt = "created_at", priceCents = "price_cents", currency
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -100,6 +100,8 @@ struct DropDocument: Encodable {
         try container.encode(drop.productID, forKey: .productID)
         try container.encode(drop.kind.rawValue, forKey: .kind)
         try container.encode(drop.status.rawValue, forKey: .status)
+        try container.encode(drop.priceCents, forKey: .priceCents)
+        try container.encode(drop.currency, forKey: .currency)
         try container.encode(drop.stock, forKey: .stock)
         try container.encode(drop.available, forKey: .available)
         try container.encode(drop.held, forKey: .held)

@@ -10,8 +10,9 @@ extension PaymentCallbackRoutes {
 
     static let openAPISchemas: [String: JSONValue] = [
         "PaymentCallback": OpenAPI.object(
-            ["type": OpenAPI.enumeration(["charge.succeeded", "charge.failed"]), "order_id": OpenAPI.integer,
-             "payment_id": OpenAPI.string],
+            ["type": OpenAPI.enumeration(["charge.succeeded", "charge.failed", "refund.succeeded", "refund.failed"]),
+             "order_id": OpenAPI.integer, "payment_id": OpenAPI.string,
+             "refund_id": ["type": "string", "description": "Refund callbacks: the provider's refund id."]],
             required: ["type", "order_id"]),
     ]
 }

@@ -7,7 +7,9 @@ import ShopDomain
 import ShopJobs
 import Storage
 
-/// `POST /v1/payments/callback`: the provider reports how a pending charge ended (SPEC §4).
+/// `POST /v1/payments/callback`: the provider reports how a pending charge or refund ended
+/// (SPEC §4). A charge success for an order already expired, failed or cancelled is recorded and
+/// refunded.
 ///
 /// Authenticated by the Standard Webhooks signature with the provider's secret (constant-time,
 /// 300 s tolerance), not by a bearer token. A repeated `webhook-id` is acknowledged and ignored;
@@ -26,6 +28,7 @@ struct PaymentCallbackRoutes: RouteGroup {
         let type: String
         let order_id: Int
         let payment_id: String?
+        let refund_id: String?
     }
 
     @Sendable func receive(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -41,11 +44,14 @@ struct PaymentCallbackRoutes: RouteGroup {
         let webhookID = request.headers[.webhookID] ?? ""
         let callback = try IntakeJSON.decoder.decode(Callback.self, from: Data(body))
         guard let kind = PaymentEventStore.Kind(rawValue: callback.type) else {
-            throw Problem(.invalidRequest, "unknown callback type", errors: [ValidationIssue(field: "type", message: "must be charge.succeeded or charge.failed")])
+            throw Problem(.invalidRequest, "unknown callback type", errors: [ValidationIssue(
+                field: "type", message: "must be charge.succeeded, charge.failed, refund.succeeded or refund.failed")])
         }
+        // A refund callback names its refund; the event keeps it where a charge keeps its payment.
+        let paymentID = kind.isRefund ? callback.refund_id : callback.payment_id
         let outcome = try await pool.withConnection { [paymentWindowSeconds] connection in
             try PaymentEventStore.record(
-                connection, webhookID: webhookID, kind: kind, orderID: callback.order_id, paymentID: callback.payment_id,
+                connection, webhookID: webhookID, kind: kind, orderID: callback.order_id, paymentID: paymentID,
                 paymentWindowSeconds: paymentWindowSeconds)
         }
         switch outcome {

@@ -47,6 +47,9 @@ struct PurchaseRoutes: RouteGroup {
             result = try await throughGate(dropID: dropID, userID: user.id, logger: context.logger)
         }
         switch result {
+        case .created(let order) where order.status == .paid:
+            // Free (price 0): paid at once, nothing to charge.
+            return try .json(OrderDocument(order), status: .created)
         case .created(let order):
             do {
                 try await queue.enqueue([ShopJob.chargeOrder(orderID: order.id)])

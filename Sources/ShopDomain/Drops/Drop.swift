@@ -14,6 +14,9 @@ public struct Drop: Sendable, Equatable {
     public var closesAt: Date?
     public var maxTickets: Int
     public var waitlistDepth: Int
+    /// The product's price when the drop was created, locked for every order of the drop.
+    public var priceCents: Int
+    public var currency: String
     /// hex(SHA-256(seed)), published at creation (draw/raffle only).
     public var commitment: String?
     /// Revealed only once the drop is drawn.
@@ -27,7 +30,7 @@ public struct Drop: Sendable, Equatable {
         id: Int, productID: Int, kind: DropKind, status: DropStatus, stock: Int, available: Int,
         held: Int, sold: Int, opensAt: Date, closesAt: Date?, maxTickets: Int, waitlistDepth: Int,
         commitment: String?, seed: [UInt8]?, beacon: String, entriesDigest: String?, drawnAt: Date?,
-        createdAt: Date
+        createdAt: Date, priceCents: Int = 0, currency: String = "EUR"
     ) {
         self.id = id
         self.productID = productID
@@ -47,6 +50,8 @@ public struct Drop: Sendable, Equatable {
         self.entriesDigest = entriesDigest
         self.drawnAt = drawnAt
         self.createdAt = createdAt
+        self.priceCents = priceCents
+        self.currency = currency
     }
 
     /// The seed may be shown only after the draw; before that it would let anyone predict winners.

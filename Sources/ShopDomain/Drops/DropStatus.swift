@@ -7,6 +7,7 @@
 /// ```
 /// draw/raffle: scheduled → open → closing → drawn → settled   (closing → settled when nobody entered)
 /// open_run:    scheduled → open → closed → settled            (open → settled when sold out and paid)
+/// any kind:    every status but settled → cancelled            (an operator cancels the drop)
 /// ```
 public enum DropStatus: String, Sendable, Codable, CaseIterable {
     /// Created; `opens_at` is in the future.
@@ -21,6 +22,8 @@ public enum DropStatus: String, Sendable, Codable, CaseIterable {
     case closed
     /// Every unit is paid, or nobody is left to offer it to. Final.
     case settled
+    /// An operator cancelled the drop: unpaid orders voided, paid ones refunded. Final.
+    case cancelled
 
     /// The moves the platform makes, per kind.
     public func canMove(to next: DropStatus, kind: DropKind) -> Bool {
@@ -31,12 +34,18 @@ public enum DropStatus: String, Sendable, Codable, CaseIterable {
             return kind.isDrawn
         case (.open, .closed), (.closed, .settled), (.open, .settled):
             return kind == .openRun
+        case (.scheduled, .cancelled), (.open, .cancelled):
+            return true
+        case (.closing, .cancelled), (.drawn, .cancelled):
+            return kind.isDrawn
+        case (.closed, .cancelled):
+            return kind == .openRun
         default:
             return false
         }
     }
 
-    public var isFinal: Bool { self == .settled }
+    public var isFinal: Bool { self == .settled || self == .cancelled }
 }
 
 /// A status change that the state machine forbids.

@@ -54,6 +54,10 @@ extension EntryStatus {
         case .drawn, .settled:
             guard let place else { return .lost }
             return place.orderID != nil || place.position < stock ? .won : .waitlisted
+        case .cancelled:
+            // Cancelled after its draw: the ranking stands (the orders were voided or refunded).
+            guard let place else { return .entered }
+            return place.orderID != nil || place.position < stock ? .won : .waitlisted
         }
     }
 }

@@ -6,8 +6,8 @@ import Testing
 /// `fastest-shop mock-payments` as a real process.
 @Suite struct MockPaymentsCommandTests {
     private let secrets = [
-        "FASTEST_SHOP_PAYMENTS_SECRET": "cli-charge-secret",
-        "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": "cli-callback-secret",
+        "FASTEST_SHOP_PAYMENTS_SECRET": "cli-charge-secret-0123456789abcdef",
+        "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": "cli-callback-secret-0123456789abcdef",
     ]
 
     @Test func startsOnAFreePortPrintsItsURLAnswersAndStopsOnSIGTERM() async throws {
@@ -22,11 +22,11 @@ import Testing
         let url = try #require(baseURL)
         #expect(!url.hasSuffix(":0"))
 
-        let client = ChargeClient(baseURL: url, chargePath: "/v1/charges", secret: "cli-charge-secret")
+        let client = ChargeClient(baseURL: url, chargePath: "/v1/charges", secret: "cli-charge-secret-0123456789abcdef")
         defer { client.shutdown() }
         let answer = try decode(ChargeAnswer.self, try await client.charge(TestCharge(orderID: 1), key: "cli-1"))
         #expect(answer.status == .succeeded)
-        let forged = ChargeClient(baseURL: url, chargePath: "/v1/charges", secret: "cli-callback-secret")
+        let forged = ChargeClient(baseURL: url, chargePath: "/v1/charges", secret: "cli-callback-secret-0123456789abcdef")
         defer { forged.shutdown() }
         #expect(try await forged.charge(TestCharge(orderID: 2), key: "cli-2").status == 401)
         let stats = try await client.stats()

@@ -247,7 +247,8 @@ import Testing
     /// A payment that never completes expires at the end of the payment window: the unit goes
     /// back on sale in PostgreSQL and in the gate, and the next buyer gets it.
     @Test func anExpiredPaymentPutsItsUnitBackOnSale() async throws {
-        try await withShopStack(settings: ["payments.window_s": "2"]) { stack in
+        // No grace for the callback either: the order expires when the window ends.
+        try await withShopStack(settings: ["payments.window_s": "2", "payments.callback_grace_s": "0"]) { stack in
             try await stack.startServe()
             // Every charge is answered "pending" and its callback would come long after the window.
             try await stack.startMockPayments(["--pending-rate", "1", "--callback-delay-ms", "600000"])

@@ -4,6 +4,7 @@ import Intake
 import OpenRunGate
 import Postgres
 import ShopDomain
+import Storage
 import Testing
 
 /// `POST /v1/payments/callback` over real HTTP: only correctly signed, fresh callbacks change
@@ -29,10 +30,25 @@ import Testing
     static func send(
         _ server: IntakeTestServer, type: String, order: Int, webhookID: String = "cb_\(UUID().uuidString)",
         secret: String = IntakeTestServer.callbackSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
-        signature: String? = nil
+        signature: String? = nil, paymentID: String? = "pay_1"
     ) async throws -> HTTPResponse {
-        let body = Array(#"{"type":"\#(type)","order_id":\#(order),"payment_id":"pay_1"}"#.utf8)
+        let paymentField = paymentID.map { #","payment_id":"\#($0)""# } ?? ""
+        let body = Array(#"{"type":"\#(type)","order_id":\#(order)\#(paymentField)}"#.utf8)
         let signed = signature ?? WebhookSignature.sign(secret: secret, id: webhookID, timestamp: timestamp, body: body)
+        return try await server.http.execute(HTTPRequest(
+            method: "POST", url: server.baseURL + "/v1/payments/callback",
+            headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
+                      ("Content-Type", "application/json")],
+            body: body))
+    }
+
+    /// A signed `refund.succeeded` / `refund.failed` callback.
+    static func sendRefund(
+        _ server: IntakeTestServer, type: String, order: Int, webhookID: String = "cb_\(UUID().uuidString)"
+    ) async throws -> HTTPResponse {
+        let body = Array(#"{"type":"\#(type)","order_id":\#(order),"refund_id":"re_1"}"#.utf8)
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let signed = WebhookSignature.sign(secret: IntakeTestServer.callbackSecret, id: webhookID, timestamp: timestamp, body: body)
         return try await server.http.execute(HTTPRequest(
             method: "POST", url: server.baseURL + "/v1/payments/callback",
             headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
@@ -44,6 +60,49 @@ import Testing
         let order = try await server.pool.query("SELECT status FROM orders WHERE id = $1", [.int(ids.order)])[0].string(0)
         let drop = try await server.pool.query("SELECT held, sold, available FROM drops WHERE id = $1", [.int(ids.drop)])[0]
         return (order, try drop.int(0), try drop.int(1), try drop.int(2))
+    }
+
+    /// A success for an order whose window has passed (its unit released) is recorded and
+    /// refunded, once however often it is repeated; `audit` sees the refund in progress.
+    @Test func aLateSuccessIsRecordedAndRefundedOnce() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            try await server.pool.query("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", [.int(ids.order)])
+            _ = try await server.pool.withConnection { connection in
+                try connection.transaction {
+                    try OrderSettlementStore.apply($0, Settlement(orderID: ids.order, outcome: .expired), paymentWindowSeconds: 900)
+                }
+            }
+            let before = try await server.metric("payments_late_success_total")
+            for _ in 0..<2 {
+                #expect(try await Self.send(server, type: "charge.succeeded", order: ids.order).status == 204)
+            }
+            #expect(try await Self.state(server, ids) == ("expired", 0, 0, 1))
+            let refund = try await server.pool.query(
+                "SELECT reason, status, payment_id, amount_cents FROM refunds WHERE order_id = $1", [.int(ids.order)])
+            #expect(refund.count == 1)
+            #expect(try refund[0].string(0) == "late_success" && refund[0].string(1) == "pending")
+            #expect(try refund[0].string(2) == "pay_1" && refund[0].int(3) == 1000)
+            #expect(try await server.metric("payments_late_success_total") == before + 1)
+            #expect(try await OperatorActionTests.refundJobs(server).count == 1)
+            #expect(try await MoneyFixtures.audit(server.pool) == [])
+            // Without its refund the money would be kept for no unit: audit says so.
+            try await server.pool.query("UPDATE refunds SET status = 'failed', refund_state = 'done' WHERE order_id = $1", [.int(ids.order)])
+            let violations = try await MoneyFixtures.audit(server.pool)
+            #expect(violations.count == 1 && violations[0].contains("money kept for no unit"), "\(violations)")
+        }
+    }
+
+    /// A success without `payment_id` once stored "unknown" over the id the charge's answer gave.
+    @Test func aCallbackWithoutAPaymentIDKeepsTheStoredOne() async throws {
+        try await withIntakeServer { server in
+            let ids = try await Self.pendingOrder(server)
+            try await server.pool.query("UPDATE orders SET payment_id = 'pay_real' WHERE id = $1", [.int(ids.order)])
+            let response = try await Self.send(server, type: "charge.succeeded", order: ids.order, paymentID: nil)
+            #expect(response.status == 204)
+            let order = try await server.pool.query("SELECT status, payment_id FROM orders WHERE id = $1", [.int(ids.order)])[0]
+            #expect(try order.string(0) == "paid" && order.string(1) == "pay_real")
+        }
     }
 
     @Test func forgedAndStaleCallbacksChangeNothing() async throws {
