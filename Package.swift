@@ -197,7 +197,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
-                "Intake",
+                "Intake", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -26,8 +26,6 @@ import Synchronization
 /// even when that one is killed with SIGKILL.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
-    /// The command line, for messages.
-    public let commandLine: String
     /// The exit status once reaped; `nil` while the child runs.
     private let reaped = Mutex<Int32?>(nil)
 
@@ -57,7 +55,6 @@ public final class ChildProcess: Sendable {
         } else {
             environment.removeValue(forKey: ParentWatch.environmentVariable)
         }
-        commandLine = ([executable] + arguments).joined(separator: " ")
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -211,8 +208,6 @@ public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         public static let cannotSpawn = Code(name: "cannot-spawn")
-        public static let failed = Code(name: "failed")
-        public static let timedOut = Code(name: "timed-out")
         public var description: String { name }
     }
 
