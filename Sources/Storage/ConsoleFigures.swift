@@ -42,6 +42,13 @@ public struct ConsoleFigures: Sendable {
         try await counts("SELECT status, count(*) FROM orders WHERE drop_id = $1 GROUP BY status", [.int(dropID)])
     }
 
+    /// A drop's first `limit` orders by id, for the drop page's list (and its Refund buttons).
+    public func orders(dropID: Int, limit: Int) async throws -> [Order] {
+        try await pool.query(
+            "SELECT \(EntryStore.orderColumns) FROM orders WHERE drop_id = $1 ORDER BY id LIMIT $2", [.int(dropID), .int(limit)]
+        ).map(Order.init(row:))
+    }
+
     /// Every order per status.
     public func orderCounts() async throws -> [String: Int] {
         try await counts("SELECT status, count(*) FROM orders GROUP BY status")
