@@ -288,6 +288,16 @@ def test_each_page_shows_what_the_api_says(operator, stack):
     reasons = {row[0]: int(row[1]) for row in browser.table("failure-reasons") if len(row) == 2}
     assert reasons.get("declined", 0) == int(stack.sql("SELECT count(*) FROM orders WHERE status = 'failed' AND failure = 'declined'")) > 0
     assert sum(reasons.values()) == orders["failed"]
+    # Provider latency over the charge answers the workers timed, as PostgreSQL computes it.
+    p50, p99 = stack.sql(
+        "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms))::bigint, "
+        "round(percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms))::bigint "
+        "FROM charge_attempts WHERE at > now() - interval '60 minutes'").split("|")
+    assert p50 != "", "the workers time the provider's answers"
+    assert browser.text("latency-p50") == f"{p50} ms"
+    assert browser.text("latency-p99") == f"{p99} ms"
+    assert int(browser.text("late-successes")) == int(stack.sql(
+        "SELECT count(*) FROM refunds WHERE reason = 'late_success' AND requested_at > now() - interval '60 minutes'"))
 
     browser.open("/console/queues")
     browser.shot("queues")

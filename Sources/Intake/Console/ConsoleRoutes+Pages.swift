@@ -288,7 +288,11 @@ extension ConsoleRoutes {
     @Sendable func payments(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
         struct PaymentsView {
             let windowMinutes: Int; let outcomes: [Count]; let chart: String; let orders: [Count]; let failures: [Count]
+            let p50: String, p99: String, timedAnswers: Int, lateSuccesses: Int, refundReasons: [Count], refundStates: [Count]
         }
+        async let latency = figures.chargeLatency(minutes: Self.paymentWindowMinutes)
+        async let refundReasons = figures.refundReasons(minutes: Self.paymentWindowMinutes)
+        async let refundStates = figures.refundStates(minutes: Self.paymentWindowMinutes)
         async let outcomes = figures.chargeOutcomes(minutes: Self.paymentWindowMinutes)
         async let orders = figures.orderCounts()
         async let failures = figures.failedOrderReasons()
@@ -296,7 +300,11 @@ extension ConsoleRoutes {
         let view = PaymentsView(
             windowMinutes: Self.paymentWindowMinutes, outcomes: Self.counts(try await outcomes, order: Self.outcomeSeries.map(\.name)),
             chart: try await chart, orders: Self.counts(try await orders, order: ["pending_payment", "paid", "failed", "expired"]),
-            failures: Self.counts(try await failures, order: ["declined"]))
+            failures: Self.counts(try await failures, order: ["declined"]),
+            p50: try await latency.p50.map { "\($0) ms" } ?? "—", p99: try await latency.p99.map { "\($0) ms" } ?? "—",
+            timedAnswers: try await latency.answers, lateSuccesses: try await refundReasons["late_success"] ?? 0,
+            refundReasons: Self.counts(try await refundReasons, order: ["late_success", "operator", "drop_cancelled"]),
+            refundStates: Self.counts(try await refundStates, order: ["pending", "succeeded", "failed"]))
         return pages.render("payments", chrome("Payments", session, request, content: view))
     }
 }

@@ -247,6 +247,43 @@ extension IntakeTestServer {
         }
     }
 
+    /// Provider latency p50/p99 over the timed charge answers, late successes and refunds.
+    @Test func paymentsShowProviderLatencyLateSuccessesAndRefunds() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+            let buyers = try await DropFixtures.insertCustomers(server.pool, count: 3)
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+            let paid = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[0], paid: true)
+            // 101 timed answers of 1…101 ms: p50 is 51, p99 100 (no interpolation); an old one is outside the hour.
+            try await server.pool.query(
+                """
+                INSERT INTO charge_attempts (order_id, attempt, outcome, latency_ms)
+                SELECT $1, n, 'retryable', n FROM generate_series(1, 101) n
+                """, [.int(paid)])
+            try await server.pool.query(
+                "INSERT INTO charge_attempts (order_id, attempt, outcome, latency_ms, at) VALUES ($1, 102, 'retryable', 90000, now() - interval '2 hours')",
+                [.int(paid)])
+            // One late success (refunded automatically) and one operator refund.
+            for (index, reason) in [(1, "late_success"), (2, "operator")] {
+                let order = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[index], paid: true)
+                try await server.pool.query(
+                    "INSERT INTO refunds (order_id, webhook_id, payment_id, amount_cents, currency, reason) SELECT id, 'rf_' || id, payment_id, amount_cents, currency, $2 FROM orders WHERE id = $1",
+                    [.int(order), .text(reason)])
+            }
+            let page = try await browser.get("/console/payments")
+            #expect(page.status == 200)
+            let html = page.bodyText
+            #expect(html.contains("id=\"latency-p50\">51 ms<"))
+            #expect(html.contains("id=\"latency-p99\">100 ms<"))
+            #expect(html.contains("id=\"timed-answers\">101<"))
+            #expect(html.contains("id=\"late-successes\">1<"))
+            #expect(html.contains("<tr data-refund-reason=\"operator\"><td>operator</td><td class=\"num\">1</td></tr>"))
+            #expect(html.contains("<tr data-refund-state=\"pending\"><td>pending</td><td class=\"num\">2</td></tr>"))
+        }
+    }
+
     /// Refund and cancel from the console are the API's own actions (same store code): the same
     /// records, and refused without the form's token.
     @Test func ordersAreRefundedAndDropsCancelledFromTheDropPage() async throws {
