@@ -72,9 +72,7 @@ public struct IntakeService: Sendable {
     /// payment callback) is one more ``RouteGroup`` here.
     var apiRouteGroups: [any RouteGroup] {
         let entries = EntryStore(pool: pool)
-        let followUp = SettlementFollowUp(
-            queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) },
-            lateSuccesses: metrics.lateSuccesses)
+        let followUp = settlementFollowUp
         return [
             AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
@@ -89,10 +87,22 @@ public struct IntakeService: Sendable {
             PaymentCallbackRoutes(
                 pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
                 followUp: followUp),
-            OperatorActionRoutes(
-                pool: pool, drops: DropStore(pool: pool), queue: queue, gate: gate,
-                paymentWindowSeconds: settings.payments.windowSeconds, followUp: followUp),
+            OperatorActionRoutes(actions: operatorActions),
         ]
+    }
+
+    /// What follows a committed settlement (refund jobs, units back on sale, late successes counted).
+    var settlementFollowUp: SettlementFollowUp {
+        SettlementFollowUp(
+            queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) },
+            lateSuccesses: metrics.lateSuccesses)
+    }
+
+    /// Refund and cancel, for the API and the console alike.
+    var operatorActions: OperatorActions {
+        OperatorActions(
+            pool: pool, drops: DropStore(pool: pool), queue: queue, gate: gate,
+            paymentWindowSeconds: settings.payments.windowSeconds, followUp: settlementFollowUp)
     }
 
     var consoleRoutes: ConsoleRoutes {
@@ -100,7 +110,8 @@ public struct IntakeService: Sendable {
             pages: consolePages,
             sessions: ConsoleSessions(redis: redis, keyPrefix: settings.redis.keyPrefix, lifetimeSeconds: settings.console.sessionTTLSeconds),
             users: UserStore(pool: pool), hasher: passwords, drops: DropStore(pool: pool), listings: ListingStore(pool: pool),
-            figures: ConsoleFigures(pool: pool), pool: pool, queue: queue, gate: gate, maxBodyBytes: settings.http.maxBodyBytes)
+            figures: ConsoleFigures(pool: pool), pool: pool, queue: queue, gate: gate, actions: operatorActions,
+            maxBodyBytes: settings.http.maxBodyBytes)
     }
 
     /// The OpenAPI document of every route group.

@@ -44,11 +44,12 @@ extension JobQueue {
     @discardableResult
     func acknowledge(_ jobs: [Job], worker: String) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        var arguments: [any RedisArgument] = [worker]
-        arguments.reserveCapacity(jobs.count * 2 + 1)
+        var arguments: [any RedisArgument] = [worker, clock.scriptArgument, keys.prefix + "stats:processed:"]
+        arguments.reserveCapacity(jobs.count * 3 + 3)
         for job in jobs {
             arguments.append(job.id)
             arguments.append(job.uniqueKey ?? "")
+            arguments.append(job.queue)
         }
         return try await redis.run(
             QueueScripts.acknowledge, keys: [keys.inFlight(worker), keys.unique, keys.deadlines], arguments: arguments
@@ -61,7 +62,8 @@ extension JobQueue {
     func retry(_ job: Job, worker: String, delayMilliseconds: Int) async throws -> Bool {
         try await redis.run(
             QueueScripts.retry, keys: [keys.inFlight(worker), keys.delayed, keys.deadlines],
-            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument, worker]
+            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument, worker,
+                        keys.stats("failed", queue: job.queue)]
         ).requireInt() == 1
     }
 
@@ -71,7 +73,8 @@ extension JobQueue {
         try await redis.run(
             QueueScripts.bury,
             keys: [keys.inFlight(worker), keys.dead, keys.deadJobs, keys.deadErrors, keys.unique, keys.deadlines],
-            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? "", worker]
+            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? "", worker,
+                        keys.stats("failed", queue: job.queue)]
         ).requireInt() == 1
     }
 
@@ -84,6 +87,12 @@ extension JobQueue {
         return try await redis.run(
             QueueScripts.release, keys: [keys.inFlight(worker), keys.deadlines], arguments: arguments
         ).requireInt()
+    }
+
+    /// Records where and when a worker started (for the console), then its first heartbeat.
+    func register(worker: String, host: String) async throws {
+        _ = try await redis.send(RedisCommand("HSET", keys.workerInfo, worker, "\(host)|\(clock.localMilliseconds)"))
+        try await heartbeat(worker: worker)
     }
 
     func heartbeat(worker: String) async throws {

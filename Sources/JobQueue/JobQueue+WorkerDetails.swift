@@ -8,6 +8,10 @@ public struct WorkerDetail: Sendable {
     /// Milliseconds from the last heartbeat to now, on the same clock.
     public let silentMilliseconds: Int
     public let jobsInFlight: Int
+    /// Where the worker runs and when it registered (Unix ms, its host's clock); nil for a
+    /// worker that registered before these were recorded.
+    public let host: String?
+    public let startedAtMilliseconds: Int?
 }
 
 extension JobQueue {
@@ -26,9 +30,15 @@ extension JobQueue {
             beats.append((id, beat))
         }
         guard !beats.isEmpty else { return [] }
-        let counts = try await redis.pipeline(beats.map { RedisCommand("HLEN", keys.inFlight($0.0)) })
-        return try zip(beats, counts).map { pair, count in
-            WorkerDetail(id: pair.0, lastHeartbeatMilliseconds: pair.1, silentMilliseconds: max(0, now - pair.1), jobsInFlight: try count.requireInt())
+        let replies = try await redis.pipeline(
+            beats.map { RedisCommand("HLEN", keys.inFlight($0.0)) } + [RedisCommand("HMGET", [keys.workerInfo] + beats.map { $0.0 as any RedisArgument })])
+        let infos = try replies[beats.count].requireArray()
+        return try beats.enumerated().map { index, pair in
+            let info = infos[index].string?.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            return WorkerDetail(
+                id: pair.0, lastHeartbeatMilliseconds: pair.1, silentMilliseconds: max(0, now - pair.1),
+                jobsInFlight: try replies[index].requireInt(),
+                host: info.map { String($0[0]) }, startedAtMilliseconds: info.flatMap { $0.count > 1 ? Int($0[1]) : nil })
         }
     }
 

@@ -290,7 +290,7 @@ public final class JobWorker: Service {
     // MARK: liveness and shutdown
 
     private func registerHeartbeat() async throws {
-        try await queue.heartbeat(worker: configuration.workerID)
+        try await queue.register(worker: configuration.workerID, host: ProcessInfo.processInfo.hostName)
     }
 
     private func heartbeatLoop() async {

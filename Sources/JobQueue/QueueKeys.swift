@@ -12,6 +12,11 @@ struct QueueKeys: Sendable {
     var deadlines: String { prefix + "inflight-deadlines" }
     /// Worker → last heartbeat (Unix ms).
     var workers: String { prefix + "workers" }
+    /// Worker → `host|started` (Unix ms), written when the worker registers.
+    var workerInfo: String { prefix + "workers:info" }
+    /// Per-minute counters of one queue's finished jobs (`processed`) or failed attempts
+    /// (`failed`): the scripts append the minute (Unix ms / 60 000) to this stem.
+    func stats(_ what: String, queue: String) -> String { prefix + "stats:" + what + ":" + queue + ":" }
     /// Envelope → due time (Unix ms): retries and scheduled jobs.
     var delayed: String { prefix + "delayed" }
     /// Dead job id → time of death; envelopes and last errors in the two hashes below.

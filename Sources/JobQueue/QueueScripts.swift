@@ -27,6 +27,16 @@ enum QueueScripts {
         end
         """
 
+    /// `countMinute(key, n)`: adds n to a per-minute counter (``QueueKeys/stats(_:queue:)``) that
+    /// expires once the console's hour has passed (65 minutes, so the oldest shown minute is whole).
+    private static let countMinute = """
+
+        local function countMinute(key, count)
+          redis.call('INCRBY', key, count)
+          redis.call('EXPIRE', key, 3900)
+        end
+        """
+
     /// KEYS: queue list, unique hash, delayed zset, queues set.
     /// ARGV: envelope, id, unique key ('' for none), run-at ms (0 = now), queue name, now ms.
     /// A run-at still ahead of now delays the job; one already past queues it.
@@ -119,12 +129,16 @@ enum QueueScripts {
         return redis.call('HVALS', KEYS[2])
         """)
 
-    /// KEYS: in-flight hash, unique hash, deadlines zset. ARGV: worker, id1, unique1, id2, unique2, …
-    /// Removes finished jobs; releases their unique keys. Returns how many were still in flight.
-    static let acknowledge = RedisScript("""
+    /// KEYS: in-flight hash, unique hash, deadlines zset. ARGV: worker, now ms, processed-counter
+    /// stem (prefix + `stats:processed:`), then id, unique key, queue of each job.
+    /// Removes finished jobs; releases their unique keys; counts them per queue and minute.
+    /// Returns how many were still in flight.
+    static let acknowledge = RedisScript(now + countMinute + """
+
         local done = 0
         local members = {}
-        for i = 2, #ARGV, 2 do
+        local perQueue = {}
+        for i = 4, #ARGV, 3 do
           if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
             done = done + 1
             members[#members + 1] = ARGV[1] .. '|' .. ARGV[i]
@@ -134,29 +148,40 @@ enum QueueScripts {
             end
             local key = ARGV[i + 1]
             if key ~= '' and redis.call('HGET', KEYS[2], key) == ARGV[i] then redis.call('HDEL', KEYS[2], key) end
+            perQueue[ARGV[i + 2]] = (perQueue[ARGV[i + 2]] or 0) + 1
           end
         end
         if #members > 0 then redis.call('ZREM', KEYS[3], unpack(members)) end
+        -- One counter per queue per batch (a batch is nearly always one queue): INCRBY + EXPIRE.
+        local minute
+        for queue, count in pairs(perQueue) do
+          minute = minute or math.floor(nowFrom(ARGV[2]) / 60000)
+          countMinute(ARGV[3] .. queue .. ':' .. minute, count)
+        end
         return done
         """)
 
     /// KEYS: in-flight hash, delayed zset, deadlines zset. ARGV: id, next-attempt envelope, delay ms,
-    /// now ms, worker.
-    static let retry = RedisScript(now + """
+    /// now ms, worker, the queue's failed-counter stem.
+    static let retry = RedisScript(now + countMinute + """
 
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('ZREM', KEYS[3], ARGV[5] .. '|' .. ARGV[1])
-        redis.call('ZADD', KEYS[2], nowFrom(ARGV[4]) + tonumber(ARGV[3]), ARGV[2])
+        local now = nowFrom(ARGV[4])
+        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+        countMinute(ARGV[6] .. math.floor(now / 60000), 1)
         return 1
         """)
 
     /// KEYS: in-flight hash, dead zset, dead jobs hash, dead errors hash, unique hash, deadlines zset.
-    /// ARGV: id, envelope, now ms, error, unique key, worker.
-    static let bury = RedisScript(now + """
+    /// ARGV: id, envelope, now ms, error, unique key, worker, the queue's failed-counter stem.
+    static let bury = RedisScript(now + countMinute + """
 
         if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('ZREM', KEYS[6], ARGV[6] .. '|' .. ARGV[1])
-        redis.call('ZADD', KEYS[2], nowFrom(ARGV[3]), ARGV[1])
+        local now = nowFrom(ARGV[3])
+        redis.call('ZADD', KEYS[2], now, ARGV[1])
+        countMinute(ARGV[7] .. math.floor(now / 60000), 1)
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
         if ARGV[5] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) == ARGV[1] then redis.call('HDEL', KEYS[5], ARGV[5]) end
@@ -221,6 +246,7 @@ enum QueueScripts {
         end
         redis.call('DEL', KEYS[2], KEYS[3])
         redis.call('ZREM', KEYS[1], ARGV[2])
+        redis.call('HDEL', ARGV[1] .. 'workers:info', ARGV[2])
         return handed
         """)
 
@@ -289,6 +315,7 @@ enum QueueScripts {
           end
           if age > tonumber(ARGV[4]) and redis.call('HLEN', inflight) == 0 and redis.call('LLEN', landing) == 0 then
             redis.call('ZREM', KEYS[1], worker)
+            redis.call('HDEL', prefix .. 'workers:info', worker)
           end
         end
         -- (Exclusive: a deadline is passed once now is after it, as a heartbeat's age must exceed

@@ -42,6 +42,37 @@ public struct ConsoleFigures: Sendable {
         try await counts("SELECT status, count(*) FROM orders WHERE drop_id = $1 GROUP BY status", [.int(dropID)])
     }
 
+    /// A drop's first `limit` orders by id, for the drop page's list (and its Refund buttons).
+    public func orders(dropID: Int, limit: Int) async throws -> [Order] {
+        try await pool.query(
+            "SELECT \(EntryStore.orderColumns) FROM orders WHERE drop_id = $1 ORDER BY id LIMIT $2", [.int(dropID), .int(limit)]
+        ).map(Order.init(row:))
+    }
+
+    /// The provider's answer time over the last `minutes`: median and 99th percentile (ms, nil
+    /// without timed answers) and how many answers they are over.
+    public func chargeLatency(minutes: Int) async throws -> (p50: Int?, p99: Int?, answers: Int) {
+        let row = try await pool.query(
+            """
+            SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms))::bigint,
+                   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms))::bigint, count(latency_ms)
+            FROM charge_attempts WHERE at > now() - make_interval(mins => $1)
+            """, [.int(minutes)])[0]
+        return (try row.optionalInt(0), try row.optionalInt(1), try row.int(2))
+    }
+
+    /// Refunds requested in the last `minutes`, per reason (`late_success`, `operator`, `drop_cancelled`).
+    public func refundReasons(minutes: Int) async throws -> [String: Int] {
+        try await counts(
+            "SELECT reason, count(*) FROM refunds WHERE requested_at > now() - make_interval(mins => $1) GROUP BY reason", [.int(minutes)])
+    }
+
+    /// Refunds requested in the last `minutes`, per state (`pending`, `succeeded`, `failed`).
+    public func refundStates(minutes: Int) async throws -> [String: Int] {
+        try await counts(
+            "SELECT status, count(*) FROM refunds WHERE requested_at > now() - make_interval(mins => $1) GROUP BY status", [.int(minutes)])
+    }
+
     /// Every order per status.
     public func orderCounts() async throws -> [String: Int] {
         try await counts("SELECT status, count(*) FROM orders GROUP BY status")

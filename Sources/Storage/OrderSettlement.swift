@@ -19,12 +19,15 @@ public struct Settlement: Sendable, Equatable {
     /// The charge attempt that produced it, logged in `charge_attempts` (nil for callbacks and expiries).
     public let attempt: Int?
     public let httpStatus: Int?
+    /// How long the provider took to answer the attempt (`charge_attempts.latency_ms`).
+    public let latencyMilliseconds: Int?
 
-    public init(orderID: Int, outcome: PaymentOutcome, attempt: Int? = nil, httpStatus: Int? = nil) {
+    public init(orderID: Int, outcome: PaymentOutcome, attempt: Int? = nil, httpStatus: Int? = nil, latencyMilliseconds: Int? = nil) {
         self.orderID = orderID
         self.outcome = outcome
         self.attempt = attempt
         self.httpStatus = httpStatus
+        self.latencyMilliseconds = latencyMilliseconds
     }
 }
 
@@ -201,8 +204,8 @@ public enum OrderSettlementStore {
         let attempts = settlements.indices.filter { settlements[$0].attempt != nil }
         if !attempts.isEmpty {
             try connection.query("""
-                INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, payment_id, detail)
-                SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
+                INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, payment_id, detail, latency_ms)
+                SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[])
                 """, [
                     .intArray(attempts.map { settlements[$0].orderID }),
                     .intArray(attempts.map { settlements[$0].attempt! }),
@@ -210,6 +213,7 @@ public enum OrderSettlementStore {
                     .optionalIntArray(attempts.map { settlements[$0].httpStatus }),
                     .optionalTextArray(attempts.map { settlements[$0].outcome.paymentID }),
                     .optionalTextArray(attempts.map { settlements[$0].outcome.failureReason }),
+                    .optionalIntArray(attempts.map { settlements[$0].latencyMilliseconds }),
                 ])
         }
         return effects

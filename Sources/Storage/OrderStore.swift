@@ -66,11 +66,11 @@ public enum OrderStore {
 
     /// Logs a provider answer that settles nothing (a retryable error), for the audit trail.
     public static func logRetryableAttempt(
-        _ connection: PostgresConnection, orderID: Int, attempt: Int, httpStatus: Int?, detail: String
+        _ connection: PostgresConnection, orderID: Int, attempt: Int, httpStatus: Int?, detail: String, latencyMilliseconds: Int? = nil
     ) throws {
         try connection.query("""
-            INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, detail)
-            VALUES ($1, $2, 'retryable', $3, $4)
-            """, [.int(orderID), .int(attempt), .int(httpStatus), .text(detail)])
+            INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, detail, latency_ms)
+            VALUES ($1, $2, 'retryable', $3, $4, $5)
+            """, [.int(orderID), .int(attempt), .int(httpStatus), .text(detail), .int(latencyMilliseconds)])
     }
 }

@@ -40,20 +40,23 @@ struct ChargeOrderHandler: JobHandler {
             if order.chargeInDoubt || context.attempt > 1 { try await verify(order, context: context) }
             return
         }
+        let started = ContinuousClock.now
         let answer = await payments.charge(PaymentClient.Charge(
             orderID: orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
             currency: order.currency, webhookID: order.webhookID))
+        let latency = Self.milliseconds(since: started)
         CrashPoint.chargeAfterProvider.reached()
         switch answer {
         case .succeeded(let paymentID, let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+            try await settler.settle(Settlement(orderID: orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .declined(let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status))
+            try await settler.settle(Settlement(orderID: orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .pending(let paymentID, let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+            try await settler.settle(Settlement(orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .retryable(let status, let retryAfter, let reason):
             try? await pool.withConnection { connection in
-                try OrderStore.logRetryableAttempt(connection, orderID: orderID, attempt: context.attempt, httpStatus: status, detail: reason)
+                try OrderStore.logRetryableAttempt(
+                    connection, orderID: orderID, attempt: context.attempt, httpStatus: status, detail: reason, latencyMilliseconds: latency)
             }
             if context.job.isLastAttempt {
                 // The attempt stays logged as unanswered: the charge is in doubt, and the
@@ -80,28 +83,37 @@ extension ChargeOrderHandler {
     /// (or, if it never charged, charges now): a success is a late success, recorded and
     /// refunded by the settlement; any other answer is logged and settles the doubt.
     func verify(_ order: OrderStore.ChargeContext, context: JobContext) async throws {
+        let started = ContinuousClock.now
         let answer = await payments.charge(PaymentClient.Charge(
             orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
             currency: order.currency, webhookID: order.webhookID))
+        let latency = Self.milliseconds(since: started)
         switch answer {
         case .succeeded(let paymentID, let status):
             try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+                orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .declined(let status):
             try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status))
+                orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .pending(let paymentID, let status):
             // Its callback settles it (a success then is a late success).
             try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status))
+                orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
         case .retryable(let status, let retryAfter, let reason):
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(
-                    connection, orderID: order.orderID, attempt: context.attempt, httpStatus: status, detail: reason)
+                    connection, orderID: order.orderID, attempt: context.attempt, httpStatus: status, detail: reason,
+                    latencyMilliseconds: latency)
             }
             throw RetryLater(
                 afterMilliseconds: max(0, min(retryAfter ?? 0, backoffCapMilliseconds)), reason: "verifying a charge: \(reason)")
         }
+    }
+
+    /// Whole milliseconds from `start` to now (the provider's answer time, for `charge_attempts`).
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// How long a retry waits at least: the provider's `Retry-After`, but never past the backoff

@@ -288,6 +288,16 @@ def test_each_page_shows_what_the_api_says(operator, stack):
     reasons = {row[0]: int(row[1]) for row in browser.table("failure-reasons") if len(row) == 2}
     assert reasons.get("declined", 0) == int(stack.sql("SELECT count(*) FROM orders WHERE status = 'failed' AND failure = 'declined'")) > 0
     assert sum(reasons.values()) == orders["failed"]
+    # Provider latency over the charge answers the workers timed, as PostgreSQL computes it.
+    p50, p99 = stack.sql(
+        "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms))::bigint, "
+        "round(percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms))::bigint "
+        "FROM charge_attempts WHERE at > now() - interval '60 minutes'").split("|")
+    assert p50 != "", "the workers time the provider's answers"
+    assert browser.text("latency-p50") == f"{p50} ms"
+    assert browser.text("latency-p99") == f"{p99} ms"
+    assert int(browser.text("late-successes")) == int(stack.sql(
+        "SELECT count(*) FROM refunds WHERE reason = 'late_success' AND requested_at > now() - interval '60 minutes'"))
 
     browser.open("/console/queues")
     browser.shot("queues")
@@ -340,6 +350,36 @@ def test_a_dead_job_retried_from_queues_runs(operator, stack):
     browser.open("/console/queues")
     browser.shot("queues-after-retry")
     assert not browser.driver.find_elements(By.CSS_SELECTOR, f"tr.dead-job[data-job-id='{job_id}']")
+
+
+def test_an_order_refunded_and_a_drop_cancelled_from_the_console(operator, stack):
+    browser = operator
+    # A paid order: a short draw whose winners the dev provider charges (some are declined).
+    for _ in range(5):
+        drawn_id = stack.draw(stock=3, closes_in_seconds=5, customers=3)
+        eventually("the draw's charges to settle", lambda: stack.sql(
+            f"SELECT status FROM drops WHERE id = {int(drawn_id)}") == "settled", seconds=120)
+        paid = stack.sql(f"SELECT min(id) FROM orders WHERE drop_id = {int(drawn_id)} AND status = 'paid'")
+        if paid:
+            break
+    assert paid, "one of the draws' charges succeeded"
+    browser.open(f"/console/drops/{drawn_id}")
+    row = browser.driver.find_element(By.CSS_SELECTOR, f"#orders tr[data-order-id='{paid}']")
+    assert row.find_element(By.CSS_SELECTOR, "td.order-state").text == "paid"
+    browser.submit(row.find_element(By.CSS_SELECTOR, "button.refund"))
+    assert "refunded" in browser.text("notice")
+    browser.shot("drop-order-refunded")
+    state = browser.driver.find_element(By.CSS_SELECTOR, f"#orders tr[data-order-id='{paid}'] td.order-state").text
+    assert state in ("refund_pending", "refunded")
+    assert stack.sql(f"SELECT count(*) FROM refunds WHERE order_id = {int(paid)} AND reason = 'operator'") == "1"
+
+    open_id = stack.draw(stock=2, customers=2)
+    browser.open(f"/console/drops/{open_id}")
+    browser.submit(browser.driver.find_element(By.ID, "cancel-drop"))
+    assert "cancelled" in browser.text("notice")
+    browser.shot("drop-cancelled")
+    assert browser.text("drop-status") == stack.api("GET", f"/v1/drops/{open_id}")["status"] == "cancelled"
+    assert not browser.driver.find_elements(By.ID, "cancel-drop")
 
 
 def test_a_post_without_the_csrf_token_is_refused(operator, stack):

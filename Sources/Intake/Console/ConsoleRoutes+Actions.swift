@@ -58,6 +58,19 @@ extension ConsoleRoutes {
         return ConsolePages.redirect("/console/drops/\(id)?done=beacon")
     }
 
+    /// The API's cancel (``OperatorActions``), so a drop cancelled here is cancelled exactly as
+    /// `POST /v1/drops/{id}/cancel` would.
+    @Sendable func cancelDrop(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+        let drop = try await actions.cancel(dropID: try context.id(of: "drop"), operatorID: session.userID, logger: context.logger)
+        return ConsolePages.redirect("/console/drops/\(drop.drop.id)?done=cancelled")
+    }
+
+    /// The API's refund (``OperatorActions``), as `POST /v1/orders/{id}/refund` would.
+    @Sendable func refundOrder(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+        let order = try await actions.refund(orderID: try context.id(of: "order"), operatorID: session.userID, logger: context.logger)
+        return ConsolePages.redirect("/console/drops/\(order.dropID)?done=refunding")
+    }
+
     @Sendable func retryDead(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
         let id = try deadJobID(context)
         switch try await queue.resurrect(id: id) {

@@ -39,6 +39,7 @@ extension ConsoleRoutes {
 
     struct QueueRow {
         let queue: String, ready: Int, inFlight: Int, delayed: Int, retrying: Int, dead: Int
+        var processedHour = 0, failedHour = 0
     }
 
     static func time(_ date: Date) -> String {
@@ -152,7 +153,13 @@ extension ConsoleRoutes {
         let canClose: Bool
         let canSetBeacon: Bool
         let beaconValue: String
+        let canCancel: Bool
+        let orderList: [OrderRow]
+        let ordersCut: Bool
+        let orderLimit: Int
     }
+    struct OrderRow { let id: Int, userID: Int, status: String, amount: String, refundable: Bool }
+    static let orderListLimit = 200
     struct DropDetailFigures {
         let kind: String, status: String, stock: Int, available: Int, held: Int, sold: Int, entries: Int
         let opensAt: String, closesAt: String, maxTickets: Int, waitlistDepth: Int
@@ -164,6 +171,7 @@ extension ConsoleRoutes {
         let drop = overview.drop
         async let orders = figures.orderCounts(dropID: id)
         async let entries = figures.entriesOverTime(dropID: id)
+        async let orderList = figures.orders(dropID: id, limit: Self.orderListLimit + 1)
         var draw: DrawView?
         if drop.kind.isDrawn {
             draw = try await drawView(drop)
@@ -180,7 +188,15 @@ extension ConsoleRoutes {
                 closesAt: drop.closesAt.map(Self.time) ?? "—", maxTickets: drop.maxTickets, waitlistDepth: drop.waitlistDepth),
             orders: Self.counts(try await orders, order: ["pending_payment", "paid", "failed", "expired"]),
             entriesChart: chart, draw: draw, canClose: drop.status == .open,
-            canSetBeacon: drop.kind.isDrawn && (drop.status == .open || drop.status == .scheduled), beaconValue: drop.beacon)
+            canSetBeacon: drop.kind.isDrawn && (drop.status == .open || drop.status == .scheduled), beaconValue: drop.beacon,
+            canCancel: !drop.status.isFinal,
+            orderList: try await orderList.prefix(Self.orderListLimit).map {
+                OrderRow(
+                    id: $0.id, userID: $0.userID, status: $0.status.rawValue,
+                    amount: String(format: "%d.%02d %@", $0.amountCents / 100, $0.amountCents % 100, $0.currency),
+                    refundable: $0.status == .paid)
+            },
+            ordersCut: try await orderList.count > Self.orderListLimit, orderLimit: Self.orderListLimit)
         return pages.render("drop", chrome("Drop \(id)", session, request, content: view))
     }
 
@@ -213,17 +229,38 @@ extension ConsoleRoutes {
             rankingCut: ranking.count > Self.rankingLimit, rankingLimit: Self.rankingLimit)
     }
 
-    struct WorkerRow { let id: String; let lastHeartbeat: String; let silentSeconds: String; let jobsInFlight: Int; let alive: Bool }
+    struct WorkerRow {
+        let id: String, host: String, started: String, lastHeartbeat: String, silentSeconds: String, jobsInFlight: Int, alive: Bool
+    }
+    struct ThroughputChart { let queue: String; let chart: String }
+    static let throughputMinutes = 60
     struct DeadRow { let id: String, kind: String, queue: String, payload: String, error: String, attempts: Int, diedAt: String }
     struct QueuesView {
-        let queues: [QueueRow], chart: String, workers: [WorkerRow], dead: [DeadRow], hasDead: Bool
+        let queues: [QueueRow], chart: String, throughput: [ThroughputChart], workers: [WorkerRow], dead: [DeadRow], hasDead: Bool
     }
 
     @Sendable func queues(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
         async let queueState = queueFigures()
         async let workers = queue.workerDetails()
         async let dead = queue.deadJobs(limit: 200)
-        let queueRows = try await queueState.rows
+        async let throughput = queue.throughput(minutes: Self.throughputMinutes)
+        let perQueue = Dictionary(try await throughput.map { ($0.queue, $0) }, uniquingKeysWith: { first, _ in first })
+        var queueRows = try await queueState.rows
+        for index in queueRows.indices {
+            queueRows[index].processedHour = perQueue[queueRows[index].queue]?.processed ?? 0
+            queueRows[index].failedHour = perQueue[queueRows[index].queue]?.failed ?? 0
+        }
+        let labeler = Date.FormatStyle.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits)
+        let throughputCharts = perQueue.values.filter { $0.processed + $0.failed > 0 }.sorted { $0.queue < $1.queue }.map { figures in
+            ThroughputChart(queue: figures.queue, chart: SVGChart.stackedBars(
+                title: "\(figures.queue): jobs per minute",
+                series: [.init(name: "processed", color: "#2e7d32"), .init(name: "failed", color: "#c62828")],
+                bars: figures.minutes.map {
+                    SVGChart.Bar(
+                        label: Date(timeIntervalSince1970: Double($0.startMilliseconds) / 1000).formatted(labeler),
+                        values: [$0.processed, $0.failed])
+                }))
+        }
         let chart = SVGChart.stackedBars(
             title: "Jobs per queue",
             series: [.init(name: "ready", color: "#1565c0"), .init(name: "in flight", color: "#2e7d32"),
@@ -235,10 +272,12 @@ extension ConsoleRoutes {
                 attempts: $0.job.attempt, diedAt: Self.time(Date(timeIntervalSince1970: Double($0.diedAtMilliseconds) / 1000)))
         }
         let view = QueuesView(
-            queues: queueRows, chart: chart,
+            queues: queueRows, chart: chart, throughput: throughputCharts,
             workers: try await workers.map {
                 WorkerRow(
-                    id: $0.id, lastHeartbeat: Self.time(Date(timeIntervalSince1970: Double($0.lastHeartbeatMilliseconds) / 1000)),
+                    id: $0.id, host: $0.host ?? "—",
+                    started: $0.startedAtMilliseconds.map { Self.time(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "—",
+                    lastHeartbeat: Self.time(Date(timeIntervalSince1970: Double($0.lastHeartbeatMilliseconds) / 1000)),
                     silentSeconds: String(format: "%.1f", Double($0.silentMilliseconds) / 1000), jobsInFlight: $0.jobsInFlight,
                     alive: $0.silentMilliseconds <= 3000)
             },
@@ -249,7 +288,11 @@ extension ConsoleRoutes {
     @Sendable func payments(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
         struct PaymentsView {
             let windowMinutes: Int; let outcomes: [Count]; let chart: String; let orders: [Count]; let failures: [Count]
+            let p50: String, p99: String, timedAnswers: Int, lateSuccesses: Int, refundReasons: [Count], refundStates: [Count]
         }
+        async let latency = figures.chargeLatency(minutes: Self.paymentWindowMinutes)
+        async let refundReasons = figures.refundReasons(minutes: Self.paymentWindowMinutes)
+        async let refundStates = figures.refundStates(minutes: Self.paymentWindowMinutes)
         async let outcomes = figures.chargeOutcomes(minutes: Self.paymentWindowMinutes)
         async let orders = figures.orderCounts()
         async let failures = figures.failedOrderReasons()
@@ -257,7 +300,11 @@ extension ConsoleRoutes {
         let view = PaymentsView(
             windowMinutes: Self.paymentWindowMinutes, outcomes: Self.counts(try await outcomes, order: Self.outcomeSeries.map(\.name)),
             chart: try await chart, orders: Self.counts(try await orders, order: ["pending_payment", "paid", "failed", "expired"]),
-            failures: Self.counts(try await failures, order: ["declined"]))
+            failures: Self.counts(try await failures, order: ["declined"]),
+            p50: try await latency.p50.map { "\($0) ms" } ?? "—", p99: try await latency.p99.map { "\($0) ms" } ?? "—",
+            timedAnswers: try await latency.answers, lateSuccesses: try await refundReasons["late_success"] ?? 0,
+            refundReasons: Self.counts(try await refundReasons, order: ["late_success", "operator", "drop_cancelled"]),
+            refundStates: Self.counts(try await refundStates, order: ["pending", "succeeded", "failed"]))
         return pages.render("payments", chrome("Payments", session, request, content: view))
     }
 }

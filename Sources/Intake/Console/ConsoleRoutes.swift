@@ -26,6 +26,7 @@ struct ConsoleRoutes: Sendable {
     let pool: PostgresPool
     let queue: JobQueue
     let gate: AdmissionGate
+    let actions: OperatorActions
     let maxBodyBytes: Int
 
     static let sessionCookie = "fs_console"
@@ -45,6 +46,8 @@ struct ConsoleRoutes: Sendable {
         router.get("/console/drops/{id}", use: page(dropDetail))
         router.post("/console/drops/{id}/close", use: action(closeDrop))
         router.post("/console/drops/{id}/beacon", use: action(setBeacon))
+        router.post("/console/drops/{id}/cancel", use: action(cancelDrop))
+        router.post("/console/orders/{id}/refund", use: action(refundOrder))
         router.get("/console/queues", use: page(queues))
         router.post("/console/queues/dead/retry-all", use: action(retryAllDead))
         router.post("/console/queues/dead/purge", use: action(purgeDead))
@@ -144,6 +147,8 @@ struct ConsoleRoutes: Sendable {
         "created": "The drop was created.",
         "closing": "The drop closes now: the scheduler moves it on its next tick and the worker draws it.",
         "beacon": "The beacon was set.",
+        "cancelled": "The drop was cancelled: unpaid orders are void, paid ones are being refunded.",
+        "refunding": "The order is being refunded.",
         "retried": "The job was re-queued.",
         "retried-all": "The dead jobs were re-queued.",
         "deleted": "The job was deleted.",

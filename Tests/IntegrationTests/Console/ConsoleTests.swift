@@ -217,6 +217,132 @@ extension IntakeTestServer {
             #expect(try await browser.get("/console/drops/999999").status == 404)
         }
     }
+
+    /// The Queues page's hour of counters and the workers' host and start, as the queue keeps them.
+    @Test func queuesShowTheLastHourPerQueueAndWhereWorkersRun() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+            let prefix = server.keyPrefix + "jobs:"
+            let now = try await server.redis.execute("TIME").requireArray()
+            let minute = (now[0].int ?? 0) / 60
+            let started = (now[0].int ?? 0) * 1000 - 90_000
+            _ = try await server.redis.pipeline([
+                RedisCommand("SADD", prefix + "queues", "payments"),
+                RedisCommand("SET", prefix + "stats:processed:payments:\(minute)", 40),
+                RedisCommand("SET", prefix + "stats:processed:payments:\(minute - 5)", 2),
+                RedisCommand("SET", prefix + "stats:failed:payments:\(minute - 1)", 3),
+                RedisCommand("SET", prefix + "stats:processed:payments:\(minute - 61)", 1000),
+                RedisCommand("ZADD", prefix + "workers", (now[0].int ?? 0) * 1000, "worker-a"),
+                RedisCommand("HSET", prefix + "workers:info", "worker-a", "box-7|\(started)"),
+            ])
+            let page = try await browser.get("/console/queues")
+            #expect(page.status == 200)
+            let html = page.bodyText
+            #expect(html.contains("<td class=\"num processed-hour\">42</td><td class=\"num failed-hour\">3</td>"), "the minute before the hour is left out")
+            #expect(html.contains("<div class=\"throughput\" data-queue=\"payments\"><svg"))
+            #expect(html.contains("<tr data-worker-id=\"worker-a\"><td class=\"mono\">worker-a</td><td class=\"host\">box-7</td>"))
+            #expect(html.contains("<td class=\"started\">\(ConsoleTestTime.iso(milliseconds: started))</td>"))
+        }
+    }
+
+    /// Provider latency p50/p99 over the timed charge answers, late successes and refunds.
+    @Test func paymentsShowProviderLatencyLateSuccessesAndRefunds() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+            let buyers = try await DropFixtures.insertCustomers(server.pool, count: 3)
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 5, closesIn: nil)
+            let paid = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[0], paid: true)
+            // 101 timed answers of 1…101 ms: p50 is 51, p99 100 (no interpolation); an old one is outside the hour.
+            try await server.pool.query(
+                """
+                INSERT INTO charge_attempts (order_id, attempt, outcome, latency_ms)
+                SELECT $1, n, 'retryable', n FROM generate_series(1, 101) n
+                """, [.int(paid)])
+            try await server.pool.query(
+                "INSERT INTO charge_attempts (order_id, attempt, outcome, latency_ms, at) VALUES ($1, 102, 'retryable', 90000, now() - interval '2 hours')",
+                [.int(paid)])
+            // One late success (refunded automatically) and one operator refund.
+            for (index, reason) in [(1, "late_success"), (2, "operator")] {
+                let order = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[index], paid: true)
+                try await server.pool.query(
+                    "INSERT INTO refunds (order_id, webhook_id, payment_id, amount_cents, currency, reason) SELECT id, 'rf_' || id, payment_id, amount_cents, currency, $2 FROM orders WHERE id = $1",
+                    [.int(order), .text(reason)])
+            }
+            let page = try await browser.get("/console/payments")
+            #expect(page.status == 200)
+            let html = page.bodyText
+            #expect(html.contains("id=\"latency-p50\">51 ms<"))
+            #expect(html.contains("id=\"latency-p99\">100 ms<"))
+            #expect(html.contains("id=\"timed-answers\">101<"))
+            #expect(html.contains("id=\"late-successes\">1<"))
+            #expect(html.contains("<tr data-refund-reason=\"operator\"><td>operator</td><td class=\"num\">1</td></tr>"))
+            #expect(html.contains("<tr data-refund-state=\"pending\"><td>pending</td><td class=\"num\">2</td></tr>"))
+        }
+    }
+
+    /// Refund and cancel from the console are the API's own actions (same store code): the same
+    /// records, and refused without the form's token.
+    @Test func ordersAreRefundedAndDropsCancelledFromTheDropPage() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+            let buyers = try await DropFixtures.insertCustomers(server.pool, count: 2)
+            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 3, closesIn: nil)
+            let paid = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[0], paid: true)
+            let pending = try await MoneyFixtures.openRunOrder(server.pool, dropID: drop, userID: buyers[1], paid: false)
+
+            let page = try await browser.get("/console/drops/\(drop)")
+            let html = page.bodyText
+            #expect(html.contains("<tr data-order-id=\"\(paid)\">"))
+            #expect(html.contains("<tr data-order-id=\"\(pending)\">"))
+            #expect(html.contains("action=\"/console/orders/\(paid)/refund\""), "a paid order has a Refund button")
+            #expect(!html.contains("action=\"/console/orders/\(pending)/refund\""), "an unpaid one has none")
+            #expect(html.contains("id=\"cancel-drop\""))
+
+            let status = { (order: Int) in try await server.pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) }
+            #expect(try await browser.post("/console/orders/\(paid)/refund", []).status == 403)
+            #expect(try await status(paid) == "paid", "the refused form changed nothing")
+            let csrf = try ConsoleBrowser.csrf(in: page)
+            let refunded = try await browser.post("/console/orders/\(paid)/refund", [("csrf", csrf)])
+            #expect(refunded.status == 303)
+            #expect(refunded.header("Location") == "/console/drops/\(drop)?done=refunding")
+            #expect(try await status(paid) == "refund_pending")
+            let record = try await server.pool.query(
+                "SELECT count(*), min(requested_by), min(reason) FROM refunds WHERE order_id = $1", [.int(paid)])[0]
+            #expect(try record.int(0) == 1 && record.int(1) == account.id && record.string(2) == "operator")
+            #expect(try await OperatorActionTests.refundJobs(server).count == 1)
+            // An unpaid order is refused with the API's words, on a page.
+            let refused = try await browser.post("/console/orders/\(pending)/refund", [("csrf", csrf)])
+            #expect(refused.status == 409)
+            #expect(refused.bodyText.contains("only a paid order can be refunded"))
+
+            #expect(try await browser.post("/console/drops/\(drop)/cancel", []).status == 403)
+            let dropStatus = { try await server.pool.query("SELECT status, cancelled_by FROM drops WHERE id = $1", [.int(drop)])[0] }
+            #expect(try await dropStatus().string(0) == "open")
+            let cancelled = try await browser.post("/console/drops/\(drop)/cancel", [("csrf", csrf)])
+            #expect(cancelled.status == 303)
+            #expect(try await dropStatus().string(0) == "cancelled")
+            #expect(try await dropStatus().int(1) == account.id)
+            #expect(try await status(pending) == "cancelled")
+            #expect(cancelled.header("Location") == "/console/drops/\(drop)?done=cancelled")
+            let after = try await browser.get("/console/drops/\(drop)?done=cancelled")
+            #expect(!after.bodyText.contains("id=\"cancel-drop\""), "a cancelled drop is final")
+            #expect(after.bodyText.contains("The drop was cancelled"))
+        }
+    }
+}
+
+enum ConsoleTestTime {
+    /// The console's way of writing a time (its `ConsoleRoutes.time`).
+    static func iso(milliseconds: Int) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            .formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
+    }
 }
 
 enum SHA256Hex {

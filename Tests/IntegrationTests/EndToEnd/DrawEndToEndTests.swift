@@ -116,6 +116,9 @@ import Testing
             // Every paid order was charged exactly once at the provider.
             let paid = try await stack.pool.query("SELECT count(*) FROM orders WHERE status = 'paid'")[0].int(0)
             #expect(paid > 0)
+            // Every answer the worker logged carries how long the provider took (the console's p50/p99).
+            let timed = try await stack.pool.query("SELECT count(*), count(latency_ms) FROM charge_attempts")[0]
+            #expect(try timed.int(0) > 0 && timed.int(0) == timed.int(1))
             let failed = try await stack.pool.query("SELECT count(*) FROM orders WHERE status IN ('failed', 'expired')")[0].int(0)
             #expect(failed > 0, "with 20% declines some units were released and re-offered")
         }
