@@ -27,6 +27,8 @@ public struct IntakeService: Sendable {
     let productCache: ProductCache
     let perAddress: RateLimiter<ClientAddress>
     let perCustomer: RateLimiter<Int>
+    /// The payment callback's own per-address limit, apart from API clients' limit.
+    let perCallbackAddress: RateLimiter<ClientAddress>
     /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
@@ -56,6 +58,7 @@ public struct IntakeService: Sendable {
             redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
+        perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
@@ -83,10 +86,16 @@ public struct IntakeService: Sendable {
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds),
             AuditRoutes(pool: pool),
-            PaymentCallbackRoutes(
-                pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
-                followUp: SettlementFollowUp(queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) })),
         ]
+    }
+
+    /// The payment provider's callback: authenticated by its signature alone, so it sits behind
+    /// neither the bearer-token middleware (a provider's own `Authorization` header would get
+    /// 401) nor API clients' per-address limit (a burst of callbacks would get 429).
+    var callbackRouteGroup: PaymentCallbackRoutes {
+        PaymentCallbackRoutes(
+            pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
+            followUp: SettlementFollowUp(queue: queue, returnUnits: { [gate] in try await gate.returnUnits(dropID: $0, count: $1) }))
     }
 
     var consoleRoutes: ConsoleRoutes {
@@ -99,7 +108,7 @@ public struct IntakeService: Sendable {
 
     /// The OpenAPI document of every route group.
     public var openAPIDocument: JSONValue {
-        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) })
+        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) } + [PaymentCallbackRoutes.self])
     }
 
     /// The router and the routes it serves.
@@ -122,11 +131,17 @@ public struct IntakeService: Sendable {
                 .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
         for group in apiRouteGroups { group.addRoutes(to: api) }
 
+        let callback = RouteRegistry(
+            router.group()
+                .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
+                .add(middleware: RateLimitMiddleware(perAddress: perCallbackAddress, perCustomer: nil)))
+        callbackRouteGroup.addRoutes(to: callback)
+
         // The operator console: HTML pages, not API routes (not in the OpenAPI document).
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
             .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
-        return (router, operations.registered + api.registered)
+        return (router, operations.registered + api.registered + callback.registered)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with `http.port` 0).

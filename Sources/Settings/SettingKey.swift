@@ -77,6 +77,8 @@ extension SettingKey {
         .init("limits.customer_burst", .int, "40", "Burst allowance per customer."),
         .init("limits.ip_per_s", .double, "2000", "Sustained requests per second allowed per client address."),
         .init("limits.ip_burst", .int, "4000", "Burst allowance per client address."),
+        .init("limits.callback_per_s", .double, "200", "Sustained payment callbacks per second allowed per client address on /v1/payments/callback (its own limit: the provider sends bursts from one address)."),
+        .init("limits.callback_burst", .int, "2000", "Burst allowance of payment callbacks per client address."),
         .init("entries.max_batch", .int, "2000", "Most entry requests committed together in one group-commit batch."),
         .init("entries.writers", .int, "2", "Group-commit writers (each with its own connection and thread)."),
         .init("worker.concurrency", .int, "64", "Jobs a worker process runs at once."),

@@ -62,6 +62,9 @@ public struct ShopSettings: Sendable {
         public var customerBurst: Int
         public var ipPerSecond: Double
         public var ipBurst: Int
+        /// The payment callback's own per-address limit (it is not an API client's traffic).
+        public var callbackPerSecond: Double
+        public var callbackBurst: Int
     }
 
     public struct Entries: Sendable {
@@ -312,7 +315,9 @@ extension ShopSettings {
             customerPerSecond: try values.double("limits.customer_per_s", in: 0.01...1_000_000),
             customerBurst: try values.int("limits.customer_burst", in: 1...10_000_000),
             ipPerSecond: try values.double("limits.ip_per_s", in: 0.01...10_000_000),
-            ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000))
+            ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000),
+            callbackPerSecond: try values.double("limits.callback_per_s", in: 0.01...10_000_000),
+            callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))
