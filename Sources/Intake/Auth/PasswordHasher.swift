@@ -32,8 +32,10 @@ public final class PasswordHasher: Sendable {
     /// same work and answers false.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let dummy = dummyHash
+        // bcrypt stops at a NUL; a password holding one never matches (the same work is spent).
+        let truncated = password.utf8.contains(0)
         let matches = try await thread().run {
-            guard let hash else {
+            guard let hash, !truncated else {
                 _ = Bcrypt.verify(password, hash: dummy)
                 return false
             }

@@ -37,7 +37,10 @@ struct AccountRoutes: RouteGroup {
         let body = try await request.decodeJSON(as: Credentials.self)
         let email = EmailAddress(body.email)
         var issues = PasswordPolicy.issues(body.password)
-        if email == nil { issues.insert(ValidationIssue(field: "email", message: "must be an email address"), at: 0) }
+        if email == nil {
+            let control = ControlCharacters.issues(body.email, field: "email")
+            issues.insert(contentsOf: control.isEmpty ? [ValidationIssue(field: "email", message: "must be an email address")] : control, at: 0)
+        }
         try ValidationFailure.check(issues)
         let hash = try await hasher.hash(body.password)
         let user = try await users.create(email: email!, passwordHash: hash, role: .customer)
@@ -48,6 +51,10 @@ struct AccountRoutes: RouteGroup {
     /// same amount of work, so the answer does not tell whether the email has an account.
     @Sendable func login(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: Credentials.self)
+        // Refused before any work: such a password cannot have been set, and a NUL would cut it
+        // short inside bcrypt. Saying so reveals nothing about the account.
+        try ValidationFailure.check(
+            ControlCharacters.issues(body.email, field: "email") + ControlCharacters.issues(body.password, field: "password"))
         let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
         let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
         guard matches, let credentials else {
