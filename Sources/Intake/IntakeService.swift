@@ -47,7 +47,10 @@ public struct IntakeService: Sendable {
         self.metrics = metrics
         pool = PostgresPool(configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
-        tokens = await AccessTokens(secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds)
+        let users = UserStore(pool: pool)
+        tokens = await AccessTokens(
+            secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds,
+            recheckSeconds: settings.auth.tokenRecheckSeconds, standing: { try await users.standing(userID: $0) })
         passwords = try await PasswordHasher(
             cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount),
             onVerify: { [metrics] in metrics.passwordVerifications.increment() })

@@ -44,6 +44,8 @@ public struct ShopSettings: Sendable {
     public struct Auth: Sendable {
         public var jwtSecret: String
         public var tokenTTLSeconds: Int
+        /// How long a verified token is trusted before its account is checked again.
+        public var tokenRecheckSeconds: Int
         public var bcryptCost: Int
     }
 
@@ -295,7 +297,8 @@ extension ShopSettings {
         console = Console(sessionTTLSeconds: try values.int("console.session_ttl_s", in: 60...31 * 86_400))
         auth = Auth(
             jwtSecret: try values.string("auth.jwt_secret"),
-            tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...31 * 86_400),
+            tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...86_400),
+            tokenRecheckSeconds: try values.int("auth.token_recheck_s", in: 1...3600),
             bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31))
         if !auth.jwtSecret.isEmpty && auth.jwtSecret.utf8.count < 32 {
             throw ConfigurationError(key: "auth.jwt_secret", problem: "must be at least 32 bytes long")

@@ -57,10 +57,12 @@ struct AccountRoutes: RouteGroup {
             ControlCharacters.issues(body.email, field: "email") + ControlCharacters.issues(body.password, field: "password"))
         let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
         let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
-        guard matches, let credentials else {
+        // A disabled account gets the same answer after the same work.
+        guard matches, let credentials, !credentials.disabled else {
             throw Problem(.unauthorized, "the email or the password is wrong")
         }
-        let token = try await tokens.issue(for: AuthenticatedUser(id: credentials.userID, role: credentials.role))
+        let token = try await tokens.issue(
+            for: AuthenticatedUser(id: credentials.userID, role: credentials.role), version: credentials.tokenVersion)
         return try .json(AccessToken(accessToken: token, expiresIn: tokens.lifetimeSeconds))
     }
 }
