@@ -53,6 +53,7 @@ public struct IntakeService: Sendable {
             recheckSeconds: settings.auth.tokenRecheckSeconds, standing: { try await users.standing(userID: $0) })
         passwords = try await PasswordHasher(
             cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount),
+            maxPending: settings.auth.bcryptMaxPending,
             onVerify: { [metrics] in metrics.passwordVerifications.increment() })
         entryWriter = EntryWriter(
             configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,

@@ -67,6 +67,7 @@ extension SettingKey {
         .init("auth.token_ttl_s", .int, "3600", "Lifetime of an access token in seconds (at most one day); tokens claiming a longer life are refused."),
         .init("auth.token_recheck_s", .int, "60", "Seconds a verified token is trusted before its account is checked again (a disabled, demoted or deleted account loses access within this time)."),
         .init("auth.bcrypt_cost", .int, "10", "bcrypt cost factor for stored passwords (4...31)."),
+        .init("auth.bcrypt_max_pending", .int, "64", "Logins and signups a serve process hashes or queues for bcrypt at once; beyond it they get 503 with Retry-After at once, so a flood neither grows memory nor makes real logins wait minutes."),
         .init("payments.url", .string, "\"http://127.0.0.1:8090/v1/charges\"", "Payment provider endpoint that receives charge.requested webhooks."),
         .init("payments.secret", .string, "\"\"", secret: true, "Key that signs our outbound charge webhooks (Standard Webhooks). Required by worker."),
         .init("payments.callback_secret", .string, "\"\"", secret: true, "The provider's key for inbound callbacks to /v1/payments/callback. Required by serve."),

@@ -47,6 +47,8 @@ public struct ShopSettings: Sendable {
         /// How long a verified token is trusted before its account is checked again.
         public var tokenRecheckSeconds: Int
         public var bcryptCost: Int
+        /// Passwords hashed or waiting for bcrypt at once in one process; more get 503.
+        public var bcryptMaxPending: Int
     }
 
     public struct Payments: Sendable {
@@ -299,7 +301,8 @@ extension ShopSettings {
             jwtSecret: try values.string("auth.jwt_secret"),
             tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...86_400),
             tokenRecheckSeconds: try values.int("auth.token_recheck_s", in: 1...3600),
-            bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31))
+            bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31),
+            bcryptMaxPending: try values.int("auth.bcrypt_max_pending", in: 1...1_000_000))
         if !auth.jwtSecret.isEmpty && auth.jwtSecret.utf8.count < 32 {
             throw ConfigurationError(key: "auth.jwt_secret", problem: "must be at least 32 bytes long")
         }
