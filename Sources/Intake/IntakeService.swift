@@ -80,7 +80,11 @@ public struct IntakeService: Sendable {
     var apiRouteGroups: [any RouteGroup] {
         let entries = EntryStore(pool: pool)
         return [
-            AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
+            AccountRoutes(
+                users: UserStore(pool: pool), hasher: passwords, tokens: tokens,
+                limiter: AuthAttemptLimiter(
+                    redis: redis, keyPrefix: settings.redis.keyPrefix, perAddressPerMinute: settings.limits.authPerAddressPerMinute,
+                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, logger: logger)),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
             DropRoutes(drops: DropStore(pool: pool), gate: gate),
             ListingRoutes(listings: ListingStore(pool: pool)),

@@ -81,6 +81,8 @@ extension SettingKey {
         .init("limits.ip_burst", .int, "4000", "Burst allowance per client address."),
         .init("limits.callback_per_s", .double, "200", "Sustained payment callbacks per second allowed per client address on /v1/payments/callback (its own limit: the provider sends bursts from one address)."),
         .init("limits.callback_burst", .int, "2000", "Burst allowance of payment callbacks per client address."),
+        .init("limits.auth_ip_per_min", .int, "300", "Logins and signups allowed per client address per minute, counted in Redis across all serve instances (each instance falls back to its own count while Redis is down)."),
+        .init("limits.auth_email_per_min", .int, "10", "Logins and signups allowed per email address per minute, whichever addresses they come from (counted like limits.auth_ip_per_min); past it the account is locked out for the rest of the minute."),
         .init("entries.max_batch", .int, "2000", "Most entry requests committed together in one group-commit batch."),
         .init("entries.writers", .int, "2", "Group-commit writers (each with its own connection and thread)."),
         .init("worker.concurrency", .int, "64", "Jobs a worker process runs at once."),

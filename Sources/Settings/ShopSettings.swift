@@ -69,6 +69,9 @@ public struct ShopSettings: Sendable {
         /// The payment callback's own per-address limit (it is not an API client's traffic).
         public var callbackPerSecond: Double
         public var callbackBurst: Int
+        /// Logins and signups per minute, per address and per email, shared through Redis.
+        public var authPerAddressPerMinute: Int
+        public var authPerEmailPerMinute: Int
     }
 
     public struct Entries: Sendable {
@@ -323,7 +326,9 @@ extension ShopSettings {
             ipPerSecond: try values.double("limits.ip_per_s", in: 0.01...10_000_000),
             ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000),
             callbackPerSecond: try values.double("limits.callback_per_s", in: 0.01...10_000_000),
-            callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000))
+            callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000),
+            authPerAddressPerMinute: try values.int("limits.auth_ip_per_min", in: 1...10_000_000),
+            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))

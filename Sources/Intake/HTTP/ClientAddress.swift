@@ -17,3 +17,9 @@ public struct ClientAddress: Hashable, Sendable {
         self.ip = ip
     }
 }
+
+extension ClientAddress {
+    /// The IP as text, for keys kept outside this process (Redis); formatted only on the
+    /// routes that need it (login and signup), never on every request.
+    public var keyText: String { ip?.ipAddress ?? "unknown" }
+}

@@ -7,6 +7,8 @@ struct AccountRoutes: RouteGroup {
     let users: UserStore
     let hasher: PasswordHasher
     let tokens: AccessTokens
+    /// Per-address and per-email limits, taken before any bcrypt work.
+    let limiter: AuthAttemptLimiter
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/auth/signup", signup)
@@ -35,6 +37,7 @@ struct AccountRoutes: RouteGroup {
     /// Creates a customer account. Operators are created with `fastest-shop admin create-user`.
     @Sendable func signup(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: Credentials.self)
+        try await limiter.acquire(address: context.clientAddress, email: body.email)
         let email = EmailAddress(body.email)
         var issues = PasswordPolicy.issues(body.password)
         if email == nil {
@@ -55,6 +58,7 @@ struct AccountRoutes: RouteGroup {
         // short inside bcrypt. Saying so reveals nothing about the account.
         try ValidationFailure.check(
             ControlCharacters.issues(body.email, field: "email") + ControlCharacters.issues(body.password, field: "password"))
+        try await limiter.acquire(address: context.clientAddress, email: body.email)
         let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
         let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
         // A disabled account gets the same answer after the same work.
