@@ -160,6 +160,10 @@ public struct IntakeService: Sendable {
     ) throws -> some ApplicationProtocol {
         Application(
             router: try makeRouter().router,
+            // Hummingbird's default keeps idle and slow connections for ever. Its idle timer
+            // counts from the last complete request part, so a client trickling its headers
+            // byte by byte (slowloris) is closed after the same time as an idle one.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.

@@ -61,6 +61,7 @@ extension SettingKey {
         .init("http.host", .string, "\"127.0.0.1\"", "Address the intake API listens on."),
         .init("http.port", .int, "8080", "Port the intake API listens on (0 picks a free port)."),
         .init("http.max_body_bytes", .int, "65536", "Largest request body accepted; larger bodies get 413."),
+        .init("http.idle_timeout_s", .int, "15", "Seconds a connection may stay without a complete request part (idle between requests, or sending its headers too slowly) before serve closes it."),
         .init("http.cors_origins", .string, "\"\"", "Comma-separated origins (`https://shop.example`) whose browser front ends may call the API across origins (CORS); empty for none."),
         .init("console.session_ttl_s", .int, "28800", "Seconds an operator console session lasts after sign-in (kept in Redis)."),
         .init("auth.jwt_secret", .string, "\"\"", secret: true, "HS256 key for access tokens, at least 32 bytes. Required by serve. Environment, file or flag."),

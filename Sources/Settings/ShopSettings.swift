@@ -33,6 +33,8 @@ public struct ShopSettings: Sendable {
         public var host: String
         public var port: Int
         public var maxBodyBytes: Int
+        /// Seconds without a complete request part before a connection is closed.
+        public var idleTimeoutSeconds: Int
         /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
         public var corsOrigins: [String]
     }
@@ -294,6 +296,7 @@ extension ShopSettings {
             host: try values.string("http.host", nonEmpty: true),
             port: try values.int("http.port", in: 0...65535),
             maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)),
+            idleTimeoutSeconds: try values.int("http.idle_timeout_s", in: 1...3600),
             corsOrigins: try values.string("http.cors_origins")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
