@@ -144,6 +144,18 @@ extension ShopSettings {
         for (name, value) in environment where name.hasPrefix("FASTEST_SHOP_") {
             environmentVariables[name.dropPrefix("FASTEST_SHOP_")] = value
         }
+        // A secret may come from a file named by `<VARIABLE>_FILE` (a mounted secret, kept out
+        // of the environment); a value in the variable itself wins.
+        for key in SettingKey.all where key.isSecret {
+            let name = key.environmentVariable.dropPrefix("FASTEST_SHOP_")
+            guard environmentVariables[name] == nil, let path = environment[key.environmentVariable + "_FILE"] else { continue }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(key: key.name, problem: "cannot read the file \(key.environmentVariable)_FILE names")
+            }
+            var text = String(decoding: data, as: UTF8.self)
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            environmentVariables[name] = text
+        }
         let secretNames = Set(SettingKey.all.filter(\.isSecret).map { $0.environmentVariable.dropPrefix("FASTEST_SHOP_") })
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(environmentVariables: flagVariables, secretsSpecifier: .specific(secretNames)),
