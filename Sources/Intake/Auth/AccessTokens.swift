@@ -87,15 +87,26 @@ public final class AccessTokens: Sendable {
 
     /// Checks the account behind a verified token and caches the answer.
     private func check(_ token: String, _ user: AuthenticatedUser, version: Int, expiresAt: Double, now: Double) async throws -> AuthenticatedUser {
+        var checkedAt = now
         if let standing {
-            guard let account = try await standing(user.id), !account.disabled,
-                  account.tokenVersion == version, account.role == user.role
-            else {
+            let found: AccountStanding?
+            do {
+                found = try await standing(user.id)
+            } catch {
+                // The store is unreachable: the signature stands, and refusing every token
+                // would turn an outage of PostgreSQL into an outage of the routes that do not
+                // need it (open-run refusals come from Redis alone). The account is checked
+                // again a second later instead of a full interval.
+                checkedAt = now - recheckSeconds + 1
+                verified.insert(token, .init(user: user, version: version, expiresAt: expiresAt, checkedAt: checkedAt), now: now)
+                return user
+            }
+            guard let account = found, !account.disabled, account.tokenVersion == version, account.role == user.role else {
                 verified.remove(token)
                 throw Self.invalid
             }
         }
-        verified.insert(token, .init(user: user, version: version, expiresAt: expiresAt, checkedAt: now), now: now)
+        verified.insert(token, .init(user: user, version: version, expiresAt: expiresAt, checkedAt: checkedAt), now: now)
         return user
     }
 
