@@ -18,7 +18,14 @@ struct SettingsOptions: ParsableArguments {
             guard let equals = override.firstIndex(of: "=") else {
                 throw ConfigurationError(key: override, problem: "--set needs key=value")
             }
-            values[String(override[..<equals])] = String(override[override.index(after: equals)...])
+            let key = String(override[..<equals])
+            // A flag's value shows in `ps` and shell history; secrets come from the environment
+            // or a file only (SPEC §2).
+            if let setting = SettingKey.named(key), setting.isSecret {
+                throw ConfigurationError(
+                    key: key, problem: "is a secret and cannot be given with --set; use \(setting.environmentVariable) or \(setting.environmentVariable)_FILE")
+            }
+            values[key] = String(override[override.index(after: equals)...])
         }
         values.merge(extra) { _, flag in flag }
         return try await ShopSettings.load(overrides: values, configFile: configFile)

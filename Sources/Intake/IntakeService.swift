@@ -27,6 +27,8 @@ public struct IntakeService: Sendable {
     let productCache: ProductCache
     let perAddress: RateLimiter<ClientAddress>
     let perCustomer: RateLimiter<Int>
+    /// The payment callback's own per-address limit, apart from API clients' limit.
+    let perCallbackAddress: RateLimiter<ClientAddress>
     /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
@@ -45,9 +47,13 @@ public struct IntakeService: Sendable {
         self.metrics = metrics
         pool = PostgresPool(configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
-        tokens = await AccessTokens(secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds)
+        let users = UserStore(pool: pool)
+        tokens = await AccessTokens(
+            secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds,
+            recheckSeconds: settings.auth.tokenRecheckSeconds, standing: { try await users.standing(userID: $0) })
         passwords = try await PasswordHasher(
             cost: settings.auth.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount),
+            maxPending: settings.auth.bcryptMaxPending,
             onVerify: { [metrics] in metrics.passwordVerifications.increment() })
         entryWriter = EntryWriter(
             configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,
@@ -56,6 +62,7 @@ public struct IntakeService: Sendable {
             redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
+        perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
@@ -72,9 +79,12 @@ public struct IntakeService: Sendable {
     /// payment callback) is one more ``RouteGroup`` here.
     var apiRouteGroups: [any RouteGroup] {
         let entries = EntryStore(pool: pool)
-        let followUp = settlementFollowUp
         return [
-            AccountRoutes(users: UserStore(pool: pool), hasher: passwords, tokens: tokens),
+            AccountRoutes(
+                users: UserStore(pool: pool), hasher: passwords, tokens: tokens,
+                limiter: AuthAttemptLimiter(
+                    redis: redis, keyPrefix: settings.redis.keyPrefix, perAddressPerMinute: settings.limits.authPerAddressPerMinute,
+                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, logger: logger)),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
             DropRoutes(drops: DropStore(pool: pool), gate: gate),
             ListingRoutes(listings: ListingStore(pool: pool)),
@@ -84,11 +94,17 @@ public struct IntakeService: Sendable {
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),
             AuditRoutes(pool: pool),
-            PaymentCallbackRoutes(
-                pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
-                followUp: followUp),
             OperatorActionRoutes(actions: operatorActions),
         ]
+    }
+
+    /// The payment provider's callback: authenticated by its signature alone, so it sits behind
+    /// neither the bearer-token middleware (a provider's own `Authorization` header would get
+    /// 401) nor API clients' per-address limit (a burst of callbacks would get 429).
+    var callbackRouteGroup: PaymentCallbackRoutes {
+        PaymentCallbackRoutes(
+            pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
+            followUp: settlementFollowUp)
     }
 
     /// What follows a committed settlement (refund jobs, units back on sale, late successes counted).
@@ -116,7 +132,7 @@ public struct IntakeService: Sendable {
 
     /// The OpenAPI document of every route group.
     public var openAPIDocument: JSONValue {
-        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) })
+        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) } + [PaymentCallbackRoutes.self])
     }
 
     /// The router and the routes it serves.
@@ -139,11 +155,17 @@ public struct IntakeService: Sendable {
                 .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
         for group in apiRouteGroups { group.addRoutes(to: api) }
 
+        let callback = RouteRegistry(
+            router.group()
+                .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
+                .add(middleware: RateLimitMiddleware(perAddress: perCallbackAddress, perCustomer: nil)))
+        callbackRouteGroup.addRoutes(to: callback)
+
         // The operator console: HTML pages, not API routes (not in the OpenAPI document).
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
             .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
-        return (router, operations.registered + api.registered)
+        return (router, operations.registered + api.registered + callback.registered)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with `http.port` 0).
@@ -154,6 +176,10 @@ public struct IntakeService: Sendable {
     ) throws -> some ApplicationProtocol {
         Application(
             router: try makeRouter().router,
+            // Hummingbird's default keeps idle and slow connections for ever. Its idle timer
+            // counts from the last complete request part, so a client trickling its headers
+            // byte by byte (slowloris) is closed after the same time as an idle one.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.

@@ -33,6 +33,8 @@ public struct ShopSettings: Sendable {
         public var host: String
         public var port: Int
         public var maxBodyBytes: Int
+        /// Seconds without a complete request part before a connection is closed.
+        public var idleTimeoutSeconds: Int
         /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
         public var corsOrigins: [String]
     }
@@ -44,7 +46,11 @@ public struct ShopSettings: Sendable {
     public struct Auth: Sendable {
         public var jwtSecret: String
         public var tokenTTLSeconds: Int
+        /// How long a verified token is trusted before its account is checked again.
+        public var tokenRecheckSeconds: Int
         public var bcryptCost: Int
+        /// Passwords hashed or waiting for bcrypt at once in one process; more get 503.
+        public var bcryptMaxPending: Int
     }
 
     public struct Payments: Sendable {
@@ -64,6 +70,12 @@ public struct ShopSettings: Sendable {
         public var customerBurst: Int
         public var ipPerSecond: Double
         public var ipBurst: Int
+        /// The payment callback's own per-address limit (it is not an API client's traffic).
+        public var callbackPerSecond: Double
+        public var callbackBurst: Int
+        /// Logins and signups per minute, per address and per email, shared through Redis.
+        public var authPerAddressPerMinute: Int
+        public var authPerEmailPerMinute: Int
     }
 
     public struct Entries: Sendable {
@@ -133,6 +145,18 @@ extension ShopSettings {
         var environmentVariables: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("FASTEST_SHOP_") {
             environmentVariables[name.dropPrefix("FASTEST_SHOP_")] = value
+        }
+        // A secret may come from a file named by `<VARIABLE>_FILE` (a mounted secret, kept out
+        // of the environment); a value in the variable itself wins.
+        for key in SettingKey.all where key.isSecret {
+            let name = key.environmentVariable.dropPrefix("FASTEST_SHOP_")
+            guard environmentVariables[name] == nil, let path = environment[key.environmentVariable + "_FILE"] else { continue }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(key: key.name, problem: "cannot read the file \(key.environmentVariable)_FILE names")
+            }
+            var text = String(decoding: data, as: UTF8.self)
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            environmentVariables[name] = text
         }
         let secretNames = Set(SettingKey.all.filter(\.isSecret).map { $0.environmentVariable.dropPrefix("FASTEST_SHOP_") })
         var providers: [any ConfigProvider] = [
@@ -286,6 +310,7 @@ extension ShopSettings {
             host: try values.string("http.host", nonEmpty: true),
             port: try values.int("http.port", in: 0...65535),
             maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)),
+            idleTimeoutSeconds: try values.int("http.idle_timeout_s", in: 1...3600),
             corsOrigins: try values.string("http.cors_origins")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -294,8 +319,10 @@ extension ShopSettings {
         console = Console(sessionTTLSeconds: try values.int("console.session_ttl_s", in: 60...31 * 86_400))
         auth = Auth(
             jwtSecret: try values.string("auth.jwt_secret"),
-            tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...31 * 86_400),
-            bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31))
+            tokenTTLSeconds: try values.int("auth.token_ttl_s", in: 10...86_400),
+            tokenRecheckSeconds: try values.int("auth.token_recheck_s", in: 1...3600),
+            bcryptCost: try values.int("auth.bcrypt_cost", in: 4...31),
+            bcryptMaxPending: try values.int("auth.bcrypt_max_pending", in: 1...1_000_000))
         if !auth.jwtSecret.isEmpty && auth.jwtSecret.utf8.count < 32 {
             throw ConfigurationError(key: "auth.jwt_secret", problem: "must be at least 32 bytes long")
         }
@@ -322,7 +349,11 @@ extension ShopSettings {
             customerPerSecond: try values.double("limits.customer_per_s", in: 0.01...1_000_000),
             customerBurst: try values.int("limits.customer_burst", in: 1...10_000_000),
             ipPerSecond: try values.double("limits.ip_per_s", in: 0.01...10_000_000),
-            ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000))
+            ipBurst: try values.int("limits.ip_burst", in: 1...100_000_000),
+            callbackPerSecond: try values.double("limits.callback_per_s", in: 0.01...10_000_000),
+            callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000),
+            authPerAddressPerMinute: try values.int("limits.auth_ip_per_min", in: 1...10_000_000),
+            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))

@@ -42,9 +42,12 @@ public struct UserStore: Sendable {
 
     public func credentials(email: EmailAddress) async throws -> StoredCredentials? {
         let rows = try await pool.query(
-            "SELECT id, role, password_hash FROM users WHERE email = $1", [.text(email.normalized)])
+            "SELECT id, role, password_hash, token_version, disabled_at IS NOT NULL FROM users WHERE email = $1",
+            [.text(email.normalized)])
         guard let row = rows.first else { return nil }
-        return StoredCredentials(userID: try row.int(0), role: try row.role(1), passwordHash: try row.string(2))
+        return StoredCredentials(
+            userID: try row.int(0), role: try row.role(1), passwordHash: try row.string(2), tokenVersion: try row.int(3),
+            disabled: try row.bool(4))
     }
 }
 

@@ -120,7 +120,7 @@ struct ConsoleRoutes: Sendable {
         // The hash is checked even for an unknown email, so timing tells nothing about accounts.
         let matches = try await hasher.verify(form["password"] ?? "", against: credentials?.passwordHash)
         // A customer's right password opens nothing here, and is told so in the same words.
-        guard matches, let credentials, credentials.role == .operator else {
+        guard matches, let credentials, credentials.role == .operator, !credentials.disabled else {
             return signInForm(
                 request, email: email, error: "Wrong email or password, or not an operator account.", status: .unauthorized)
         }

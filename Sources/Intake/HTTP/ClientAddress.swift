@@ -1,7 +1,8 @@
 import NIOCore
 
 /// The address a request came from, as the per-address rate limit counts it: the IP, without
-/// the port. It stays a socket address: turning the peer's address into text for every request
+/// the port; for IPv6 its /64 network (one subscriber usually holds a whole /64, so rotating
+/// addresses inside it would otherwise bypass the limit and grow the buckets without bound). It stays a socket address: turning the peer's address into text for every request
 /// (what the limit used to key on) cost more than the limit's own lookup.
 public struct ClientAddress: Hashable, Sendable {
     /// The peer's address with port 0; nil for a Unix domain socket or an unknown peer.
@@ -14,6 +15,25 @@ public struct ClientAddress: Hashable, Sendable {
             return
         }
         ip.port = 0
-        self.ip = ip
+        self.ip = ip.protocol == .inet6 ? Self.network64(of: ip) ?? ip : ip
     }
+
+    /// The IPv6 address with its last 64 bits zeroed (port 0). Read from the sockaddr's bytes
+    /// (sockaddr_in6: family 2, port 2, flow info 4, then the 16 address bytes) rather than
+    /// its C struct members, which one build could not see.
+    private static func network64(of address: SocketAddress) -> SocketAddress? {
+        let bytes: [UInt8]? = address.withSockAddr { pointer, size in
+            guard size >= 24 else { return nil }
+            let raw = UnsafeRawPointer(pointer)
+            return (8..<16).map { raw.load(fromByteOffset: $0, as: UInt8.self) } + [UInt8](repeating: 0, count: 8)
+        }
+        guard let bytes else { return nil }
+        return try? SocketAddress(packedIPAddress: ByteBuffer(bytes: bytes), port: 0)
+    }
+}
+
+extension ClientAddress {
+    /// The IP as text, for keys kept outside this process (Redis); formatted only on the
+    /// routes that need it (login and signup), never on every request.
+    public var keyText: String { ip?.ipAddress ?? "unknown" }
 }

@@ -7,6 +7,8 @@ struct AccountRoutes: RouteGroup {
     let users: UserStore
     let hasher: PasswordHasher
     let tokens: AccessTokens
+    /// Per-address and per-email limits, taken before any bcrypt work.
+    let limiter: AuthAttemptLimiter
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/auth/signup", signup)
@@ -35,9 +37,13 @@ struct AccountRoutes: RouteGroup {
     /// Creates a customer account. Operators are created with `fastest-shop admin create-user`.
     @Sendable func signup(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: Credentials.self)
+        try await limiter.acquire(address: context.clientAddress, email: body.email)
         let email = EmailAddress(body.email)
         var issues = PasswordPolicy.issues(body.password)
-        if email == nil { issues.insert(ValidationIssue(field: "email", message: "must be an email address"), at: 0) }
+        if email == nil {
+            let control = ControlCharacters.issues(body.email, field: "email")
+            issues.insert(contentsOf: control.isEmpty ? [ValidationIssue(field: "email", message: "must be an email address")] : control, at: 0)
+        }
         try ValidationFailure.check(issues)
         let hash = try await hasher.hash(body.password)
         let user = try await users.create(email: email!, passwordHash: hash, role: .customer)
@@ -48,12 +54,19 @@ struct AccountRoutes: RouteGroup {
     /// same amount of work, so the answer does not tell whether the email has an account.
     @Sendable func login(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: Credentials.self)
+        // Refused before any work: such a password cannot have been set, and a NUL would cut it
+        // short inside bcrypt. Saying so reveals nothing about the account.
+        try ValidationFailure.check(
+            ControlCharacters.issues(body.email, field: "email") + ControlCharacters.issues(body.password, field: "password"))
+        try await limiter.acquire(address: context.clientAddress, email: body.email)
         let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
         let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
-        guard matches, let credentials else {
+        // A disabled account gets the same answer after the same work.
+        guard matches, let credentials, !credentials.disabled else {
             throw Problem(.unauthorized, "the email or the password is wrong")
         }
-        let token = try await tokens.issue(for: AuthenticatedUser(id: credentials.userID, role: credentials.role))
+        let token = try await tokens.issue(
+            for: AuthenticatedUser(id: credentials.userID, role: credentials.role), version: credentials.tokenVersion)
         return try .json(AccessToken(accessToken: token, expiresIn: tokens.lifetimeSeconds))
     }
 }

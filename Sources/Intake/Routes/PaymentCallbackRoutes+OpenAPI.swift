@@ -4,7 +4,7 @@ extension PaymentCallbackRoutes {
             "post": OpenAPI.operation(
                 "Payment provider callback (Standard Webhooks signature with the provider's secret)", tag: "payments",
                 access: .anyone, body: "PaymentCallback",
-                responses: [(204, "Accepted (or a repeated webhook-id, ignored).", nil)], errors: [400, 401, 404, 503]),
+                responses: [(204, "Accepted (or a repeated webhook-id, ignored).", nil)], errors: [400, 401, 404, 413, 429, 503]),
         ],
     ]
 

@@ -9,6 +9,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// Normalises `text`; nil when it is not plausibly an address (one `@` with text on both
     /// sides and a dot in the domain). Deliverability is the mail system's business, not ours.
     public init?(_ text: String) {
+        // Tabs and line breaks are trimmed as whitespace below; a NUL or another control
+        // character is not, and must never reach the store.
+        guard !ControlCharacters.occur(in: text) else { return nil }
         let normalized = text.trimmingWhitespace().lowercased()
         guard normalized.utf8.count <= Self.maximumLength else { return nil }
         let parts = normalized.split(separator: "@", omittingEmptySubsequences: false)

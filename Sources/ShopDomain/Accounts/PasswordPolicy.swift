@@ -7,6 +7,8 @@ public enum PasswordPolicy {
 
     /// The problems with `password` as a new password; empty when it is acceptable.
     public static func issues(_ password: String, field: String = "password") -> [ValidationIssue] {
+        let control = ControlCharacters.issues(password, field: field)
+        if !control.isEmpty { return control }
         if password.count < minimumLength {
             return [ValidationIssue(field: field, message: "must be at least \(minimumLength) characters")]
         }

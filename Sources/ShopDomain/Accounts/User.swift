@@ -20,10 +20,15 @@ public struct StoredCredentials: Sendable {
     public var userID: Int
     public var role: Role
     public var passwordHash: String
+    /// The version new tokens carry; a disabled account gets none.
+    public var tokenVersion: Int
+    public var disabled: Bool
 
-    public init(userID: Int, role: Role, passwordHash: String) {
+    public init(userID: Int, role: Role, passwordHash: String, tokenVersion: Int = 0, disabled: Bool = false) {
         self.userID = userID
         self.role = role
         self.passwordHash = passwordHash
+        self.tokenVersion = tokenVersion
+        self.disabled = disabled
     }
 }

@@ -25,7 +25,9 @@ public enum ProductRules {
     public static let maximumPriceCents = 100_000_000_000
 
     public static func nameIssues(_ name: String) -> [ValidationIssue] {
-        nameLengths.contains(name.count) && !name.allSatisfy(\.isWhitespace)
+        let control = ControlCharacters.issues(name, field: "name")
+        if !control.isEmpty { return control }
+        return nameLengths.contains(name.count) && !name.allSatisfy(\.isWhitespace)
             ? [] : [ValidationIssue(field: "name", message: "must be 1 to 200 characters, not only spaces")]
     }
 

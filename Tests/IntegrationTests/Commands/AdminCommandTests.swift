@@ -58,3 +58,31 @@ import Testing
         }
     }
 }
+
+/// `admin disable-user` and `admin set-role`: the account's tokens stop working.
+@Suite struct AdminAccountCommandTests {
+    static func admin(_ stack: ShopStack, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = try ShopProcess(["admin"] + arguments, environment: stack.environment)
+        let status = try await process.waitForExit(timeout: 120)
+        return (status, process.output)
+    }
+
+    @Test func disableUserAndSetRoleChangeTheAccountAndBumpItsTokenVersion() async throws {
+        try await withShopStack { stack in
+            _ = try await stack.pool.query(
+                "INSERT INTO users (email, password_hash, role) VALUES ('a@example.com', 'x', 'customer'), ('b@example.com', 'x', 'operator')")
+            let disabled = try await Self.admin(stack, ["disable-user", "--email", "A@example.com"])
+            #expect(disabled.status == 0, "\(disabled.output)")
+            #expect(disabled.output.contains("disabled a@example.com"))
+            let demoted = try await Self.admin(stack, ["set-role", "--email", "b@example.com", "--role", "customer"])
+            #expect(demoted.status == 0, "\(demoted.output)")
+            let rows = try await stack.pool.query(
+                "SELECT email, role, token_version, disabled_at IS NOT NULL FROM users ORDER BY email")
+            #expect(try rows[0].string(1) == "customer" && rows[0].int(2) == 1 && rows[0].bool(3))
+            #expect(try rows[1].string(1) == "customer" && rows[1].int(2) == 1 && !rows[1].bool(3))
+            let unknown = try await Self.admin(stack, ["disable-user", "--email", "nobody@example.com"])
+            #expect(unknown.status != 0)
+            #expect(unknown.output.contains("no account has nobody@example.com"))
+        }
+    }
+}

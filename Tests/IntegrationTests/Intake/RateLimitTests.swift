@@ -37,17 +37,22 @@ import Testing
     }
 
     /// The per-address limit counts an IP, whichever port its connections come from.
-    @Test func anAddressIsItsIPWithoutThePort() throws {
+    @Test func anAddressIsItsIPWithoutThePortAndIPv6ItsSlash64() throws {
         let one = try SocketAddress(ipAddress: "192.0.2.7", port: 40_001)
         let sameIPOtherPort = try SocketAddress(ipAddress: "192.0.2.7", port: 40_002)
         let otherIP = try SocketAddress(ipAddress: "192.0.2.8", port: 40_001)
         let v6 = try SocketAddress(ipAddress: "2001:db8::7", port: 40_001)
         let v6OtherPort = try SocketAddress(ipAddress: "2001:db8::7", port: 40_002)
-        let otherV6 = try SocketAddress(ipAddress: "2001:db8::1:7", port: 40_001)
+        let sameV6Network = try SocketAddress(ipAddress: "2001:db8::1:7", port: 40_001)
+        let otherV6 = try SocketAddress(ipAddress: "2001:db8:0:1::7", port: 40_001)
         #expect(ClientAddress(one) == ClientAddress(sameIPOtherPort))
         #expect(ClientAddress(one) != ClientAddress(otherIP))
         #expect(ClientAddress(v6) == ClientAddress(v6OtherPort))
+        // IPv6 counts by /64: rotating the interface half of the address changes nothing.
+        #expect(ClientAddress(v6) == ClientAddress(sameV6Network))
         #expect(ClientAddress(v6) != ClientAddress(otherV6))
+        #expect(ClientAddress(v6).keyText == "2001:db8::")
+        #expect(ClientAddress(one).keyText == "192.0.2.7")
         #expect(ClientAddress(v6) != ClientAddress(one))
         #expect(ClientAddress(nil) != ClientAddress(one))
     }
