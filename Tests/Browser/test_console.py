@@ -23,7 +23,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -188,7 +188,17 @@ class Browser:
         the navigation it starts has finished)."""
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         button.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old_page))
+
+        def left_old_page(_):
+            # Chromium reports a node of a page that has gone either as stale or, while the new
+            # page replaces the old one, as "does not belong to the document": both mean gone.
+            try:
+                old_page.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        WebDriverWait(self.driver, 30).until(left_old_page)
 
     def text(self, element_id):
         return self.driver.find_element(By.ID, element_id).text
