@@ -26,9 +26,9 @@ public enum ParentWatch {
     public static func startIfAsked() {
         guard let value = getenv(environmentVariable).map({ String(cString: $0) }), let expected = pid_t(value) else { return }
         unsetenv(environmentVariable)
-        if getppid() != expected {
-            guard kill(expected, 0) == -1 && errno == ESRCH else { return }
-        }
+        // A parent killed a moment ago may still be a zombie that its own parent has not reaped:
+        // it answers kill(0) but is gone, and we have been handed to another parent already.
+        if getppid() != expected, isRunning(expected) { return }
         DedicatedThread(name: "parent-watch").submit {
             while getppid() == expected { usleep(500_000) }
             kill(getpid(), SIGTERM)
@@ -36,5 +36,17 @@ public enum ParentWatch {
             kill(getpid(), SIGKILL)
         }
     }
-}
 
+    /// Whether `pid` names a process that has not ended: it exists and is not a zombie.
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+        let line = String(cString: buffer)
+        // The state follows the command name, which is in parentheses and may itself hold ") ".
+        guard let close = line.lastIndex(of: ")") else { return false }
+        return !line[line.index(after: close)...].hasPrefix(" Z")
+    }
+}

@@ -150,9 +150,59 @@ import Testing
             #expect(([mock] + servers).allSatisfy(Self.alive))
 
             harness.kill()
-            try await eventually(timeout: 30, "the child \(mock) and the servers \(servers) stop after the harness is killed") {
-                !([mock] + servers).contains(where: Self.alive)
+            let stopped = try await eventually(within: 30) { !([mock] + servers).contains(where: Self.alive) }
+            if !stopped {
+                // The directory is deleted on the way out: say here what its logs saw.
+                let logs = ["harness.log", "watchdog.log", "mock.log", "owned"].map { name in
+                    "\(name): " + ((try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "(none)")
+                }
+                let states = ([mock] + servers).map { "\($0): " + ((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "gone") }
+                Issue.record("still running after the harness was killed: \(states)\n\(logs.joined(separator: "\n"))")
             }
+        }
+    }
+
+    @Test func aChildWhoseParentWasKilledButNotYetReapedEndsItself() async throws {
+        // A parent killed while its child was still starting may not be reaped yet when the child
+        // looks: a zombie answers kill(0), but it has ended, and the child has a new parent.
+        let parent = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "exit 0"], environment: [:])
+        defer { parent.kill() }
+        try await eventually(timeout: 20, "the shell has ended and waits to be reaped") {
+            ((try? String(contentsOfFile: "/proc/\(parent.pid)/stat", encoding: .utf8)) ?? "").contains(") Z ")
+        }
+        // The variable names the dead parent; our own pid is the child's real parent.
+        let child = try ChildProcess(
+            executable: "/bin/bash",
+            arguments: ["-c", #"FASTEST_SHOP_PARENT_PID=$1 exec "$0" mock-payments --port 0"#, try ShopProcess.binary, String(parent.pid)],
+            environment: ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }.merging([
+                "FASTEST_SHOP_PAYMENTS_SECRET": "orphan-secret-0123456789-0123456789",
+                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": "orphan-callback-0123456789-0123456789",
+                "FASTEST_SHOP_LOG_LEVEL": "warning",
+            ]) { _, new in new },
+            workingDirectory: ShopProcess.repositoryRoot, tiedToParent: false)
+        defer { child.kill() }
+        #expect(try await child.waitForExit(timeout: .seconds(60)) != nil, "a child whose parent is a zombie keeps running")
+    }
+
+    @Test func servicesOwnedByAKilledButNotYetReapedProcessStop() async throws {
+        try await TestSlots.scratchServices.withSlot {
+            let directory = try Self.scratchDirectory()
+            defer { Self.cleanUp(directory) }
+            // The owner's pid and start time still stand in /proc while it is a zombie; it has ended.
+            let owner = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "sleep 600"], environment: [:])
+            defer { owner.kill() }
+            let started = try await runBlocking {
+                try ChildProcess.runToCompletion(
+                    executable: ShopProcess.repositoryRoot + "/scripts/services",
+                    arguments: ["start", "--dir", directory, "--owner", String(owner.pid)],
+                    environment: ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") })
+            }
+            #expect(started.status == 0, "\(started.errorOutput)")
+            let servers = try Self.serverPIDs(directory)
+            #expect(servers.allSatisfy(Self.alive))
+            owner.send(SIGKILL)
+            let stopped = try await eventually(within: 60) { !servers.contains(where: Self.alive) }
+            #expect(stopped, "servers \(servers) run on while their owner \(owner.pid) is a zombie")
         }
     }
 
