@@ -45,7 +45,6 @@ public final class SchedulerService: Service {
     private let lock: LeaderLock
     private let hooks: (any DropHooks)?
     private let logger: Logger
-    private let status = LeaderStatus()
     private let leaderGauge = Gauge(label: "fastest_scheduler_leader")
     private let ticks = Counter(label: "fastest_scheduler_ticks_total")
     private let reEnqueued = Counter(label: "fastest_scheduler_reconcile_enqueued_total")
@@ -77,13 +76,11 @@ public final class SchedulerService: Service {
                     } else {
                         logger.warning("lost leadership", metadata: ["term": .stringConvertible(current)])
                         term = nil
-                        await status.set(nil)
                         leaderGauge.record(0)
                     }
                 } else if let acquired = try await lock.tryAcquire() {
                     term = acquired
                     tick = 0
-                    await status.set(acquired)
                     leaderGauge.record(1)
                     logger.info("became leader", metadata: ["term": .stringConvertible(acquired)])
                 }
@@ -96,9 +93,6 @@ public final class SchedulerService: Service {
         lock.shutdown()
         logger.info("scheduler stopped")
     }
-
-    /// The current term while this process leads, nil otherwise.
-    public var leaderTerm: Int? { get async { await status.term } }
 
     private func leaderTick(term: Int, tick: Int) async throws {
         ticks.increment()
@@ -178,10 +172,4 @@ public final class SchedulerService: Service {
             logger.notice("reconcile re-enqueued refund jobs", metadata: ["count": .stringConvertible(enqueued)])
         }
     }
-}
-
-/// The leadership term, readable by tests and metrics while the service runs.
-actor LeaderStatus {
-    var term: Int?
-    func set(_ term: Int?) { self.term = term }
 }

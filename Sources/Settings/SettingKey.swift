@@ -76,7 +76,6 @@ extension SettingKey {
         .init("payments.connect_timeout_ms", .int, "1000", "Milliseconds to connect to the payment provider."),
         .init("payments.window_s", .int, "900", "Seconds a pending payment may take before the order expires and its unit is released."),
         .init("payments.callback_grace_s", .int, "60", "Extra seconds an order whose charge the provider answered pending waits for its callback after the payment window, before it expires (a success after that is refunded)."),
-        .init("payments.max_in_flight", .int, "512", "Charge requests a worker process keeps in flight at once."),
         .init("limits.customer_per_s", .double, "20", "Sustained requests per second allowed per customer on customer routes."),
         .init("limits.customer_burst", .int, "40", "Burst allowance per customer."),
         .init("limits.ip_per_s", .double, "2000", "Sustained requests per second allowed per client address."),

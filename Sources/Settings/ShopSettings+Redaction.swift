@@ -55,7 +55,7 @@ extension ShopSettings.Payments: DescribedWithoutSecrets {
         Mirror(self, children: [
             "url": url, "secret": RedactedSecret(secret), "callbackSecret": RedactedSecret(callbackSecret),
             "timeoutMilliseconds": timeoutMilliseconds, "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
-            "windowSeconds": windowSeconds, "maxInFlight": maxInFlight,
+            "windowSeconds": windowSeconds,
         ], displayStyle: .struct)
     }
 }

@@ -62,7 +62,6 @@ public struct ShopSettings: Sendable {
         public var windowSeconds: Int
         /// Extra time an order awaiting the provider's callback gets before it expires.
         public var callbackGraceSeconds: Int = 60
-        public var maxInFlight: Int
     }
 
     public struct Limits: Sendable {
@@ -332,8 +331,7 @@ extension ShopSettings {
             callbackSecret: try values.string("payments.callback_secret"),
             timeoutMilliseconds: try values.int("payments.timeout_ms", in: 10...600_000),
             connectTimeoutMilliseconds: try values.int("payments.connect_timeout_ms", in: 10...60_000),
-            windowSeconds: try values.int("payments.window_s", in: 1...7 * 86_400),
-            maxInFlight: try values.int("payments.max_in_flight", in: 1...10_000))
+            windowSeconds: try values.int("payments.window_s", in: 1...7 * 86_400))
         payments.callbackGraceSeconds = try values.int("payments.callback_grace_s", in: 0...86_400)
         guard payments.url.hasPrefix("https://") || (payments.url.hasPrefix("http://") && Self.isLoopback(url: payments.url)) else {
             // Charges carry amounts and a signature anyone on the path could replay within the

@@ -22,8 +22,6 @@ CURLcode fs_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t v
 CURLcode fs_curl_easy_setopt_data_callback(CURL *handle, CURLoption option, fs_curl_data_callback callback);
 
 CURLcode fs_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode fs_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
-CURLcode fs_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
 
 CURLMcode fs_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
 CURLMcode fs_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value);

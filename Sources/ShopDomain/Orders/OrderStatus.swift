@@ -14,9 +14,6 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 
     public var isFinal: Bool { self != .pendingPayment && self != .paid && self != .refundPending }
 
-    /// A unit is held by a pending order, sold by a paid one, and released by every other state.
-    public var holdsUnit: Bool { self == .pendingPayment }
-
     /// Live orders hold or own a unit: at most one per customer per drop.
     public var isLive: Bool { self == .pendingPayment || self == .paid }
 
