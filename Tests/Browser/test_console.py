@@ -141,12 +141,15 @@ class Stack:
         """One value from PostgreSQL, for figures the API does not list (charge outcomes)."""
         env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=os.environ["FASTEST_SHOP_POSTGRES_PORT"],
                    PGUSER=os.environ.get("FASTEST_SHOP_POSTGRES_USER", "fastest"),
-                   PGDATABASE=os.environ.get("FASTEST_SHOP_POSTGRES_DATABASE", "fastest_shop"))
+                   PGDATABASE=os.environ.get("FASTEST_SHOP_POSTGRES_DATABASE", "fastest_shop"),
+                   PGPASSWORD=os.environ.get("FASTEST_SHOP_POSTGRES_PASSWORD", ""))
         return subprocess.run(["psql", "-tAX", "-c", query], env=env, check=True, capture_output=True, text=True).stdout.strip()
 
     def redis(self, *arguments):
+        # The password through the environment, never on the command line.
+        env = dict(os.environ, REDISCLI_AUTH=os.environ.get("FASTEST_SHOP_REDIS_PASSWORD", ""))
         return subprocess.run(["redis-cli", "-p", os.environ["FASTEST_SHOP_REDIS_PORT"], *arguments],
-                              check=True, capture_output=True, text=True).stdout.strip()
+                              env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -193,11 +193,10 @@ import Testing
         _ disrupt: @escaping @Sendable (RedisClient, ScratchServices) async throws -> Void
     ) async throws {
         try await TestSlots.heavy.withSlot { try await withScratchServices { scratch in
-            let redisPort = scratch.redisConfiguration.port
             let redis = RedisClient(configuration: scratch.redisConfiguration)
             defer { redis.shutdown() }
             try await withTestDatabase(poolSize: 4) { pool, database in
-                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "disrupted:", redisPort: redisPort)
+                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "disrupted:", scratchRedis: scratch)
                 do {
                     try await stack.startServe()
                     try stack.startScheduler()

@@ -8,11 +8,11 @@ import Testing
 
 /// `fastest-shop scheduler` as real processes against a real PostgreSQL and Redis.
 @Suite struct SchedulerProcessTests {
-    static func environment(_ database: PostgresConfiguration, redisPrefix: String, redisPort: Int? = nil) async throws -> [String: String] {
+    static func environment(_ database: PostgresConfiguration, redisPrefix: String, scratchRedis: ScratchServices? = nil) async throws -> [String: String] {
         var environment = try await workerEnvironment(redisPrefix: redisPrefix)
         environment["FASTEST_SHOP_POSTGRES_DATABASE"] = database.database
         environment["FASTEST_SHOP_SCHEDULER_TICK_MS"] = "100"
-        if let redisPort { environment["FASTEST_SHOP_REDIS_PORT"] = String(redisPort) }
+        if let scratchRedis { environment.merge(scratchRedis.redisEnvironment) { _, scratch in scratch } }
         return environment
     }
 
@@ -93,7 +93,6 @@ import Testing
     @Test func afterRedisLosesEverythingReconcileReEnqueuesAllPendingWork() async throws {
         // A private Redis: FLUSHALL must not touch the other tests' data.
         try await withScratchServices { scratch in
-            let redisPort = scratch.redisConfiguration.port
             let redis = RedisClient(configuration: scratch.redisConfiguration)
             defer { redis.shutdown() }
             try await withTestDatabase { pool, database in
@@ -114,7 +113,7 @@ import Testing
                     }
                 }
                 let scheduler = try ShopProcess(
-                    ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, redisPort: redisPort))
+                    ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, scratchRedis: scratch))
                 func chargeJobs() async throws -> [String] {
                     try await redis.send(RedisCommand("LRANGE", prefix + "jobs:q:payments", 0, -1)).requireArray().compactMap {
                         guard case .bulk(let bytes) = $0 else { return nil }
@@ -154,7 +153,7 @@ import Testing
                 let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, status: .scheduled, stock: 4, opensIn: 0.5, closesIn: nil)
                 let scheduler = try ShopProcess(
                     ["scheduler"],
-                    environment: try await Self.environment(database, redisPrefix: prefix, redisPort: scratch.redisConfiguration.port))
+                    environment: try await Self.environment(database, redisPrefix: prefix, scratchRedis: scratch))
                 try await eventually("the gate was loaded when the drop opened") {
                     guard let state = try await gate.state(dropID: drop) else { return false }
                     return state.isOpen && state.remaining == 4 && state.pending == 0

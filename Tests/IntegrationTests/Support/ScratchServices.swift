@@ -17,6 +17,7 @@ struct ScratchServices: Sendable {
             port: Int(settings["FASTEST_SHOP_POSTGRES_PORT"]!)!,
             database: settings["FASTEST_SHOP_POSTGRES_DATABASE"] ?? "fastest_shop",
             user: settings["FASTEST_SHOP_POSTGRES_USER"] ?? "fastest",
+            password: settings["FASTEST_SHOP_POSTGRES_PASSWORD"],
             applicationName: "fastest-shop-scratch-tests",
             connectTimeoutSeconds: 10)
     }
@@ -25,7 +26,13 @@ struct ScratchServices: Sendable {
         RedisConfiguration(
             host: settings["FASTEST_SHOP_REDIS_HOST"] ?? "127.0.0.1",
             port: Int(settings["FASTEST_SHOP_REDIS_PORT"]!)!,
+            password: settings["FASTEST_SHOP_REDIS_PASSWORD"],
             connectTimeoutMilliseconds: 10_000)
+    }
+
+    /// The settings that point a `fastest-shop` process at this Redis instead of the shared one.
+    var redisEnvironment: [String: String] {
+        ["FASTEST_SHOP_REDIS_PORT": settings["FASTEST_SHOP_REDIS_PORT"]!, "FASTEST_SHOP_REDIS_PASSWORD": settings["FASTEST_SHOP_REDIS_PASSWORD"] ?? ""]
     }
 
     /// Stops and starts one server on the same port with the same data.

@@ -25,13 +25,13 @@ final class ShopStack: @unchecked Sendable {
     let catalogDirectory: String
 
     init(pool: PostgresPool, database: PostgresConfiguration, redis: RedisClient, redisPrefix: String,
-         redisPort: Int? = nil, settings: [String: String] = [:]) async throws {
+         scratchRedis: ScratchServices? = nil, settings: [String: String] = [:]) async throws {
         self.pool = pool
         self.redis = redis
         self.redisPrefix = redisPrefix
         var environment = try await TestServices.shared.connectionSettings()
         environment["FASTEST_SHOP_POSTGRES_DATABASE"] = database.database
-        if let redisPort { environment["FASTEST_SHOP_REDIS_PORT"] = String(redisPort) }
+        if let scratchRedis { environment.merge(scratchRedis.redisEnvironment) { _, scratch in scratch } }
         environment["FASTEST_SHOP_REDIS_KEY_PREFIX"] = redisPrefix
         environment["FASTEST_SHOP_AUTH_JWT_SECRET"] = Self.jwtSecret
         environment["FASTEST_SHOP_PAYMENTS_SECRET"] = Self.paymentsSecret
