@@ -122,7 +122,7 @@ public enum PaymentsBenchmark {
                           backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
         ])
         // The intake's queue: its callbacks enqueue the refunds this worker sends.
-        let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix + "jobs:")
+        let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: JobQueue.keyPrefix(deployment: prefix))
         for start in stride(from: 0, to: orderIDs.count, by: 5000) {
             try await queue.enqueue(orderIDs[start..<min(start + 5000, orderIDs.count)].map { ShopJob.chargeOrder(orderID: $0) })
         }

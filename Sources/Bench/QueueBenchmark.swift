@@ -43,13 +43,15 @@ public enum QueueBenchmark {
     ) async throws -> Result {
         let redis = RedisClient(configuration: configuration, connections: 2)
         defer { redis.shutdown() }
-        let prefix = "bench:queue:\(UUID().uuidString.prefix(8)):"
+        // One hash tag for the run's keys: the queue's scripts touch several at once (on a
+        // cluster they must share a slot), and the clean-up finds them all on one node.
+        let prefix = "bench:queue:{\(UUID().uuidString.prefix(8))}:"
         let catalog = JobCatalog([
             JobDefinition(kind: "noop", queue: "bench", timeoutSeconds: 5, maxAttempts: 3,
                           backoffBaseMilliseconds: 100, backoffCapMilliseconds: 1000, visibilityTimeoutSeconds: 5),
         ])
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
-        defer { Task { try? await deleteKeys(redis, prefix: prefix) } }
+        defer { Task { try? await deleteTaggedKeys(redis, prefix: prefix) } }
 
         // Enqueue.
         progress("enqueueing \(parameters.jobs) jobs")
@@ -155,6 +157,20 @@ public enum QueueBenchmark {
         task.cancel()
         try await task.value
         return value
+    }
+
+    /// Deletes every key under a prefix that carries a hash tag, in one script on the tag's slot
+    /// (on a cluster, `SCAN` from the client would walk whichever node it landed on).
+    static func deleteTaggedKeys(_ redis: RedisClient, prefix: String) async throws {
+        _ = try await redis.send(RedisCommand("EVAL", """
+            local cursor = '0'
+            repeat
+              local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+              cursor = reply[1]
+              for _, key in ipairs(reply[2]) do redis.call('UNLINK', key) end
+            until cursor == '0'
+            return 1
+            """, 1, prefix + "clean-up", prefix + "*")).throwingError()
     }
 
     static func deleteKeys(_ redis: RedisClient, prefix: String) async throws {

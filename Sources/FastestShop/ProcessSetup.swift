@@ -57,7 +57,7 @@ enum ProcessSetup {
 
     /// Queue keys live under the deployment's Redis prefix.
     static func jobQueue(_ settings: ShopSettings, redis: RedisClient, catalog: JobCatalog) -> JobQueue {
-        JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
+        JobQueue(redis: redis, catalog: catalog, keyPrefix: JobQueue.keyPrefix(deployment: settings.redis.keyPrefix))
     }
 
     /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully, last first.

@@ -63,7 +63,7 @@ public struct IntakeService: Sendable {
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
         perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
-        queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
+        queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: JobQueue.keyPrefix(deployment: settings.redis.keyPrefix))
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
         consolePages = try await ConsolePages.load()

@@ -9,10 +9,10 @@ import Redis
 /// `FOR UPDATE`), and the gate can always be rebuilt from it (``reconcile(_:)``), so losing Redis's
 /// data neither loses a unit nor sells one twice.
 ///
-/// Per drop, a hash `{prefix}gate:{id}` holds `open` ("1"/"0"), `remaining` (units the gate
-/// may still hand out) and `phase` (``Phase``), a set `{prefix}gate:{id}:buyers` every customer
-/// admitted, a sorted set `{prefix}gate:{id}:pending` the buyers admitted whose confirmation
-/// has not finished, and a hash `{prefix}gate:{id}:owners` naming, for each pending buyer, the
+/// Per drop, a hash `{prefix}gate:{drop:ID}` holds `open` ("1"/"0"), `remaining` (units the gate
+/// may still hand out) and `phase` (``Phase``), a set `{prefix}gate:{drop:ID}:buyers` every customer
+/// admitted, a sorted set `{prefix}gate:{drop:ID}:pending` the buyers admitted whose confirmation
+/// has not finished, and a hash `{prefix}gate:{drop:ID}:owners` naming, for each pending buyer, the
 /// request that admitted them (so a request that lost its answer can undo its own admission).
 /// While no confirmation runs, `remaining + |pending|` equals the drop's `available` in
 /// PostgreSQL.
@@ -78,10 +78,12 @@ public struct AdmissionGate: Sendable {
     /// ``reconcile(_:)``: the request that made them has long timed out.
     public static let pendingHorizonMilliseconds = 60_000
 
-    func gateKey(_ dropID: Int) -> String { prefix + String(dropID) }
-    func buyersKey(_ dropID: Int) -> String { prefix + String(dropID) + ":buyers" }
-    func pendingKey(_ dropID: Int) -> String { prefix + String(dropID) + ":pending" }
-    func ownersKey(_ dropID: Int) -> String { prefix + String(dropID) + ":owners" }
+    /// Every key of one drop's gate carries the hash tag `{drop:ID}`: the scripts touch them
+    /// together, so on a Redis Cluster they must share a slot (one shard per drop's gate).
+    func gateKey(_ dropID: Int) -> String { prefix + "{drop:" + String(dropID) + "}" }
+    func buyersKey(_ dropID: Int) -> String { gateKey(dropID) + ":buyers" }
+    func pendingKey(_ dropID: Int) -> String { gateKey(dropID) + ":pending" }
+    func ownersKey(_ dropID: Int) -> String { gateKey(dropID) + ":owners" }
     func keys(_ dropID: Int) -> [String] { [gateKey(dropID), buyersKey(dropID), pendingKey(dropID), ownersKey(dropID)] }
     static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
 

@@ -16,6 +16,12 @@ public struct PostgresConfiguration: Sendable {
     /// drops packets) answers nothing, not even to `statement_timeout`: past this the connection
     /// is closed and the statement fails with ``PostgresError/Code/connectionFailure``.
     public var replyTimeoutMilliseconds: Int?
+    /// A primary and its standbys, tried in order (libpq's multi-host `host=a,b port=p,q`): a
+    /// connection lands on whichever server `targetSessionAttributes` accepts — after a
+    /// promotion, the new primary. Empty: `host` and `port` alone, exactly as before.
+    public var servers: [PostgresServer]
+    /// libpq's `target_session_attrs`, sent only with `servers`.
+    public var targetSessionAttributes: String
 
     public init(
         host: String = "127.0.0.1",
@@ -26,8 +32,12 @@ public struct PostgresConfiguration: Sendable {
         applicationName: String = "fastest-shop",
         connectTimeoutSeconds: Int = 2,
         statementTimeoutMilliseconds: Int = 30_000,
-        replyTimeoutMilliseconds: Int? = nil
+        replyTimeoutMilliseconds: Int? = nil,
+        servers: [PostgresServer] = [],
+        targetSessionAttributes: String = "read-write"
     ) {
+        self.servers = servers
+        self.targetSessionAttributes = targetSessionAttributes
         self.host = host
         self.port = port
         self.database = database
@@ -40,9 +50,12 @@ public struct PostgresConfiguration: Sendable {
     }
 
     var connectionParameters: [(String, String)] {
-        var parameters: [(String, String)] = [
-            ("host", host),
-            ("port", String(port)),
+        var parameters: [(String, String)] = servers.isEmpty
+            ? [("host", host), ("port", String(port))]
+            : [("host", servers.map(\.host).joined(separator: ",")),
+               ("port", servers.map { String($0.port) }.joined(separator: ",")),
+               ("target_session_attrs", targetSessionAttributes)]
+        parameters += [
             ("dbname", database),
             ("user", user),
             ("application_name", applicationName),
@@ -66,10 +79,15 @@ public struct PostgresConfiguration: Sendable {
 /// or dumped with something that holds it, must not carry the secret along.
 extension PostgresConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
-        "PostgresConfiguration(\(user)@\(host):\(port)/\(database), password: \(password == nil ? "<none>" : "<redacted>"))"
+        "PostgresConfiguration(\(user)@\(serversDescription)/\(database), password: \(password == nil ? "<none>" : "<redacted>"))"
     }
 
     public var debugDescription: String { description }
+
+    /// The server, or the servers tried in order, for messages.
+    public var serversDescription: String {
+        servers.isEmpty ? "\(host):\(port)" : servers.map(\.description).joined(separator: ",") + " (\(targetSessionAttributes))"
+    }
 
     public var customMirror: Mirror {
         Mirror(self, children: [
@@ -77,6 +95,7 @@ extension PostgresConfiguration: CustomStringConvertible, CustomDebugStringConve
             "password": password == nil ? "<none>" : "<redacted>", "applicationName": applicationName,
             "connectTimeoutSeconds": connectTimeoutSeconds, "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
             "replyTimeoutMilliseconds": replyTimeoutMilliseconds as Any,
+            "servers": servers.map(\.description), "targetSessionAttributes": targetSessionAttributes,
         ], displayStyle: .struct)
     }
 }

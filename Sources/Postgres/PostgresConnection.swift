@@ -43,7 +43,7 @@ public final class PostgresConnection {
             if let connection { PQfinish(connection) }
             throw PostgresError(
                 code: .connectionFailure,
-                message: "cannot connect to \(configuration.host):\(configuration.port): \(message)")
+                message: "cannot connect to \(configuration.serversDescription): \(message)")
         }
         self.handle = connection
         self.canceller = PostgresCanceller(PQgetCancel(connection))
@@ -77,7 +77,7 @@ public final class PostgresConnection {
                 PQfinish(connection)
                 throw PostgresError(
                     code: .connectionFailure,
-                    message: "cannot connect to \(configuration.host):\(configuration.port): no answer within \(milliseconds) ms")
+                    message: "cannot connect to \(configuration.serversDescription): no answer within \(milliseconds) ms")
             }
             state = PQconnectPoll(connection)
         }
@@ -292,7 +292,7 @@ public final class PostgresConnection {
         prepared.removeAll()
         throw PostgresError(
             code: .connectionFailure,
-            message: "no answer from \(configuration.host):\(configuration.port) within \(limit) ms")
+            message: "no answer from \(configuration.serversDescription) within \(limit) ms")
     }
 
     /// Waits until `socket` is ready for `events` or `deadline` passes; false when it passed. A

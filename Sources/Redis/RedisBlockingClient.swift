@@ -9,9 +9,12 @@ public final class RedisBlockingClient: Sendable {
     private let holder: ConnectionHolder
     public let configuration: RedisConfiguration
 
-    private final class ConnectionHolder: @unchecked Sendable {
+    final class ConnectionHolder: @unchecked Sendable {
         // Only touched on `thread`.
         var connection: RedisConnection?
+        // Redis Cluster mode: the slot map and a connection per node used so far.
+        var map: RedisClusterMap?
+        var nodes: [RedisEndpoint: RedisConnection] = [:]
     }
 
     public init(configuration: RedisConfiguration, name: String = "redis-blocking") {
@@ -24,6 +27,9 @@ public final class RedisBlockingClient: Sendable {
     /// that long plus the usual reply timeout before declaring the connection dead.
     public func send(_ command: RedisCommand, blockingSeconds: Double) async throws -> RedisReply {
         try await thread.run { [holder, configuration] in
+            if configuration.isCluster {
+                return try Self.sendClustered(command, blockingSeconds: blockingSeconds, holder: holder, configuration: configuration)
+            }
             let connection: RedisConnection
             if let existing = holder.connection, !existing.isBroken {
                 connection = existing
@@ -66,7 +72,10 @@ public final class RedisBlockingClient: Sendable {
     }
 
     public func shutdown() {
-        thread.submit { [holder] in holder.connection = nil }
+        thread.submit { [holder] in
+            holder.connection = nil
+            holder.nodes = [:]
+        }
         thread.shutdown()
     }
 }

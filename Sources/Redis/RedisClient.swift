@@ -10,14 +10,30 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let connections: [PipeliningConnection]
     private let nextConnection = Atomic<Int>(0)
+    /// Redis Cluster mode (``RedisConfiguration/clusterSeeds`` set): `connections` per node.
+    private let cluster: (router: RedisClusterRouter<PipeliningTransport>, transport: PipeliningTransport)?
 
     public init(configuration: RedisConfiguration, connections: Int = 1, name: String = "redis") {
         precondition(connections > 0)
         self.configuration = configuration
-        self.connections = (0..<connections).map {
-            PipeliningConnection(configuration: configuration, name: "\(name)-\($0)")
+        if configuration.isCluster {
+            let transport = PipeliningTransport(configuration: configuration, connectionsPerNode: connections, name: name)
+            self.cluster = (
+                RedisClusterRouter(
+                    seeds: configuration.clusterSeeds, transport: transport,
+                    retryMilliseconds: configuration.clusterRetryMilliseconds),
+                transport)
+            self.connections = []
+        } else {
+            self.cluster = nil
+            self.connections = (0..<connections).map {
+                PipeliningConnection(configuration: configuration, name: "\(name)-\($0)")
+            }
         }
     }
+
+    /// The slot map as last learnt; nil on a single Redis.
+    public var clusterMap: RedisClusterMap? { cluster?.router.map }
 
     /// Sends one command; a server error reply is returned as `.error`, not thrown.
     public func send(_ command: RedisCommand) async throws -> RedisReply {
@@ -30,9 +46,11 @@ public final class RedisClient: Sendable {
         try await send(RedisCommand(name, arguments)).throwingError()
     }
 
-    /// Sends several commands in one round trip, in order, on one connection.
+    /// Sends several commands in one round trip, in order, on one connection. (On a cluster:
+    /// one round trip per node, all at once; commands on one slot keep their order.)
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
+        if let cluster { return try await cluster.router.pipeline(commands) }
         let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count
         return try await connections[index].submit(commands)
     }
@@ -61,6 +79,7 @@ public final class RedisClient: Sendable {
 
     public func shutdown() {
         for connection in connections { connection.shutdown() }
+        cluster?.transport.shutdown()
     }
 }
 
@@ -147,7 +166,9 @@ final class PipeliningConnection: @unchecked Sendable {
         do {
             connection = try connected()
         } catch {
-            for request in batch { request.continuation.resume(throwing: error) }
+            var unsent = error as? RedisError ?? RedisError(code: .connectionFailure, message: "cannot connect")
+            unsent.notSent = true
+            for request in batch { request.continuation.resume(throwing: unsent) }
             return
         }
         let commands = batch.count == 1 ? batch[0].commands : batch.flatMap(\.commands)

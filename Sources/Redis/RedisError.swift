@@ -24,6 +24,9 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
 
     public let code: Code
     public let message: String
+    /// True when the commands never left this process (the connection could not be made), so
+    /// sending them again elsewhere cannot run them twice: the cluster client retries those.
+    public var notSent = false
 
     public init(code: Code, message: String) {
         self.code = code

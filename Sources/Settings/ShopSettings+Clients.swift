@@ -13,7 +13,9 @@ extension ShopSettings {
             user: postgres.user,
             password: postgres.password,
             connectTimeoutSeconds: postgres.connectTimeoutSeconds,
-            statementTimeoutMilliseconds: postgres.statementTimeoutMilliseconds)
+            statementTimeoutMilliseconds: postgres.statementTimeoutMilliseconds,
+            servers: postgres.hosts.compactMap(PostgresServer.init(parsing:)),
+            targetSessionAttributes: postgres.targetSessionAttributes)
     }
 
     /// How `serve` connects for requests: a statement waits at most `postgres.reply_timeout_ms`
@@ -29,6 +31,11 @@ extension ShopSettings {
             host: redis.host,
             port: redis.port,
             password: redis.password,
-            commandTimeoutMilliseconds: redis.commandTimeoutMilliseconds)
+            commandTimeoutMilliseconds: redis.commandTimeoutMilliseconds,
+            clusterSeeds: redis.cluster
+                ? (redis.clusterNodes.isEmpty ? [RedisEndpoint(host: redis.host, port: redis.port)]
+                    : redis.clusterNodes.compactMap(RedisEndpoint.init(parsing:)))
+                : [],
+            clusterRetryMilliseconds: redis.clusterRetryMilliseconds)
     }
 }

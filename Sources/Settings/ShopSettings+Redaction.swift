@@ -29,6 +29,7 @@ extension ShopSettings.Postgres: DescribedWithoutSecrets {
             "poolSize": poolSize, "connectTimeoutSeconds": connectTimeoutSeconds,
             "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
             "replyTimeoutMilliseconds": replyTimeoutMilliseconds,
+            "hosts": hosts, "targetSessionAttributes": targetSessionAttributes,
         ], displayStyle: .struct)
     }
 }
@@ -38,6 +39,7 @@ extension ShopSettings.Redis: DescribedWithoutSecrets {
         Mirror(self, children: [
             "host": host, "port": port, "password": RedactedSecret(password), "connections": connections,
             "commandTimeoutMilliseconds": commandTimeoutMilliseconds, "keyPrefix": keyPrefix,
+            "cluster": cluster, "clusterNodes": clusterNodes, "clusterRetryMilliseconds": clusterRetryMilliseconds,
         ], displayStyle: .struct)
     }
 }

@@ -18,6 +18,9 @@ public struct ShopSettings: Sendable {
         public var statementTimeoutMilliseconds: Int
         /// 0: no limit.
         public var replyTimeoutMilliseconds: Int
+        /// A primary and its standbys (`host:port` each); empty: `host` and `port` alone.
+        public var hosts: [String] = []
+        public var targetSessionAttributes: String = "read-write"
     }
 
     public struct Redis: Sendable {
@@ -27,6 +30,11 @@ public struct ShopSettings: Sendable {
         public var connections: Int
         public var commandTimeoutMilliseconds: Int
         public var keyPrefix: String
+        /// Redis Cluster instead of one Redis.
+        public var cluster: Bool = false
+        /// Cluster mode: `host:port` of the nodes to learn the slot map from.
+        public var clusterNodes: [String] = []
+        public var clusterRetryMilliseconds: Int = 5000
     }
 
     public struct HTTP: Sendable {
@@ -287,6 +295,17 @@ struct SettingsValues {
 }
 
 extension ShopSettings {
+    /// A comma-separated list of `host:port`, each checked; empty text is an empty list.
+    static func endpoints(_ text: String, key: String) throws -> [String] {
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for item in items {
+            guard let colon = item.lastIndex(of: ":"), colon > item.startIndex,
+                  let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port)
+            else { throw ConfigurationError(key: key, problem: "'\(item)' is not host:port") }
+        }
+        return items
+    }
+
     init(_ values: SettingsValues) throws {
         postgres = Postgres(
             host: try values.string("postgres.host", nonEmpty: true),
@@ -298,6 +317,14 @@ extension ShopSettings {
             connectTimeoutSeconds: try values.int("postgres.connect_timeout_s", in: 1...300),
             statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000),
             replyTimeoutMilliseconds: try values.int("postgres.reply_timeout_ms", in: 0...3_600_000))
+        postgres.hosts = try Self.endpoints(values.string("postgres.hosts"), key: "postgres.hosts")
+        postgres.targetSessionAttributes = try values.string("postgres.target_session_attrs")
+        let sessionAttributes = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]
+        guard sessionAttributes.contains(postgres.targetSessionAttributes) else {
+            throw ConfigurationError(
+                key: "postgres.target_session_attrs",
+                problem: "must be one of \(sessionAttributes.joined(separator: ", ")), got '\(postgres.targetSessionAttributes)'")
+        }
         redis = Redis(
             host: try values.string("redis.host", nonEmpty: true),
             port: try values.int("redis.port", in: 1...65535),
@@ -305,6 +332,16 @@ extension ShopSettings {
             connections: try values.int("redis.connections", in: 1...64),
             commandTimeoutMilliseconds: try values.int("redis.command_timeout_ms", in: 10...600_000),
             keyPrefix: try values.string("redis.key_prefix"))
+        if redis.keyPrefix.contains("{") || redis.keyPrefix.contains("}") {
+            throw ConfigurationError(key: "redis.key_prefix", problem: "must not contain '{' or '}' (hash tags are placed by the client)")
+        }
+        switch try values.string("redis.mode") {
+        case "single": redis.cluster = false
+        case "cluster": redis.cluster = true
+        case let other: throw ConfigurationError(key: "redis.mode", problem: "must be 'single' or 'cluster', got '\(other)'")
+        }
+        redis.clusterNodes = try Self.endpoints(values.string("redis.cluster_nodes"), key: "redis.cluster_nodes")
+        redis.clusterRetryMilliseconds = try values.int("redis.cluster_retry_ms", in: 0...600_000)
         http = HTTP(
             host: try values.string("http.host", nonEmpty: true),
             port: try values.int("http.port", in: 0...65535),

@@ -12,12 +12,21 @@ struct BenchIntake: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Entry requests per measurement (distinct customers).") var entries = 20_000
     @Option(help: "Requests in flight at once.") var concurrency = 128
+    @Flag(help: "Also send the entries through the cluster (scripts/cluster up: HAProxy, two serve, Redis Cluster, PostgreSQL with a synchronous standby) and report both.")
+    var cluster = false
     @OptionGroup var bench: BenchOptions
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
         let result = try await IntakeBenchmark(entries: entries, concurrency: concurrency).run(settings: settings) { [bench] in
             bench.progress("intake: \($0)")
+        }
+        if cluster {
+            let clustered = try await ClusterIntakeBenchmark(
+                entries: entries, concurrency: concurrency, executable: try BenchFailover.ownExecutable()
+            ).run { [bench] in bench.progress("intake (cluster): \($0)") }
+            try bench.report(ClusterComparison(single: result, cluster: clustered))
+            return
         }
         try bench.report(result)
     }

@@ -15,12 +15,34 @@ struct BenchQueue: AsyncParsableCommand {
     @Option(help: "Runners in the draining worker.") var concurrency = 256
     @Option(help: "Most jobs taken from Redis per fetch.") var fetchBatch = 1000
     @Option(help: "Jobs for the naive BRPOP baseline.") var baselineJobs = 50_000
+    @Flag(help: "Also run it on a Redis Cluster of three shards (scripts/cluster up --redis-only) and report both.")
+    var cluster = false
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices()
-        let result = try await QueueBenchmark.run(
-            .init(jobs: jobs, concurrency: concurrency, fetchBatch: fetchBatch, baselineJobs: baselineJobs),
-            redis: settings.redisConfiguration, progress: { [bench] in bench.progress($0) })
+        let parameters = QueueBenchmark.Parameters(jobs: jobs, concurrency: concurrency, fetchBatch: fetchBatch, baselineJobs: baselineJobs)
+        let result = try await QueueBenchmark.run(parameters, redis: settings.redisConfiguration, progress: { [bench] in bench.progress($0) })
+        if cluster {
+            bench.progress("starting a Redis Cluster (3 masters, 3 replicas)")
+            let local = try await LocalCluster.up(name: "bench-queue", options: ["--redis-only"])
+            let clustered: QueueBenchmark.Result
+            do {
+                clustered = try await QueueBenchmark.run(
+                    parameters, redis: local.redisConfiguration, progress: { [bench] in bench.progress("cluster: " + $0) })
+            } catch {
+                await local.down()
+                throw error
+            }
+            await local.down()
+            let both = ClusterComparison(single: result, cluster: clustered)
+            try bench.report(both) {
+                """
+                single Redis: drain \(Int(result.drain_per_s))/s, enqueue \(Int(result.enqueue_per_s))/s, pickup p50 \(result.pickup_p50_ms) ms
+                Redis Cluster: drain \(Int(clustered.drain_per_s))/s, enqueue \(Int(clustered.enqueue_per_s))/s, pickup p50 \(clustered.pickup_p50_ms) ms
+                """
+            }
+            return
+        }
         try bench.report(result) {
             """
             \(result.jobs) jobs: enqueue \(Int(result.enqueue_per_s))/s, drain \(Int(result.drain_per_s))/s \
@@ -109,4 +131,10 @@ struct BenchOpenRun: AsyncParsableCommand {
             """
         }
     }
+}
+
+/// A scenario's figures on one server and through the cluster, measured in the same run.
+struct ClusterComparison<Single: Encodable, Cluster: Encodable>: Encodable {
+    let single: Single
+    let cluster: Cluster
 }

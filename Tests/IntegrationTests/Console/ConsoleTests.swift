@@ -185,7 +185,7 @@ extension IntakeTestServer {
             // Dead jobs, with what they carry escaped.
             let job = Job(id: "dead-1", kind: "order.charge", queue: "payments", attempt: 5, maxAttempts: 5, visibilityMilliseconds: 60_000,
                           enqueuedAtMilliseconds: 1_000, uniqueKey: nil, payload: "{\"order_id\":1}")
-            let prefix = server.keyPrefix + "jobs:"
+            let prefix = JobQueue.keyPrefix(deployment: server.keyPrefix)
             _ = try await server.redis.pipeline([
                 RedisCommand("ZADD", prefix + "dead", 1_000, job.id), RedisCommand("HSET", prefix + "dead:jobs", job.id, job.encoded),
                 RedisCommand("HSET", prefix + "dead:errors", job.id, "<script>alert(1)</script>"),
@@ -224,7 +224,7 @@ extension IntakeTestServer {
             let account = try await server.makeAccount(role: .operator)
             let browser = ConsoleBrowser(server)
             #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
-            let prefix = server.keyPrefix + "jobs:"
+            let prefix = JobQueue.keyPrefix(deployment: server.keyPrefix)
             let now = try await server.redis.execute("TIME").requireArray()
             let minute = (now[0].int ?? 0) / 60
             let started = (now[0].int ?? 0) * 1000 - 90_000

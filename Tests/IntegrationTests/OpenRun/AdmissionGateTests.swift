@@ -128,7 +128,7 @@ import Testing
             #expect(try await gate.reconcile(.init(dropID: 3, phase: .open, isOpen: true, available: 2, buyers: [1])))
             #expect(try await gate.state(dropID: 3)! == (true, 1, 1), "remaining = available − pending, 1 no longer pending")
             // Redis lost everything: rebuilt from PostgreSQL's figures, buyers still refused.
-            try await redis.execute("DEL", prefix + "gate:3", prefix + "gate:3:buyers", prefix + "gate:3:pending")
+            try await redis.execute("DEL", gate.gateKey(3), gate.buyersKey(3), gate.pendingKey(3))
             #expect(try await gate.reconcile(.init(dropID: 3, phase: .open, isOpen: true, available: 1, buyers: [1, 2])))
             #expect(try await gate.state(dropID: 3)! == (true, 1, 0))
             #expect(try await gate.admit(dropID: 3, userID: 2) == .alreadyPurchased)
@@ -144,7 +144,7 @@ import Testing
             try await gate.rememberUnknown(dropID: 5, seconds: 60)
             #expect(try await gate.admit(dropID: 5, userID: 1) == .notFound)
             #expect(try await gate.state(dropID: 5) == nil)
-            let ttl = try await redis.send(RedisCommand("TTL", prefix + "gate:5")).requireInt()
+            let ttl = try await redis.send(RedisCommand("TTL", gate.gateKey(5))).requireInt()
             #expect(ttl > 0 && ttl <= 60)
             // The drop was created with that id: the memory ends, and a gate can be built.
             try await gate.forgetUnknown(dropID: 5)
@@ -157,7 +157,7 @@ import Testing
             try await gate.rememberUnknown(dropID: 7, seconds: 60)
             #expect(try await gate.reconcile(.init(dropID: 7, phase: .open, isOpen: true, available: 2, buyers: [])))
             #expect(try await gate.admit(dropID: 7, userID: 1) == .admitted)
-            #expect(try await redis.send(RedisCommand("TTL", prefix + "gate:7")).requireInt() == -1)
+            #expect(try await redis.send(RedisCommand("TTL", gate.gateKey(7))).requireInt() == -1)
         }
     }
 
@@ -208,7 +208,7 @@ import Testing
             #expect(try await gate.admit(dropID: 9, userID: 2) == .admitted)
             #expect(try await gate.admit(dropID: 9, userID: 3) == .admitted)
             // 2's admission expired long ago (its intake died); 3 is still confirming.
-            try await redis.execute("ZADD", prefix + "gate:9:pending", AdmissionGate.nowMilliseconds() - 2 * AdmissionGate.pendingHorizonMilliseconds, "2")
+            try await redis.execute("ZADD", gate.pendingKey(9), AdmissionGate.nowMilliseconds() - 2 * AdmissionGate.pendingHorizonMilliseconds, "2")
             #expect(try await gate.reconcile(.init(dropID: 9, phase: .open, isOpen: true, available: 2, buyers: [1])))
             #expect(try await gate.state(dropID: 9)! == (true, 1, 1))
             #expect(try await gate.admit(dropID: 9, userID: 1) == .alreadyPurchased)

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import JobQueue
 import Postgres
 import Redis
 import ShopDomain
@@ -63,7 +64,7 @@ import Testing
             #expect(try figures.int(0) == 0 && figures.int(1) == 0 && figures.int(2) == 1)
             #expect(try figures.string(3) == "settled")
             // Nothing to charge: no charge job was enqueued.
-            let queued = try await server.redis.send(RedisCommand("LLEN", server.keyPrefix + "jobs:q:payments")).requireInt()
+            let queued = try await server.redis.send(RedisCommand("LLEN", JobQueue.keyPrefix(deployment: server.keyPrefix) + "q:payments")).requireInt()
             #expect(queued == 0)
         }
     }

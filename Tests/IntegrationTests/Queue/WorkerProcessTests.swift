@@ -11,7 +11,7 @@ import Testing
 @Suite struct WorkerProcessTests {
     @Test func aJobOfAWorkerKilledMidJobRunsAgainElsewhereAndIsAcknowledgedOnce() async throws {
         try await withRedisNamespace { redis, prefix in
-            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: JobQueue.keyPrefix(deployment: prefix))
             let environment = try await workerEnvironment(redisPrefix: prefix)
             let key = prefix + "probe"
             // The first start hangs (so the kill always lands mid-job, however slow the machine);
@@ -42,7 +42,7 @@ import Testing
 
     @Test func gracefulShutdownLosesNothing() async throws {
         try await withRedisNamespace { redis, prefix in
-            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: JobQueue.keyPrefix(deployment: prefix))
             // A 1 s grace period and jobs that would run a minute: running jobs outlive the grace
             // period and must be handed back, buffered ones are handed back at once. Only the first
             // five starts sleep, so the worker that drains the queue afterwards is quick.
@@ -77,7 +77,7 @@ import Testing
             let redis = RedisClient(configuration: scratch.redisConfiguration)
             defer { redis.shutdown() }
             let prefix = "restart:"
-            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: JobQueue.keyPrefix(deployment: prefix))
             let key = prefix + "probe"
             let count = 2000
             try await queue.enqueue((0..<count).map { _ in
@@ -102,7 +102,7 @@ import Testing
 
     @Test func workersServeTheirMetricsAndTheJobsCommandShowsTheQueues() async throws {
         try await withRedisNamespace { redis, prefix in
-            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: prefix + "jobs:")
+            let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: JobQueue.keyPrefix(deployment: prefix))
             let key = prefix + "probe"
             let metricsPort = try ClosedPort.free()
             let environment = try await workerEnvironment(
