@@ -4,13 +4,16 @@ import Metrics
 /// long it took (the same time `charge_attempts.latency_ms` keeps), through the process's
 /// metrics system (the worker's or scheduler's `/metrics`, `metrics_port`).
 struct ChargeMetrics: Sendable {
-    /// How the provider answered one charge request.
+    /// How the provider answered one charge request, named as `charge_attempts.outcome` and the
+    /// console's Payments page name it.
     enum Outcome: String, CaseIterable, Sendable {
-        case succeeded, declined
+        case succeeded
+        /// Declined.
+        case failed
         /// Accepted; the provider's callback settles it.
         case pending
         /// 408, 429, 5xx, a timeout or no connection: retried, or on the last attempt failed.
-        case error
+        case retryable
     }
 
     private let outcomes: [Outcome: Counter]
@@ -35,9 +38,9 @@ extension ChargeMetrics.Outcome {
     init(_ answer: PaymentClient.Answer) {
         switch answer {
         case .succeeded: self = .succeeded
-        case .declined: self = .declined
+        case .declined: self = .failed
         case .pending: self = .pending
-        case .retryable: self = .error
+        case .retryable: self = .retryable
         }
     }
 }
