@@ -1,7 +1,9 @@
 import CurlHTTP
 import Foundation
+import JobQueue
 import Postgres
 import ShopDomain
+import ShopJobs
 import Testing
 
 /// The Grafana dashboard (docs/grafana/fastest-shop.json) against a real deployment: after a
@@ -58,16 +60,22 @@ import Testing
                 #expect(response.status == 200, "\(url)")
                 return PrometheusExposition(response.bodyText)
             }
-            // The sampled gauges follow PostgreSQL within a few samples.
+            // A charge job for an order that does not exist fails for good: one dead job.
+            let queue = JobQueue(
+                redis: stack.redis, catalog: try JobCatalog.load(directory: stack.catalogDirectory), keyPrefix: stack.redisPrefix + "jobs:")
+            #expect(try await queue.enqueue([ShopJob.chargeOrder(orderID: 999_999_999)]) == 1)
+            try await eventually("the job died") { try await queue.depths().dead == 1 }
+
+            // The sampled gauges follow PostgreSQL and Redis within a few samples.
             var orders: [String: Int] = [:]
             for row in try await stack.pool.query("SELECT status, count(*) FROM orders GROUP BY status") {
                 orders[try row.string(0)] = try row.int(1)
             }
-            try await eventually("serve's sampled orders by status match PostgreSQL \(orders)") {
+            try await eventually("serve's sampled gauges show the orders by status \(orders), one live worker and one dead job") {
                 let serve = try await scrape(stack.apiURL + "/metrics")
                 return OrderStatus.allCases.allSatisfy {
                     serve.value("fastest_orders", ["status": $0.rawValue]) == Double(orders[$0.rawValue] ?? 0)
-                } && serve.value("fastest_workers_alive") == 1
+                } && serve.value("fastest_workers_alive") == 1 && serve.value("fastest_dead_jobs") == 1
             }
             let serve = try await scrape(stack.apiURL + "/metrics")
             let worker = try await scrape("http://127.0.0.1:\(workerPort)/metrics")
@@ -96,7 +104,8 @@ import Testing
             }
             let callbacks = try await stack.pool.query("SELECT count(*) FROM payment_events WHERE type LIKE 'charge.%'")[0].int(0)
             #expect(serve.value("fastest_payment_callbacks_total") == Double(callbacks))
-            #expect(serve.value("fastest_dead_jobs") == 0)
+            #expect(serve.value("fastest_dead_jobs") == 1)
+            #expect(worker.value("fastest_jobs_dead_total", ["kind": "order.charge"]) == 1)
             #expect(serve.value("fastest_queue_ready_jobs", ["queue": "payments"]) != nil)
             #expect(scheduler.value("fastest_scheduler_leader") == 1)
 
