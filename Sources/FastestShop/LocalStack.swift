@@ -4,6 +4,7 @@ import Intake
 import JobQueue
 import Logging
 import MockPayments
+import Observability
 import OpenRunGate
 import Postgres
 import Redis
@@ -23,6 +24,9 @@ struct LocalStack {
     let services: [any Service]
     let apiURL: String
     let paymentsURL: String
+    /// The workers' and scheduler's Prometheus metrics (one endpoint: they share this process;
+    /// the intake's own are at `apiURL/metrics`).
+    let metricsURL: String
     let pool: PostgresPool
     let redis: RedisClient
     let http: CurlHTTPClient
@@ -39,15 +43,17 @@ struct LocalStack {
         var pendingSuccessRate = 0.7
     }
 
-    /// Builds the stack. `apiPort`/`paymentsPort` 0 pick free ports. Local services it starts
+    /// Builds the stack. `apiPort`/`paymentsPort`/`metricsPort` 0 pick free ports. Bootstraps the
+    /// process's metrics system, so call it once per process. Local services it starts
     /// are stopped by ``shutdown()`` (and by their watchdog if this process is killed) unless
     /// `keepServices`.
     static func make(
-        options: SettingsOptions, apiPort: Int, paymentsPort: Int, keepServices: Bool = false,
+        options: SettingsOptions, apiPort: Int, paymentsPort: Int, metricsPort: Int, keepServices: Bool = false,
         providerRates: ProviderRates = ProviderRates(), logger: Logger
     ) async throws -> LocalStack {
         let api = apiPort == 0 ? try freePort() : apiPort
         let payments = paymentsPort == 0 ? try freePort() : paymentsPort
+        let metrics = metricsPort == 0 ? try freePort() : metricsPort
         // Secrets for this session only: nothing to configure, nothing to leak.
         let (settings, startedServices) = try await options.loadStartingLocalServicesReporting([
             "http.port": String(api),
@@ -57,6 +63,9 @@ struct LocalStack {
             "payments.callback_secret": randomSecret(),
             "scheduler.tick_ms": "200",
         ], keepServices: keepServices)
+        // Metrics first, as in `worker` and `scheduler`: a metric created before the bootstrap
+        // (the workers' and the scheduler's are made below) would report nowhere.
+        let metricsEndpoint = MetricsEndpoint.bootstrap(host: "127.0.0.1", port: metrics, logger: logger)
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 4, name: "stack-pg")
         try await Migrator().migrate(pool)
         let redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections)
@@ -97,9 +106,11 @@ struct LocalStack {
             pool: pool, queue: queue, hooks: OpenRunGateHooks(pool: pool, gate: gate), logger: logger)
         return LocalStack(
             settings: settings, intake: intake,
-            // Stopped in reverse: workers and scheduler first, the API and the provider last.
-            services: [provider, try intake.makeApplication(), scheduler] + workers,
-            apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)", pool: pool, redis: redis, http: http,
+            // Stopped in reverse: workers and scheduler first, the API, the provider and the
+            // metrics endpoint last.
+            services: [metricsEndpoint, provider, try intake.makeApplication(), scheduler] + workers,
+            apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)",
+            metricsURL: "http://127.0.0.1:\(metrics)/metrics", pool: pool, redis: redis, http: http,
             startedServices: startedServices, providerRates: providerRates)
     }
 

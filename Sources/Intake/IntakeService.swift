@@ -88,7 +88,7 @@ public struct IntakeService: Sendable {
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
             DropRoutes(drops: DropStore(pool: pool), gate: gate),
             ListingRoutes(listings: ListingStore(pool: pool)),
-            EntryRoutes(writer: entryWriter, entries: entries),
+            EntryRoutes(writer: entryWriter, entries: entries, metrics: metrics),
             OrderRoutes(entries: entries),
             PurchaseRoutes(
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
@@ -104,7 +104,7 @@ public struct IntakeService: Sendable {
     var callbackRouteGroup: PaymentCallbackRoutes {
         PaymentCallbackRoutes(
             pool: pool, secret: settings.payments.callbackSecret, paymentWindowSeconds: settings.payments.windowSeconds,
-            followUp: settlementFollowUp)
+            followUp: settlementFollowUp, metrics: metrics)
     }
 
     /// What follows a committed settlement (refund jobs, units back on sale, late successes counted).
@@ -184,7 +184,13 @@ public struct IntakeService: Sendable {
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.
                 backlog: 4096),
-            services: [StoresService(service: self), entryWriter],
+            // (The sampler stops first, while the stores it reads are still open.)
+            services: [
+                StoresService(service: self), entryWriter,
+                MetricsSampler(
+                    metrics: metrics, figures: ConsoleFigures(pool: pool), queue: queue,
+                    intervalMilliseconds: settings.metricsSampleMilliseconds, logger: logger),
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -271,11 +271,14 @@ enum QueueScripts {
     /// Puts back at the front of its queue as its next attempt (or buries, if that was its last)
     /// every job whose worker's heartbeat is older than the job's visibility timeout, and every
     /// job whose own in-flight deadline has passed, whether its worker heartbeats or not (a job
-    /// its worker lost track of). Returns {rescued, buried}.
-    static let rescue = RedisScript(parse + now + """
+    /// its worker lost track of). Each such attempt counts as failed in its queue's minute, like
+    /// an attempt its worker retried or buried (the console's "failed per minute"), whether the
+    /// job goes back to its queue or, its attempts spent, to the dead jobs. Returns {rescued, buried}.
+    static let rescue = RedisScript(parse + now + countMinute + """
 
         local now = nowFrom(ARGV[1])
         local prefix = ARGV[2]
+        local minute = math.floor(now / 60000)
         local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'WITHSCORES')
         local rescued, buried = 0, 0
         local function recover(env, age, why)
@@ -285,6 +288,7 @@ enum QueueScripts {
             return true
           end
           if age <= tonumber(vis) then return false end
+          countMinute(prefix .. 'stats:failed:' .. queue .. ':' .. minute, 1)
           if tonumber(attempt) >= tonumber(max) then
             redis.call('ZADD', KEYS[2], now, id)
             redis.call('HSET', KEYS[3], id, env)

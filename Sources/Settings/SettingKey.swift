@@ -98,6 +98,7 @@ extension SettingKey {
         .init("worker.metrics_port", .int, "0", "Port where a worker serves Prometheus metrics at /metrics (on http.host); 0 for none."),
         .init("scheduler.metrics_port", .int, "0", "Port where the scheduler serves Prometheus metrics at /metrics (on http.host); 0 for none."),
         .init("scheduler.tick_ms", .int, "500", "Milliseconds between scheduler ticks."),
+        .init("metrics.sample_ms", .int, "5000", "Milliseconds between serve's samples of the state gauges on /metrics (orders by status, queue depths, dead jobs, live workers): one PostgreSQL query and two Redis round trips each."),
         .init("jobs.catalog", .string, "\"jobs\"", "Directory of the job catalog (one JSON file per job kind)."),
         .init("open_run.strategy", .string, "\"gate\"", "How open-run purchases are admitted: gate (Redis admission gate + batched FOR UPDATE) or classic (one FOR UPDATE transaction per request; a baseline for benchmarks)."),
         .init("log.level", .string, "\"info\"", "Log level: trace, debug, info, notice, warning, error or critical."),

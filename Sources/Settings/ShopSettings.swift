@@ -113,6 +113,8 @@ public struct ShopSettings: Sendable {
     public var worker: Worker
     public var schedulerTickMilliseconds: Int
     public var schedulerMetricsPort: Int
+    /// How often `serve` samples orders by status and queue depths for `/metrics`.
+    public var metricsSampleMilliseconds: Int
     public var jobCatalogDirectory: String
     public var openRunStrategy: OpenRunStrategy
     public var logLevel: String
@@ -405,6 +407,7 @@ extension ShopSettings {
             metricsPort: try values.int("worker.metrics_port", in: 0...65535))
         schedulerTickMilliseconds = try values.int("scheduler.tick_ms", in: 10...60_000)
         schedulerMetricsPort = try values.int("scheduler.metrics_port", in: 0...65535)
+        metricsSampleMilliseconds = try values.int("metrics.sample_ms", in: 100...600_000)
         jobCatalogDirectory = try values.string("jobs.catalog", nonEmpty: true)
         let strategy = try values.string("open_run.strategy")
         guard let parsedStrategy = OpenRunStrategy(rawValue: strategy) else {

@@ -15,6 +15,7 @@ struct ChargeOrderHandler: JobHandler {
     let queue: JobQueue
     /// `order.charge`'s `backoff_cap_ms`: no provider's `Retry-After` parks a charge longer.
     let backoffCapMilliseconds: Int
+    let metrics: ChargeMetrics
 
     func handle(_ context: JobContext) async throws {
         guard case .chargeOrder(let orderID)? = ShopJob(kind: context.kind, payload: context.payload) else {
@@ -45,6 +46,7 @@ struct ChargeOrderHandler: JobHandler {
             orderID: orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
             currency: order.currency, webhookID: order.webhookID))
         let latency = Self.milliseconds(since: started)
+        metrics.answered(.init(answer), milliseconds: latency)
         CrashPoint.chargeAfterProvider.reached()
         switch answer {
         case .succeeded(let paymentID, let status):
@@ -88,6 +90,7 @@ extension ChargeOrderHandler {
             orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
             currency: order.currency, webhookID: order.webhookID))
         let latency = Self.milliseconds(since: started)
+        metrics.answered(.init(answer), milliseconds: latency)
         switch answer {
         case .succeeded(let paymentID, let status):
             try await settler.settle(Settlement(

@@ -47,7 +47,8 @@ public enum WorkerHandlers {
         if let payments = dependencies.payments {
             handlers[ShopJob.chargeOrderKind] = ChargeOrderHandler(
                 pool: dependencies.pool, payments: payments, settler: settler, queue: dependencies.queue,
-                backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.chargeOrderKind]?.backoffCapMilliseconds ?? 30_000)
+                backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.chargeOrderKind]?.backoffCapMilliseconds ?? 30_000,
+                metrics: ChargeMetrics())
             handlers[ShopJob.refundOrderKind] = RefundOrderHandler(
                 pool: dependencies.pool, payments: payments,
                 backoffCapMilliseconds: dependencies.queue.catalog[ShopJob.refundOrderKind]?.backoffCapMilliseconds ?? 30_000)

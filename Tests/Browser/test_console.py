@@ -59,6 +59,7 @@ class Stack:
         self.process = subprocess.Popen(
             # Line-buffered: `dev` prints its operator login once, to a pipe here.
             ["stdbuf", "-oL", BIN, "dev", "--port", str(self.port), "--payments-port", str(free_port()),
+             "--metrics-port", str(free_port()),
              # The diagnostics queue too, for the probe jobs the dead-job test kills.
              "--set", "worker.queues=drops,payments,diagnostics"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -357,6 +358,12 @@ def test_a_dead_job_retried_from_queues_runs(operator, stack):
     browser.shot("queues-dead-job")
     assert "probe asked to fail" in row.text
     assert stack.redis("GET", key + ":completions") == ""
+    # The queue's row says what Redis holds: its dead jobs, and the probe's five failed attempts
+    # (four retried, the last buried) among the failed of the last hour.
+    queue_row = browser.driver.find_element(By.CSS_SELECTOR, "#queues tr[data-queue='diagnostics']")
+    dead_here = [env for env in stack.redis("HVALS", "fs:jobs:dead:jobs").splitlines() if env.split("|")[3:4] == ["diagnostics"]]
+    assert int(queue_row.find_element(By.CSS_SELECTOR, "td.dead").text) == len(dead_here) >= 1
+    assert int(queue_row.find_element(By.CSS_SELECTOR, "td.failed-hour").text) >= 5
     browser.submit(row.find_element(By.CSS_SELECTOR, "button.retry"))
     assert "re-queued" in browser.text("notice")
     eventually("the retried probe to run", lambda: stack.redis("GET", key + ":completions") == "1")

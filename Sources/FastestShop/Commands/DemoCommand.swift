@@ -36,7 +36,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let rates = LocalStack.ProviderRates(declineRate: declineRate, errorRate: errorRate, pendingRate: pendingRate)
         let stack = try await LocalStack.make(
-            options: settings, apiPort: 0, paymentsPort: 0, keepServices: keepServices, providerRates: rates, logger: logger)
+            options: settings, apiPort: 0, paymentsPort: 0, metricsPort: 0, keepServices: keepServices, providerRates: rates,
+            logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let running = Task { try await group.run() }
@@ -118,6 +119,7 @@ struct Showcase {
     func run(buyers: Int, openRunStock: Int, entrants: Int, drawStock: Int) async throws {
         let rates = stack.providerRates
         report.section("fastest-shop demo — API \(stack.apiURL), mock payments \(stack.paymentsURL)")
+        report.line("metrics: the intake's at \(stack.apiURL)/metrics, the workers' and scheduler's at \(stack.metricsURL)")
         report.line("the mock provider is set to decline \(percent(rates.declineRate)) of charges, answer \(percent(rates.errorRate)) with a retryable error "
             + "and \(percent(rates.pendingRate)) 'pending' (settled later by a callback)")
         let (email, password) = try await DevCommand.createOperator(stack)

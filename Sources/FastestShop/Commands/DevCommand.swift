@@ -16,6 +16,8 @@ struct DevCommand: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Port of the intake API.") var port = 8080
     @Option(help: "Port of the mock payment provider.") var paymentsPort = 8090
+    @Option(help: "Port of the workers' and scheduler's Prometheus metrics (/metrics; one endpoint, they share this process).")
+    var metricsPort = 8091
     @Flag(help: "Leave the local PostgreSQL and Redis that dev starts running after it stops (a faster next start).")
     var keepServices = false
 
@@ -23,7 +25,8 @@ struct DevCommand: AsyncParsableCommand {
         var logger = Logger(label: "fastest-shop.dev")
         logger.logLevel = .info
         let stack = try await LocalStack.make(
-            options: settings, apiPort: port, paymentsPort: paymentsPort, keepServices: keepServices, logger: logger)
+            options: settings, apiPort: port, paymentsPort: paymentsPort, metricsPort: metricsPort, keepServices: keepServices,
+            logger: logger)
         let (email, password) = try await Self.createOperator(stack)
         let group = ServiceGroup(configuration: .init(
             services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -38,7 +41,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         print("""
             fastest-shop dev is running (Ctrl-C stops everything)
-              intake API      \(stack.apiURL)   (OpenAPI: \(stack.apiURL)/openapi.json, metrics: /metrics)
+              intake API      \(stack.apiURL)   (OpenAPI: \(stack.apiURL)/openapi.json, metrics: \(stack.apiURL)/metrics)
+              worker metrics  \(stack.metricsURL)   (the two workers and the scheduler; Grafana: docs/grafana/fastest-shop.json)
               console         \(stack.apiURL)/console   (sign in as the operator below)
               mock payments   \(stack.paymentsURL)   (stats: /v1/stats)
               PostgreSQL      127.0.0.1:\(stack.settings.postgres.port) database \(stack.settings.postgres.database)

@@ -33,7 +33,29 @@ public final class IntakeMetrics: Sendable {
     /// Charge successes for orders already expired, failed or cancelled (each refunded).
     let lateSuccesses: CoreMetrics.Counter
 
+    /// Business figures, counted where they happen (names in docs/operations.md).
+    /// Entries committed by a 201 (a repeated entry's 200 is not a new entry).
+    let entriesAccepted: CoreMetrics.Counter
+    /// Open-run purchases by result: `admitted` (201) or the reason of the refusal.
+    private let purchaseResults: [PurchaseResult: CoreMetrics.Counter]
+    /// Signed payment callbacks applied, by type (a repeated webhook id is not counted again).
+    private let callbackTypes: [String: CoreMetrics.Counter]
+
     private let requestMetrics = Mutex<[RouteKey: RouteMetrics]>([:])
+
+    /// How an open-run purchase was answered.
+    enum PurchaseResult: String, CaseIterable {
+        case admitted
+        case soldOut = "sold_out"
+        case alreadyPurchased = "already_purchased"
+        case notOpen = "not_open"
+        case notFound = "not_found"
+        /// The admission gate was being rebuilt or did not answer in time (503).
+        case unavailable
+    }
+
+    /// The callback types of SPEC §4.
+    static let callbackTypeNames = ["charge.succeeded", "charge.failed", "refund.succeeded", "refund.failed"]
 
     private struct RouteKey: Hashable {
         let route: String
@@ -67,6 +89,27 @@ public final class IntakeMetrics: Sendable {
         productCacheLoads = CoreMetrics.Counter(label: "intake_product_cache_loads_total", factory: factory)
         productCacheErrors = CoreMetrics.Counter(label: "intake_product_cache_errors_total", factory: factory)
         lateSuccesses = CoreMetrics.Counter(label: "payments_late_success_total", factory: factory)
+        entriesAccepted = CoreMetrics.Counter(label: "fastest_entries_accepted_total", factory: factory)
+        // Every label value made up front: a dashboard sees a 0, not a missing series.
+        purchaseResults = Dictionary(uniqueKeysWithValues: PurchaseResult.allCases.map {
+            ($0, CoreMetrics.Counter(label: "fastest_purchases_total", dimensions: [("result", $0.rawValue)], factory: factory))
+        })
+        callbackTypes = Dictionary(uniqueKeysWithValues: Self.callbackTypeNames.map {
+            ($0, CoreMetrics.Counter(label: "fastest_payment_callbacks_total", dimensions: [("type", $0)], factory: factory))
+        })
+    }
+
+    func purchaseAnswered(_ result: PurchaseResult) {
+        purchaseResults[result]?.increment()
+    }
+
+    func callbackApplied(type: String) {
+        callbackTypes[type]?.increment()
+    }
+
+    /// A gauge of the sampled state (``MetricsSampler``); the registry keeps one per name and labels.
+    func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
     }
 
     /// Counts one answered request and its latency, by route template (bounded cardinality).

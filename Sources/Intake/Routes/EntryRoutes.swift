@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Postgres
@@ -8,6 +9,7 @@ import Storage
 struct EntryRoutes: RouteGroup {
     let writer: EntryWriter
     let entries: EntryStore
+    let metrics: IntakeMetrics
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/drops/{id}/entries", enter)
@@ -57,6 +59,7 @@ struct EntryRoutes: RouteGroup {
         }
         switch outcome {
         case .created(let entry):
+            metrics.entriesAccepted.increment()
             return try EntryDocument(entry: entry, status: .entered).response(status: .created)
         case .existing(let entry):
             return try EntryDocument(entry: entry, status: .entered).response(status: .ok)

@@ -19,6 +19,7 @@ struct PaymentCallbackRoutes: RouteGroup {
     let secret: String
     let paymentWindowSeconds: Int
     let followUp: SettlementFollowUp
+    let metrics: IntakeMetrics
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/payments/callback", receive)
@@ -60,6 +61,7 @@ struct PaymentCallbackRoutes: RouteGroup {
         case .duplicate:
             break
         case .applied(let effect):
+            metrics.callbackApplied(type: kind.rawValue)
             // Committed; if Redis fails here the scheduler's reconcile re-enqueues the work.
             do {
                 try await followUp.run([effect])

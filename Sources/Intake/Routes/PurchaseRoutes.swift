@@ -46,6 +46,7 @@ struct PurchaseRoutes: RouteGroup {
         case .gate:
             result = try await throughGate(dropID: dropID, userID: user.id, logger: context.logger)
         }
+        metrics.purchaseAnswered(Self.metricsResult(result))
         switch result {
         case .created(let order) where order.status == .paid:
             // Free (price 0): paid at once, nothing to charge.
@@ -83,8 +84,12 @@ struct PurchaseRoutes: RouteGroup {
         case .alreadyPurchased: return .alreadyPurchased
         case .notOpen: return .notOpen
         case .notFound: return .notFound
-        case .missing: throw Problem.unavailable("the admission gate is being rebuilt")
-        case .late: throw Problem.unavailable("the admission gate did not answer in time")
+        case .missing:
+            metrics.purchaseAnswered(.unavailable)
+            throw Problem.unavailable("the admission gate is being rebuilt")
+        case .late:
+            metrics.purchaseAnswered(.unavailable)
+            throw Problem.unavailable("the admission gate did not answer in time")
         case .admitted: break
         }
         let result: PurchaseStore.Result
@@ -118,6 +123,17 @@ struct PurchaseRoutes: RouteGroup {
 }
 
 extension PurchaseRoutes {
+    /// A decided purchase as `fastest_purchases_total` counts it.
+    static func metricsResult(_ result: PurchaseStore.Result) -> IntakeMetrics.PurchaseResult {
+        switch result {
+        case .created: .admitted
+        case .soldOut: .soldOut
+        case .alreadyPurchased: .alreadyPurchased
+        case .notOpen: .notOpen
+        case .notFound: .notFound
+        }
+    }
+
     static let openAPIPaths: [String: JSONValue] = [
         "/v1/drops/{id}/purchase": [
             "post": OpenAPI.operation(

@@ -1,4 +1,5 @@
 import ChildProcesses
+import CurlHTTP
 import Foundation
 import LocalServices
 import Testing
@@ -52,9 +53,18 @@ import Testing
         try await TestSlots.scratchServices.withSlot {
             let directory = try Self.scratchDirectory()
             defer { Self.cleanUp(directory) }
-            let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(directory))
+            let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
             let banner = try await Self.waitForBanner(dev)
             #expect(banner.contains("PostgreSQL      127.0.0.1:"), "\(banner)")
+            // The workers' and the scheduler's metrics are on in dev, at the URL its banner names.
+            let metricsURL = try #require(banner.firstMatch(of: /worker metrics\s+(http:\S+\/metrics)/)?.1, "\(banner)")
+            let http = CurlHTTPClient(name: "dev-metrics")
+            defer { http.shutdown() }
+            let metrics = try await http.execute(HTTPRequest(url: String(metricsURL))).bodyText
+            for name in ["fastest_jobs_processed_total", "fastest_charges_total", "fastest_payment_provider_latency_seconds_bucket",
+                         "fastest_scheduler_ticks_total"] {
+                #expect(metrics.contains(name), "\(name) in \(metrics.prefix(3000))")
+            }
             let servers = try Self.serverPIDs(directory)
             #expect(servers.allSatisfy(Self.alive), "the servers dev started run while it runs")
 
@@ -75,7 +85,7 @@ import Testing
                 Self.cleanUp(directory)
             }
             let adopted = try Self.serverPIDs(directory)
-            let adopting = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(directory))
+            let adopting = try ShopProcess(["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
             _ = try await Self.waitForBanner(adopting)
             adopting.child.send(SIGINT)
             #expect(try await adopting.waitForExit(timeout: 60) == 0, "\(adopting.output)")
@@ -84,7 +94,7 @@ import Testing
             // Servers dev started itself stop with it.
             let own = try Self.scratchDirectory()
             defer { Self.cleanUp(own) }
-            let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0"], environment: Self.devEnvironment(own))
+            let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(own))
             _ = try await Self.waitForBanner(dev)
             let servers = try Self.serverPIDs(own)
             dev.child.send(SIGINT)
@@ -103,7 +113,7 @@ import Testing
             let output = directory + "/banner.txt"
             let harness = try ChildProcess(
                 executable: "/bin/bash",
-                arguments: ["-c", #""$0" dev --port 0 --payments-port 0 | cat > "$1""#, try ShopProcess.binary, output],
+                arguments: ["-c", #""$0" dev --port 0 --payments-port 0 --metrics-port 0 | cat > "$1""#, try ShopProcess.binary, output],
                 environment: ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
                     .merging(Self.devEnvironment(directory)) { _, new in new },
                 workingDirectory: ShopProcess.repositoryRoot)

@@ -247,6 +247,36 @@ extension IntakeTestServer {
         }
     }
 
+    /// A worker died holding a job on its last attempt: the scheduler's rescuer buries it, and
+    /// the Queues page counts it among the failed of the last hour, next to the dead job itself.
+    @Test func aJobTheRescuerBuriesCountsAsFailedOnTheQueuesPage() async throws {
+        try await withIntakeServer { server in
+            let account = try await server.makeAccount(role: .operator)
+            let browser = ConsoleBrowser(server)
+            #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
+            let prefix = server.keyPrefix + "jobs:"
+            let now = try await server.redis.execute("TIME").requireArray()
+            let milliseconds = (now[0].int ?? 0) * 1000
+            // v1|id|kind|queue|attempt|max_attempts|visibility_ms|enqueued_ms|unique|payload: its last attempt.
+            let envelope = "v1|rescued-1|order.charge|payments|3|3|1000|\(milliseconds - 120_000)||{\"order_id\":1}"
+            _ = try await server.redis.pipeline([
+                RedisCommand("SADD", prefix + "queues", "payments"),
+                RedisCommand("HSET", prefix + "inflight:gone", "rescued-1", envelope),
+                // Its worker's last heartbeat was half an hour ago.
+                RedisCommand("ZADD", prefix + "workers", milliseconds - 1_800_000, "gone"),
+            ])
+            let before = try await browser.get("/console/queues").bodyText
+            #expect(before.contains("<td class=\"num failed-hour\">0</td>"), "\(before)")
+
+            let outcome = try await server.service.queue.rescueOrphanedJobs()
+            #expect(outcome.buried == 1 && outcome.rescued == 0)
+            let html = try await browser.get("/console/queues").bodyText
+            #expect(html.contains("<td class=\"num dead\">1</td><td class=\"num processed-hour\">0</td><td class=\"num failed-hour\">1</td>"),
+                    "\(html)")
+            #expect(html.contains("rescued-1"))
+        }
+    }
+
     /// Provider latency p50/p99 over the timed charge answers, late successes and refunds.
     @Test func paymentsShowProviderLatencyLateSuccessesAndRefunds() async throws {
         try await withIntakeServer { server in

@@ -10,6 +10,8 @@ import Testing
                       backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
         JobDefinition(kind: "other", queue: "side", timeoutSeconds: 5, maxAttempts: 3,
                       backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+        JobDefinition(kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
+                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
     ])
 
     @Test func acknowledgedBatchesAndFailuresAreCountedPerQueueAndMinute() async throws {
@@ -48,6 +50,36 @@ import Testing
             // An hour on, the old minutes are out of the window.
             clock.advance(milliseconds: 3_600_000)
             #expect(try await queue.throughput(minutes: 60).allSatisfy { $0.processed == 0 && $0.failed == 0 })
+        }
+    }
+
+    /// A worker dies holding two jobs: the scheduler's rescuer re-queues the one with attempts
+    /// left and buries the one without. Both attempts failed, and the console's "failed per
+    /// minute" counts them like the attempts a worker retried or buried itself.
+    @Test func attemptsTheRescuerTakesBackOrBuriesCountAsFailed() async throws {
+        try await withRedisNamespace { redis, prefix in
+            let clock = ManualJobClock(milliseconds: 60_000_000 + 5_000)
+            let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
+            _ = try await queue.enqueue([JobQueue.NewJob(kind: "once", payload: "{}"), JobQueue.NewJob(kind: "work", payload: "{}")])
+            try await queue.heartbeat(worker: "gone")
+            let taken = try await queue.fetch(queue: "main", worker: "gone", limit: 10)
+            try #require(taken.count == 2)
+            #expect(try await queue.throughput(minutes: 5).first?.failed == 0)
+
+            // No heartbeat for longer than the visibility timeout: the worker is gone.
+            clock.advance(milliseconds: 61_000)
+            let outcome = try await queue.rescueOrphanedJobs()
+            #expect(outcome.rescued == 1 && outcome.buried == 1)
+            let overview = try #require(try await queue.overview().queues.first)
+            #expect(overview.dead == 1 && overview.waiting == 1, "\(overview)")
+
+            let figures = try #require(try await queue.throughput(minutes: 5).first)
+            #expect(figures.queue == "main")
+            #expect(figures.minutes.last?.failed == 2, "\(figures.minutes.map(\.failed))")
+            #expect(figures.processed == 0)
+            // Nothing left to rescue: a second pass counts nothing more.
+            _ = try await queue.rescueOrphanedJobs()
+            #expect(try await queue.throughput(minutes: 5).first?.failed == 2)
         }
     }
 
