@@ -22,6 +22,8 @@ public struct RedisCommand: Sendable {
         ends.append(bytes.count)
     }
 
+    public var argumentCount: Int { ends.count }
+
     /// Appends the command in RESP: `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
     func appendRESP(to buffer: inout [UInt8]) {
         buffer.reserveCapacity(buffer.count + bytes.count + 16 * ends.count + 16)
