@@ -254,7 +254,7 @@ extension IntakeTestServer {
             let account = try await server.makeAccount(role: .operator)
             let browser = ConsoleBrowser(server)
             #expect(try await browser.signIn(email: account.email, password: account.password).status == 303)
-            let prefix = server.keyPrefix + "jobs:"
+            let prefix = JobQueue.keyPrefix(deployment: server.keyPrefix)
             let now = try await server.redis.execute("TIME").requireArray()
             let milliseconds = (now[0].int ?? 0) * 1000
             // v1|id|kind|queue|attempt|max_attempts|visibility_ms|enqueued_ms|unique|payload: its last attempt.

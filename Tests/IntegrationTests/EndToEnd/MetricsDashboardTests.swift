@@ -62,7 +62,7 @@ import Testing
             }
             // A charge job for an order that does not exist fails for good: one dead job.
             let queue = JobQueue(
-                redis: stack.redis, catalog: try JobCatalog.load(directory: stack.catalogDirectory), keyPrefix: stack.redisPrefix + "jobs:")
+                redis: stack.redis, catalog: try JobCatalog.load(directory: stack.catalogDirectory), keyPrefix: JobQueue.keyPrefix(deployment: stack.redisPrefix))
             #expect(try await queue.enqueue([ShopJob.chargeOrder(orderID: 999_999_999)]) == 1)
             try await eventually("the job died") { try await queue.depths().dead == 1 }
 

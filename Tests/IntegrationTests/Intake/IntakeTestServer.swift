@@ -43,7 +43,9 @@ struct IntakeTestServer: Sendable {
             "postgres.reply_timeout_ms": "5000", "redis.command_timeout_ms": "5000",
         ]
         values.merge(overrides) { _, override in override }
-        return try await ShopSettings.load(overrides: values, environment: [:])
+        // Passwords are secrets: only the environment (or a file) may carry them.
+        let passwords = ["FASTEST_SHOP_POSTGRES_PASSWORD": postgres.password, "FASTEST_SHOP_REDIS_PASSWORD": redis.password].compactMapValues { $0 }
+        return try await ShopSettings.load(overrides: values, environment: passwords)
     }
 
     // MARK: calls
