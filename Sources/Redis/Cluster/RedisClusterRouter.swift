@@ -104,7 +104,10 @@ public final class RedisClusterRouter<Transport: RedisClusterTransport>: Sendabl
         let routes = commands.map(\.route)
         var pending = commands.indices.map { Pending(index: $0) }
         let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(retryMilliseconds)
+        // The patience starts with the first wait (a node unreachable, TRYAGAIN, CLUSTERDOWN):
+        // redirections are followed whatever the time, so a slow first round on a loaded
+        // machine never turns a plain MOVED or ASK into an error reply.
+        var deadline: ContinuousClock.Instant?
         var round = 0
         var unreachable: (any Error)?
         while !pending.isEmpty {
@@ -200,7 +203,8 @@ public final class RedisClusterRouter<Transport: RedisClusterTransport>: Sendabl
             pending = next
             if pending.isEmpty { break }
             round += 1
-            if round >= maximumRounds || clock.now >= deadline {
+            if waitBeforeNext, deadline == nil { deadline = clock.now + .milliseconds(retryMilliseconds) }
+            if round >= maximumRounds || (waitBeforeNext && clock.now >= deadline!) {
                 // Out of patience: unreachable nodes fail the batch as a connection failure;
                 // redirections and CLUSTERDOWN that never settled are handed over as the error
                 // replies they are.
@@ -210,7 +214,7 @@ public final class RedisClusterRouter<Transport: RedisClusterTransport>: Sendabl
             if refreshBeforeNext { await refresh(after: generation) }
             if waitBeforeNext {
                 let pause = Duration.milliseconds(min(25 << min(round, 4), 400))
-                try? await Task.sleep(until: min(clock.now + pause, deadline), clock: clock)
+                try? await Task.sleep(until: min(clock.now + pause, deadline!), clock: clock)
             }
         }
         return try replies.map {
