@@ -84,7 +84,9 @@ public struct IntakeService: Sendable {
                 users: UserStore(pool: pool), hasher: passwords, tokens: tokens,
                 limiter: AuthAttemptLimiter(
                     redis: redis, keyPrefix: settings.redis.keyPrefix, perAddressPerMinute: settings.limits.authPerAddressPerMinute,
-                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, logger: logger)),
+                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, lockoutAfterFailures: settings.limits.authLockoutAfter,
+                    lockoutFirstSeconds: settings.limits.authLockoutFirstSeconds, lockoutMaxSeconds: settings.limits.authLockoutMaxSeconds,
+                    logger: logger)),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
             DropRoutes(drops: DropStore(pool: pool), gate: gate),
             ListingRoutes(listings: ListingStore(pool: pool)),

@@ -76,6 +76,10 @@ public struct ShopSettings: Sendable {
         /// Logins and signups per minute, per address and per email, shared through Redis.
         public var authPerAddressPerMinute: Int
         public var authPerEmailPerMinute: Int
+        /// Failed logins per email before progressive lockouts, and the longest lockout.
+        public var authLockoutAfter: Int
+        public var authLockoutFirstSeconds: Int
+        public var authLockoutMaxSeconds: Int
     }
 
     public struct Entries: Sendable {
@@ -353,7 +357,10 @@ extension ShopSettings {
             callbackPerSecond: try values.double("limits.callback_per_s", in: 0.01...10_000_000),
             callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000),
             authPerAddressPerMinute: try values.int("limits.auth_ip_per_min", in: 1...10_000_000),
-            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000))
+            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000),
+            authLockoutAfter: try values.int("limits.auth_lockout_after", in: 1...1_000_000),
+            authLockoutFirstSeconds: try values.int("limits.auth_lockout_first_s", in: 1...86_400),
+            authLockoutMaxSeconds: try values.int("limits.auth_lockout_max_s", in: 1...86_400))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))
