@@ -20,6 +20,10 @@ public struct IntakeService: Sendable {
     public let logger: Logger
     public let metrics: IntakeMetrics
     public let pool: PostgresPool
+    /// Public reads (audit bundles, products, drops, drop listings) borrow only from this small
+    /// pool, so however many arrive they never take the connections entries and purchases need.
+    public let publicPool: PostgresPool
+    let readinessMonitor: ReadinessMonitor
     public let redis: RedisClient
     public let tokens: AccessTokens
     public let passwords: PasswordHasher
@@ -45,8 +49,15 @@ public struct IntakeService: Sendable {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
-        pool = PostgresPool(configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
+        let acquireTimeout = Duration.milliseconds(settings.postgres.acquireTimeoutMilliseconds)
+        pool = PostgresPool(
+            configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg",
+            acquireTimeout: acquireTimeout)
+        publicPool = PostgresPool(
+            configuration: settings.requestPostgresConfiguration, size: settings.postgres.publicPoolSize, name: "public-pg",
+            acquireTimeout: acquireTimeout)
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
+        readinessMonitor = ReadinessMonitor(postgres: settings.requestPostgresConfiguration, redis: redis)
         let users = UserStore(pool: pool)
         tokens = await AccessTokens(
             secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds,
@@ -59,7 +70,7 @@ public struct IntakeService: Sendable {
             configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
-            redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
+            redis: redis, store: ProductStore(pool: publicPool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
         perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
         perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
         perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
@@ -88,14 +99,14 @@ public struct IntakeService: Sendable {
                     lockoutFirstSeconds: settings.limits.authLockoutFirstSeconds, lockoutMaxSeconds: settings.limits.authLockoutMaxSeconds,
                     logger: logger)),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
-            DropRoutes(drops: DropStore(pool: pool), gate: gate),
-            ListingRoutes(listings: ListingStore(pool: pool)),
+            DropRoutes(drops: DropStore(pool: pool), publicDrops: DropStore(pool: publicPool), gate: gate),
+            ListingRoutes(listings: ListingStore(pool: pool), publicListings: ListingStore(pool: publicPool)),
             EntryRoutes(writer: entryWriter, entries: entries),
             OrderRoutes(entries: entries),
             PurchaseRoutes(
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),
-            AuditRoutes(pool: pool),
+            AuditRoutes(pool: publicPool),
             OperatorActionRoutes(actions: operatorActions),
         ]
     }
@@ -147,7 +158,7 @@ public struct IntakeService: Sendable {
         router.add(middleware: ProblemMiddleware())
 
         let operations = RouteRegistry(router)
-        OperationsRoutes(pool: pool, redis: redis, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
+        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
             .addRoutes(to: operations)
 
         let api = RouteRegistry(
@@ -186,7 +197,7 @@ public struct IntakeService: Sendable {
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.
                 backlog: 4096),
-            services: [StoresService(service: self), entryWriter],
+            services: [StoresService(service: self), readinessMonitor, entryWriter],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -196,6 +207,7 @@ public struct IntakeService: Sendable {
     public func shutdown() async {
         await entryWriter.shutdown()
         await pool.shutdown()
+        await publicPool.shutdown()
         redis.shutdown()
         passwords.shutdown()
     }

@@ -49,6 +49,8 @@ extension SettingKey {
         .init("postgres.user", .string, "\"fastest\"", "Database user."),
         .init("postgres.password", .string, "\"\"", secret: true, "Database password; empty for none. Environment or the file its `_FILE` variable names only."),
         .init("postgres.pool_size", .int, "8", "Connections per process for request and job work (each owned by its own thread)."),
+        .init("postgres.public_pool_size", .int, "2", "Connections of serve's separate pool for public reads (audit bundles, products, drops, drop listings), so a burst of them can never take the connections entries and purchases need."),
+        .init("postgres.acquire_timeout_ms", .int, "2000", "Milliseconds a serve request waits for a free pooled connection before it gets 503 with Retry-After (never an endless queue)."),
         .init("postgres.connect_timeout_s", .int, "2", "Seconds to wait for a new connection."),
         .init("postgres.statement_timeout_ms", .int, "30000", "Server-side limit on any one statement, in milliseconds."),
         .init("postgres.reply_timeout_ms", .int, "1000", "Milliseconds `serve` waits for PostgreSQL to answer a statement before the request gets 503 and the connection is replaced (a hung server answers nothing, not even to the statement timeout); 0 waits as long as it takes."),

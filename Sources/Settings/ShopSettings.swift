@@ -14,6 +14,10 @@ public struct ShopSettings: Sendable {
         public var user: String
         public var password: String?
         public var poolSize: Int
+        /// serve's pool for public reads, apart from the one entries and purchases use.
+        public var publicPoolSize: Int
+        /// How long a serve request waits for a pooled connection before it gets 503.
+        public var acquireTimeoutMilliseconds: Int
         public var connectTimeoutSeconds: Int
         public var statementTimeoutMilliseconds: Int
         /// 0: no limit.
@@ -300,6 +304,8 @@ extension ShopSettings {
             user: try values.string("postgres.user", nonEmpty: true),
             password: try values.optionalSecret("postgres.password"),
             poolSize: try values.int("postgres.pool_size", in: 1...256),
+            publicPoolSize: try values.int("postgres.public_pool_size", in: 1...64),
+            acquireTimeoutMilliseconds: try values.int("postgres.acquire_timeout_ms", in: 1...600_000),
             connectTimeoutSeconds: try values.int("postgres.connect_timeout_s", in: 1...300),
             statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000),
             replyTimeoutMilliseconds: try values.int("postgres.reply_timeout_ms", in: 0...3_600_000))
