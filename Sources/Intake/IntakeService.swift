@@ -29,10 +29,10 @@ public struct IntakeService: Sendable {
     public let passwords: PasswordHasher
     let entryWriter: EntryWriter
     let productCache: ProductCache
-    let perAddress: RateLimiter<ClientAddress>
-    let perCustomer: RateLimiter<Int>
+    /// The API's (and the console's) per-address and per-customer limits, shared through Redis.
+    let apiLimits: SharedRateLimiter
     /// The payment callback's own per-address limit, apart from API clients' limit.
-    let perCallbackAddress: RateLimiter<ClientAddress>
+    let callbackLimits: SharedRateLimiter
     /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
@@ -71,9 +71,13 @@ public struct IntakeService: Sendable {
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
             redis: redis, store: ProductStore(pool: publicPool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
-        perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
-        perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
-        perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
+        apiLimits = SharedRateLimiter(
+            redis: redis, keyPrefix: settings.redis.keyPrefix, name: "api",
+            perAddress: (settings.limits.ipPerSecond, settings.limits.ipBurst),
+            perCustomer: (settings.limits.customerPerSecond, settings.limits.customerBurst), logger: logger)
+        callbackLimits = SharedRateLimiter(
+            redis: redis, keyPrefix: settings.redis.keyPrefix, name: "callback",
+            perAddress: (settings.limits.callbackPerSecond, settings.limits.callbackBurst), perCustomer: nil, logger: logger)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: settings.redis.keyPrefix + "jobs:")
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
@@ -165,19 +169,19 @@ public struct IntakeService: Sendable {
             router.group()
                 .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
                 .add(middleware: AuthenticationMiddleware(tokens: tokens))
-                .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
+                .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
         for group in apiRouteGroups { group.addRoutes(to: api) }
 
         let callback = RouteRegistry(
             router.group()
                 .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
-                .add(middleware: RateLimitMiddleware(perAddress: perCallbackAddress, perCustomer: nil)))
+                .add(middleware: RateLimitMiddleware(limiter: callbackLimits)))
         callbackRouteGroup.addRoutes(to: callback)
 
         // The operator console: HTML pages, not API routes (not in the OpenAPI document).
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
-            .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
+            .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
         return (router, operations.registered + api.registered + callback.registered)
     }
 
