@@ -142,6 +142,8 @@ public enum OpenRunBenchmark {
             // One address sends everything; per-address limits would measure themselves.
             "FASTEST_SHOP_LIMITS_IP_PER_S": "10000000",
             "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
+            // Every buyer's connection comes from this one machine.
+            "FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
             "FASTEST_SHOP_LOG_LEVEL": "warning",
         ])
         defer { server.stop() }

@@ -56,6 +56,8 @@ struct LocalStack {
             "payments.secret": randomSecret(),
             "payments.callback_secret": randomSecret(),
             "scheduler.tick_ms": "200",
+            // Every client of a local stack (the demo's rush of buyers included) is this machine.
+            "http.max_connections_per_address": "1000000",
         ], keepServices: keepServices)
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 4, name: "stack-pg")
         try await Migrator().migrate(pool)

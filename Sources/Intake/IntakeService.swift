@@ -39,6 +39,8 @@ public struct IntakeService: Sendable {
     public let gate: AdmissionGate
     let gateLoader: GateLoader
     let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    /// Open connections per client address (``ConnectionGuard``).
+    let connections: ConnectionCounter
     /// The operator console's templates, parsed once.
     let consolePages: ConsolePages
 
@@ -82,6 +84,7 @@ public struct IntakeService: Sendable {
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
         consolePages = try await ConsolePages.load()
+        connections = ConnectionCounter(maxPerAddress: settings.http.maxConnectionsPerAddress)
         let window = settings.payments.windowSeconds
         purchaseConfirmations = PostgresBatchWriter(
             pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) }
@@ -194,9 +197,13 @@ public struct IntakeService: Sendable {
         Application(
             router: try makeRouter().router,
             // Hummingbird's default keeps idle and slow connections for ever. Its idle timer
-            // counts from the last complete request part, so a client trickling its headers
-            // byte by byte (slowloris) is closed after the same time as an idle one.
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
+            // counts from the last complete request part; the connection guard closes a client
+            // trickling its headers (slowloris) sooner, and refuses an address's connections
+            // past its cap.
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardInstaller(
+                    counter: connections, headerTimeout: .seconds(Int64(settings.http.headerTimeoutSeconds)))],
+                idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.

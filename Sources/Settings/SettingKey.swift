@@ -64,6 +64,8 @@ extension SettingKey {
         .init("http.port", .int, "8080", "Port the intake API listens on (0 picks a free port)."),
         .init("http.max_body_bytes", .int, "65536", "Largest request body accepted; larger bodies get 413."),
         .init("http.idle_timeout_s", .int, "15", "Seconds a connection may stay without a complete request part (idle between requests, or sending its headers too slowly) before serve closes it."),
+        .init("http.header_timeout_s", .int, "10", "Seconds a request's head (request line and headers) may take from its first byte before serve closes the connection (slowloris clients), however long http.idle_timeout_s."),
+        .init("http.max_connections_per_address", .int, "1024", "Connections one client address (IPv6: its /64) may hold open at once per serve process; more are closed at once."),
         .init("http.cors_origins", .string, "\"\"", "Comma-separated origins (`https://shop.example`) whose browser front ends may call the API across origins (CORS); empty for none."),
         .init("console.session_ttl_s", .int, "28800", "Seconds an operator console session lasts after sign-in (kept in Redis)."),
         .init("auth.jwt_secret", .string, "\"\"", secret: true, "HS256 key for access tokens, at least 32 bytes. Required by serve. Environment or the file its `_FILE` variable names."),

@@ -39,6 +39,10 @@ public struct ShopSettings: Sendable {
         public var maxBodyBytes: Int
         /// Seconds without a complete request part before a connection is closed.
         public var idleTimeoutSeconds: Int
+        /// Seconds a request's head may take from its first byte.
+        public var headerTimeoutSeconds: Int
+        /// Connections one client address may hold open at once.
+        public var maxConnectionsPerAddress: Int
         /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
         public var corsOrigins: [String]
     }
@@ -321,6 +325,8 @@ extension ShopSettings {
             port: try values.int("http.port", in: 0...65535),
             maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)),
             idleTimeoutSeconds: try values.int("http.idle_timeout_s", in: 1...3600),
+            headerTimeoutSeconds: try values.int("http.header_timeout_s", in: 1...3600),
+            maxConnectionsPerAddress: try values.int("http.max_connections_per_address", in: 1...1_000_000),
             corsOrigins: try values.string("http.cors_origins")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {

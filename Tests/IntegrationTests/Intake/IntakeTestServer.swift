@@ -42,6 +42,8 @@ struct IntakeTestServer: Sendable {
             // into 503s. The tests of hung stores set the production values.
             "postgres.reply_timeout_ms": "5000", "redis.command_timeout_ms": "5000",
             "postgres.acquire_timeout_ms": "10000",
+            // Every test client connects from 127.0.0.1; the cap has its own test.
+            "http.max_connections_per_address": "1000000",
         ]
         values.merge(overrides) { _, override in override }
         return try await ShopSettings.load(overrides: values, environment: [:])
