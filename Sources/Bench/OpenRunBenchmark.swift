@@ -208,6 +208,8 @@ final class ServeProcess: Sendable {
     private let child: ChildProcess
     private let output: URL
 
+    var pid: pid_t { child.pid }
+
     init(executable: String, environment: [String: String]) throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-serve-\(UUID().uuidString).log")
         child = try ChildProcess(

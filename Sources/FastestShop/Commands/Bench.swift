@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
             BenchDraw.self,
             BenchPayments.self,
             BenchOpenRun.self,
+            BenchFlood.self,
         ])
 }
 
