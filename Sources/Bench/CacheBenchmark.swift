@@ -8,7 +8,8 @@ import Storage
 
 /// `bench cache`: product reads through the cache-aside. Many distinct products are read once
 /// with a cold cache (every read misses: Redis, then PostgreSQL, then the fill), then read again
-/// with the cache warm (every read hits), with the same load generator and concurrency.
+/// with the cache warm (every read hits), then `/healthz` as often (no I/O: the server's own
+/// ceiling), with the same load generator and concurrency.
 public struct CacheBenchmark: Sendable {
     public var products: Int
     public var concurrency: Int
@@ -22,6 +23,12 @@ public struct CacheBenchmark: Sendable {
         public var reads: Int
         public var cachedPerSecond: Double
         public var uncachedPerSecond: Double
+        /// `/healthz` on the same server with the same generator: what a read costing nothing
+        /// but HTTP would reach.
+        public var healthzPerSecond: Double
+        /// `cached_per_s` / `healthz_per_s` (goal ≥ 0.8) and `cached_per_s` / `uncached_per_s`.
+        public var cachedToHealthz: Double
+        public var cachedToUncached: Double
         public var cachedP99Milliseconds: Double
         public var uncachedP99Milliseconds: Double
         public var cacheHits: Double
@@ -29,7 +36,8 @@ public struct CacheBenchmark: Sendable {
         public var concurrency: Int
 
         enum CodingKeys: String, CodingKey {
-            case reads, cachedPerSecond = "cached_per_s", uncachedPerSecond = "uncached_per_s"
+            case reads, cachedPerSecond = "cached_per_s", uncachedPerSecond = "uncached_per_s", healthzPerSecond = "healthz_per_s"
+            case cachedToHealthz = "cached_to_healthz", cachedToUncached = "cached_to_uncached"
             case cachedP99Milliseconds = "cached_p99_ms", uncachedP99Milliseconds = "uncached_p99_ms"
             case cacheHits = "cache_hits", cacheMisses = "cache_misses", concurrency
         }
@@ -58,13 +66,19 @@ public struct CacheBenchmark: Sendable {
             let uncached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
             progress("measuring warm reads")
             let cached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
+            progress("measuring /healthz")
+            let health = await load.run(count: ids.count) { _ in HTTPRequest(url: server.url("/healthz")) }
             let exposition = server.service.metrics.exposition()
-            guard uncached.count(status: 200) == ids.count, cached.count(status: 200) == ids.count else {
-                throw BenchFailure("some reads failed: cold \(uncached.statuses), warm \(cached.statuses)")
+            guard uncached.count(status: 200) == ids.count, cached.count(status: 200) == ids.count,
+                  health.count(status: 200) == ids.count
+            else {
+                throw BenchFailure("some reads failed: cold \(uncached.statuses), warm \(cached.statuses), healthz \(health.statuses)")
             }
             try await server.service.redis.execute("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, isolated.redis.keyPrefix + "*")
             return Result(
                 reads: ids.count, cachedPerSecond: cached.perSecond, uncachedPerSecond: uncached.perSecond,
+                healthzPerSecond: health.perSecond, cachedToHealthz: cached.perSecond / max(health.perSecond, 1e-9),
+                cachedToUncached: cached.perSecond / max(uncached.perSecond, 1e-9),
                 cachedP99Milliseconds: cached.percentile(0.99), uncachedP99Milliseconds: uncached.percentile(0.99),
                 cacheHits: BenchData.sample(exposition, "intake_product_cache_hits_total"),
                 cacheMisses: BenchData.sample(exposition, "intake_product_cache_misses_total"),

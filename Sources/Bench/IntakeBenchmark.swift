@@ -174,6 +174,8 @@ struct InProcessIntake: Sendable {
         var settings = settings
         settings.http.host = "127.0.0.1"
         settings.http.port = 0
+        // The load generator's connections all come from this one machine.
+        settings.http.maxConnectionsPerAddress = 1_000_000
         var logger = Logger(label: "bench.intake")
         logger.logLevel = .warning
         let service = try await IntakeService(settings: settings, logger: logger)

@@ -142,6 +142,8 @@ public enum OpenRunBenchmark {
             // One address sends everything; per-address limits would measure themselves.
             "FASTEST_SHOP_LIMITS_IP_PER_S": "10000000",
             "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
+            // Every buyer's connection comes from this one machine.
+            "FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
             "FASTEST_SHOP_LOG_LEVEL": "warning",
         ])
         defer { server.stop() }
@@ -205,6 +207,8 @@ public enum OpenRunBenchmark {
 final class ServeProcess: Sendable {
     private let child: ChildProcess
     private let output: URL
+
+    var pid: pid_t { child.pid }
 
     init(executable: String, environment: [String: String]) throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-serve-\(UUID().uuidString).log")

@@ -37,6 +37,9 @@ final class CurlTransfer {
         fs_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
         fs_curl_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
         fs_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        // "host!" binds to that IP address, never to an interface name (libcurl reuses a
+        // connection only for a request with the same local address).
+        if let localAddress = request.localAddress { fs_curl_easy_setopt_string(handle, CURLOPT_INTERFACE, "host!" + localAddress) }
         // Only http(s), and never follow redirects: a webhook answer is taken as it comes.
         fs_curl_easy_setopt_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
 

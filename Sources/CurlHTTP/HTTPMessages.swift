@@ -8,6 +8,9 @@ public struct HTTPRequest: Sendable {
     public var connectTimeoutMilliseconds: Int
     /// Milliseconds for the whole exchange, connection included.
     public var timeoutMilliseconds: Int
+    /// The local IP address the connection is bound to; nil lets the system choose. Load tests
+    /// use loopback addresses (127.x.y.z) to stand for distinct clients.
+    public var localAddress: String?
 
     public init(
         method: String = "GET",
@@ -15,7 +18,8 @@ public struct HTTPRequest: Sendable {
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
         connectTimeoutMilliseconds: Int = 2000,
-        timeoutMilliseconds: Int = 10_000
+        timeoutMilliseconds: Int = 10_000,
+        localAddress: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -23,6 +27,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.localAddress = localAddress
     }
 }
 

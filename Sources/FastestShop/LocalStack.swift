@@ -62,6 +62,8 @@ struct LocalStack {
             "payments.secret": randomSecret(),
             "payments.callback_secret": randomSecret(),
             "scheduler.tick_ms": "200",
+            // Every client of a local stack (the demo's rush of buyers included) is this machine.
+            "http.max_connections_per_address": "1000000",
         ], keepServices: keepServices)
         // Metrics first, as in `worker` and `scheduler`: a metric created before the bootstrap
         // (the workers' and the scheduler's are made below) would report nowhere.

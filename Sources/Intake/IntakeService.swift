@@ -20,21 +20,27 @@ public struct IntakeService: Sendable {
     public let logger: Logger
     public let metrics: IntakeMetrics
     public let pool: PostgresPool
+    /// Public reads (audit bundles, products, drops, drop listings) borrow only from this small
+    /// pool, so however many arrive they never take the connections entries and purchases need.
+    public let publicPool: PostgresPool
+    let readinessMonitor: ReadinessMonitor
     public let redis: RedisClient
     public let tokens: AccessTokens
     public let passwords: PasswordHasher
     let entryWriter: EntryWriter
     let productCache: ProductCache
-    let perAddress: RateLimiter<ClientAddress>
-    let perCustomer: RateLimiter<Int>
+    /// The API's (and the console's) per-address and per-customer limits, shared through Redis.
+    let apiLimits: SharedRateLimiter
     /// The payment callback's own per-address limit, apart from API clients' limit.
-    let perCallbackAddress: RateLimiter<ClientAddress>
+    let callbackLimits: SharedRateLimiter
     /// Enqueues charges of purchases and the work that follows a payment callback.
     public let queue: JobQueue
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
     public let gate: AdmissionGate
     let gateLoader: GateLoader
     let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    /// Open connections per client address (``ConnectionGuard``).
+    let connections: ConnectionCounter
     /// The operator console's templates, parsed once.
     let consolePages: ConsolePages
 
@@ -45,8 +51,15 @@ public struct IntakeService: Sendable {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
-        pool = PostgresPool(configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg")
+        let acquireTimeout = Duration.milliseconds(settings.postgres.acquireTimeoutMilliseconds)
+        pool = PostgresPool(
+            configuration: settings.requestPostgresConfiguration, size: settings.postgres.poolSize, name: "intake-pg",
+            acquireTimeout: acquireTimeout)
+        publicPool = PostgresPool(
+            configuration: settings.requestPostgresConfiguration, size: settings.postgres.publicPoolSize, name: "public-pg",
+            acquireTimeout: acquireTimeout)
         redis = RedisClient(configuration: settings.redisConfiguration, connections: settings.redis.connections, name: "intake-redis")
+        readinessMonitor = ReadinessMonitor(postgres: settings.requestPostgresConfiguration, redis: redis)
         let users = UserStore(pool: pool)
         tokens = await AccessTokens(
             secret: settings.auth.jwtSecret, lifetimeSeconds: settings.auth.tokenTTLSeconds,
@@ -59,14 +72,19 @@ public struct IntakeService: Sendable {
             configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
-            redis: redis, store: ProductStore(pool: pool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
-        perAddress = RateLimiter(ratePerSecond: settings.limits.ipPerSecond, burst: settings.limits.ipBurst)
-        perCustomer = RateLimiter(ratePerSecond: settings.limits.customerPerSecond, burst: settings.limits.customerBurst)
-        perCallbackAddress = RateLimiter(ratePerSecond: settings.limits.callbackPerSecond, burst: settings.limits.callbackBurst)
+            redis: redis, store: ProductStore(pool: publicPool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
+        apiLimits = SharedRateLimiter(
+            redis: redis, keyPrefix: settings.redis.keyPrefix, name: "api",
+            perAddress: (settings.limits.ipPerSecond, settings.limits.ipBurst),
+            perCustomer: (settings.limits.customerPerSecond, settings.limits.customerBurst), logger: logger)
+        callbackLimits = SharedRateLimiter(
+            redis: redis, keyPrefix: settings.redis.keyPrefix, name: "callback",
+            perAddress: (settings.limits.callbackPerSecond, settings.limits.callbackBurst), perCustomer: nil, logger: logger)
         queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: JobQueue.keyPrefix(deployment: settings.redis.keyPrefix))
         gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)
         gateLoader = GateLoader(pool: pool, gate: gate, onLoad: { [metrics] in metrics.gateLoads.increment() })
         consolePages = try await ConsolePages.load()
+        connections = ConnectionCounter(maxPerAddress: settings.http.maxConnectionsPerAddress)
         let window = settings.payments.windowSeconds
         purchaseConfirmations = PostgresBatchWriter(
             pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) }
@@ -84,16 +102,18 @@ public struct IntakeService: Sendable {
                 users: UserStore(pool: pool), hasher: passwords, tokens: tokens,
                 limiter: AuthAttemptLimiter(
                     redis: redis, keyPrefix: settings.redis.keyPrefix, perAddressPerMinute: settings.limits.authPerAddressPerMinute,
-                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, logger: logger)),
+                    perEmailPerMinute: settings.limits.authPerEmailPerMinute, lockoutAfterFailures: settings.limits.authLockoutAfter,
+                    lockoutFirstSeconds: settings.limits.authLockoutFirstSeconds, lockoutMaxSeconds: settings.limits.authLockoutMaxSeconds,
+                    logger: logger)),
             ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
-            DropRoutes(drops: DropStore(pool: pool), gate: gate),
-            ListingRoutes(listings: ListingStore(pool: pool)),
+            DropRoutes(drops: DropStore(pool: pool), publicDrops: DropStore(pool: publicPool), gate: gate),
+            ListingRoutes(listings: ListingStore(pool: pool), publicListings: ListingStore(pool: publicPool)),
             EntryRoutes(writer: entryWriter, entries: entries, metrics: metrics),
             OrderRoutes(entries: entries),
             PurchaseRoutes(
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),
-            AuditRoutes(pool: pool),
+            AuditRoutes(pool: publicPool),
             OperatorActionRoutes(actions: operatorActions),
         ]
     }
@@ -145,26 +165,26 @@ public struct IntakeService: Sendable {
         router.add(middleware: ProblemMiddleware())
 
         let operations = RouteRegistry(router)
-        OperationsRoutes(pool: pool, redis: redis, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
+        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
             .addRoutes(to: operations)
 
         let api = RouteRegistry(
             router.group()
                 .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
                 .add(middleware: AuthenticationMiddleware(tokens: tokens))
-                .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
+                .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
         for group in apiRouteGroups { group.addRoutes(to: api) }
 
         let callback = RouteRegistry(
             router.group()
                 .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
-                .add(middleware: RateLimitMiddleware(perAddress: perCallbackAddress, perCustomer: nil)))
+                .add(middleware: RateLimitMiddleware(limiter: callbackLimits)))
         callbackRouteGroup.addRoutes(to: callback)
 
         // The operator console: HTML pages, not API routes (not in the OpenAPI document).
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
-            .add(middleware: RateLimitMiddleware(perAddress: perAddress, perCustomer: perCustomer)))
+            .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
         return (router, operations.registered + api.registered + callback.registered)
     }
 
@@ -177,16 +197,20 @@ public struct IntakeService: Sendable {
         Application(
             router: try makeRouter().router,
             // Hummingbird's default keeps idle and slow connections for ever. Its idle timer
-            // counts from the last complete request part, so a client trickling its headers
-            // byte by byte (slowloris) is closed after the same time as an idle one.
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
+            // counts from the last complete request part; the connection guard closes a client
+            // trickling its headers (slowloris) sooner, and refuses an address's connections
+            // past its cap.
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardInstaller(
+                    counter: connections, headerTimeout: .seconds(Int64(settings.http.headerTimeoutSeconds)))],
+                idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.
                 backlog: 4096),
             // (The sampler stops first, while the stores it reads are still open.)
             services: [
-                StoresService(service: self), entryWriter,
+                StoresService(service: self), readinessMonitor, entryWriter,
                 MetricsSampler(
                     metrics: metrics, figures: ConsoleFigures(pool: pool), queue: queue,
                     intervalMilliseconds: settings.metricsSampleMilliseconds, logger: logger),
@@ -200,6 +224,7 @@ public struct IntakeService: Sendable {
     public func shutdown() async {
         await entryWriter.shutdown()
         await pool.shutdown()
+        await publicPool.shutdown()
         redis.shutdown()
         passwords.shutdown()
     }

@@ -89,9 +89,10 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
                 let responses = try await commitRetryingOnce(requests)
                 precondition(responses.count == batch.count, "a batch body must answer every request")
                 for (pending, response) in zip(batch, responses) { pending.continuation.resume(returning: response) }
-            } catch let error as PostgresError where error.meansStoreUnavailable {
-                // The store failed, not a request: retrying each alone would make the last one
-                // wait a connection timeout per request before it, and everyone queued behind.
+            } catch let error as PostgresError where error.meansStoreUnavailable || error.code == .poolTimeout {
+                // The store failed (or no connection came free in time), not a request: retrying
+                // each alone would make the last one wait a timeout per request before it, and
+                // everyone queued behind.
                 for pending in batch { pending.continuation.resume(throwing: error) }
             } catch where batch.count > 1 {
                 // Isolate the failure: each request alone, in its own transaction.

@@ -35,6 +35,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let protocolViolation = Code("FS003")
         /// The pool is shut down.
         public static let poolClosed = Code("FS004")
+        /// No pooled connection became free within the pool's acquire timeout; nothing was sent.
+        public static let poolTimeout = Code("FS005")
     }
 
     public let code: Code

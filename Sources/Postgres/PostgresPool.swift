@@ -13,10 +13,20 @@ public final class PostgresPool: Sendable {
     private let slots: [Slot]
     private let state: Mutex<State>
 
+    /// How long ``withConnection(_:)`` waits for a free connection; nil waits as long as it takes.
+    public let acquireTimeout: Duration?
+
     private struct State {
         var free: [Int]
-        var waiters: Deque<CheckedContinuation<Int, any Error>> = []
+        var waiters: Deque<Waiter> = []
         var closed = false
+    }
+
+    /// A caller waiting for a connection. Its fields are only touched under `state`'s lock.
+    private final class Waiter: @unchecked Sendable {
+        var continuation: CheckedContinuation<Int, any Error>?
+        /// Its wait ended before it queued (the timer fired first) or after it was served.
+        var expired = false
     }
 
     /// One connection and the thread that owns it. `connection` is only touched on `thread`.
@@ -28,9 +38,13 @@ public final class PostgresPool: Sendable {
         init(name: String) { thread = DedicatedThread(name: name) }
     }
 
-    public init(configuration: PostgresConfiguration, size: Int, name: String = "pg") {
+    /// `acquireTimeout` bounds the wait for a free connection: a caller still waiting after it
+    /// fails with ``PostgresError/Code/poolTimeout`` (serve answers 503), so a burst of slow
+    /// statements costs other requests a refusal, never an endless queue.
+    public init(configuration: PostgresConfiguration, size: Int, name: String = "pg", acquireTimeout: Duration? = nil) {
         precondition(size > 0, "a pool needs at least one connection")
         self.configuration = configuration
+        self.acquireTimeout = acquireTimeout
         self.slots = (0..<size).map { Slot(name: "\(name)-\($0)") }
         self.state = Mutex(State(free: Array((0..<size).reversed())))
     }
@@ -91,7 +105,10 @@ public final class PostgresPool: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
             state.closed = true
             defer { state.waiters.removeAll() }
-            return Array(state.waiters)
+            return state.waiters.compactMap { waiter in
+                defer { waiter.continuation = nil }
+                return waiter.continuation
+            }
         }
         for waiter in waiters {
             waiter.resume(throwing: PostgresError(code: .poolClosed, message: "the pool is shut down"))
@@ -120,22 +137,54 @@ public final class PostgresPool: Sendable {
         }) {
             return index
         }
+        let waiter = Waiter()
+        // The timer runs beside the wait rather than inside it: a checked continuation cannot be
+        // raced, so the timer takes the waiter out of the queue and fails it itself.
+        let timer = acquireTimeout.map { timeout in
+            Task { [self] in
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                expire(waiter, after: timeout)
+            }
+        }
+        defer { timer?.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
             let immediate: Result<Int, any Error>? = state.withLock { state in
                 if state.closed {
                     return .failure(PostgresError(code: .poolClosed, message: "the pool is shut down"))
                 }
                 if let index = state.free.popLast() { return .success(index) }
-                state.waiters.append(continuation)
+                if waiter.expired, let acquireTimeout { return .failure(Self.timeoutError(acquireTimeout)) }
+                waiter.continuation = continuation
+                state.waiters.append(waiter)
                 return nil
             }
             if let immediate { continuation.resume(with: immediate) }
         }
     }
 
+    /// Fails `waiter` if it still waits; marks it so it does not queue if it has not yet.
+    private func expire(_ waiter: Waiter, after timeout: Duration) {
+        let continuation = state.withLock { state -> CheckedContinuation<Int, any Error>? in
+            waiter.expired = true
+            guard let position = state.waiters.firstIndex(where: { $0 === waiter }) else { return nil }
+            state.waiters.remove(at: position)
+            defer { waiter.continuation = nil }
+            return waiter.continuation
+        }
+        continuation?.resume(throwing: Self.timeoutError(timeout))
+    }
+
+    private static func timeoutError(_ timeout: Duration) -> PostgresError {
+        PostgresError(code: .poolTimeout, message: "no connection became free within \(timeout)")
+    }
+
     private func release(_ index: Int) {
         let waiter = state.withLock { state -> CheckedContinuation<Int, any Error>? in
-            if let waiter = state.waiters.popFirst() { return waiter }
+            while let waiter = state.waiters.popFirst() {
+                guard let continuation = waiter.continuation else { continue }
+                waiter.continuation = nil
+                return continuation
+            }
             state.free.append(index)
             return nil
         }

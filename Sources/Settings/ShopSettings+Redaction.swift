@@ -26,7 +26,8 @@ extension ShopSettings.Postgres: DescribedWithoutSecrets {
     public var customMirror: Mirror {
         Mirror(self, children: [
             "host": host, "port": port, "database": database, "user": user, "password": RedactedSecret(password),
-            "poolSize": poolSize, "connectTimeoutSeconds": connectTimeoutSeconds,
+            "poolSize": poolSize, "publicPoolSize": publicPoolSize, "acquireTimeoutMilliseconds": acquireTimeoutMilliseconds,
+            "connectTimeoutSeconds": connectTimeoutSeconds,
             "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
             "replyTimeoutMilliseconds": replyTimeoutMilliseconds,
             "hosts": hosts, "targetSessionAttributes": targetSessionAttributes,

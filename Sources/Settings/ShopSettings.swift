@@ -14,6 +14,10 @@ public struct ShopSettings: Sendable {
         public var user: String
         public var password: String?
         public var poolSize: Int
+        /// serve's pool for public reads, apart from the one entries and purchases use.
+        public var publicPoolSize: Int
+        /// How long a serve request waits for a pooled connection before it gets 503.
+        public var acquireTimeoutMilliseconds: Int
         public var connectTimeoutSeconds: Int
         public var statementTimeoutMilliseconds: Int
         /// 0: no limit.
@@ -43,6 +47,10 @@ public struct ShopSettings: Sendable {
         public var maxBodyBytes: Int
         /// Seconds without a complete request part before a connection is closed.
         public var idleTimeoutSeconds: Int
+        /// Seconds a request's head may take from its first byte.
+        public var headerTimeoutSeconds: Int
+        /// Connections one client address may hold open at once.
+        public var maxConnectionsPerAddress: Int
         /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
         public var corsOrigins: [String]
     }
@@ -83,6 +91,10 @@ public struct ShopSettings: Sendable {
         /// Logins and signups per minute, per address and per email, shared through Redis.
         public var authPerAddressPerMinute: Int
         public var authPerEmailPerMinute: Int
+        /// Failed logins per email before progressive lockouts, and the longest lockout.
+        public var authLockoutAfter: Int
+        public var authLockoutFirstSeconds: Int
+        public var authLockoutMaxSeconds: Int
     }
 
     public struct Entries: Sendable {
@@ -316,6 +328,8 @@ extension ShopSettings {
             user: try values.string("postgres.user", nonEmpty: true),
             password: try values.optionalSecret("postgres.password"),
             poolSize: try values.int("postgres.pool_size", in: 1...256),
+            publicPoolSize: try values.int("postgres.public_pool_size", in: 1...64),
+            acquireTimeoutMilliseconds: try values.int("postgres.acquire_timeout_ms", in: 1...600_000),
             connectTimeoutSeconds: try values.int("postgres.connect_timeout_s", in: 1...300),
             statementTimeoutMilliseconds: try values.int("postgres.statement_timeout_ms", in: 0...3_600_000),
             replyTimeoutMilliseconds: try values.int("postgres.reply_timeout_ms", in: 0...3_600_000))
@@ -349,6 +363,8 @@ extension ShopSettings {
             port: try values.int("http.port", in: 0...65535),
             maxBodyBytes: try values.int("http.max_body_bytes", in: 256...(64 << 20)),
             idleTimeoutSeconds: try values.int("http.idle_timeout_s", in: 1...3600),
+            headerTimeoutSeconds: try values.int("http.header_timeout_s", in: 1...3600),
+            maxConnectionsPerAddress: try values.int("http.max_connections_per_address", in: 1...1_000_000),
             corsOrigins: try values.string("http.cors_origins")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         for origin in http.corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -390,7 +406,10 @@ extension ShopSettings {
             callbackPerSecond: try values.double("limits.callback_per_s", in: 0.01...10_000_000),
             callbackBurst: try values.int("limits.callback_burst", in: 1...100_000_000),
             authPerAddressPerMinute: try values.int("limits.auth_ip_per_min", in: 1...10_000_000),
-            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000))
+            authPerEmailPerMinute: try values.int("limits.auth_email_per_min", in: 1...10_000_000),
+            authLockoutAfter: try values.int("limits.auth_lockout_after", in: 1...1_000_000),
+            authLockoutFirstSeconds: try values.int("limits.auth_lockout_first_s", in: 1...86_400),
+            authLockoutMaxSeconds: try values.int("limits.auth_lockout_max_s", in: 1...86_400))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))

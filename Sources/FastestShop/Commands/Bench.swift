@@ -17,6 +17,7 @@ struct Bench: ParsableCommand {
             BenchPayments.self,
             BenchOpenRun.self,
             BenchFailover.self,
+            BenchFlood.self,
         ])
 }
 

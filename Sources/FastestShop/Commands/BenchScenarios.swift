@@ -138,3 +138,36 @@ struct ClusterComparison<Single: Encodable, Cluster: Encodable>: Encodable {
     let single: Single
     let cluster: Cluster
 }
+
+/// `bench flood`: the issue-16 login flood while real customers log in and enter a draw.
+struct BenchFlood: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flood",
+        abstract: "Wrong-password logins from one address and spread over many at one email, while real customers log in and enter a draw; the same customers without the flood as the baseline.")
+
+    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Wrong-password logins from one address.") var singleAddressLogins = 20_000
+    @Option(help: "Wrong-password logins at one email, spread over --spread-addresses addresses.") var spreadLogins = 5_000
+    @Option(help: "Addresses the spread logins come from.") var spreadAddresses = 50
+    @Option(help: "Real customers logging in and entering a draw.") var customers = 100
+
+    func run() async throws {
+        let settings = try await settings.loadStartingLocalServices()
+        // `serve` runs from this very binary.
+        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let result = try await FloodBenchmark.run(
+            .init(singleAddressLogins: singleAddressLogins, spreadLogins: spreadLogins, spreadAddresses: spreadAddresses,
+                  customers: customers, executable: resolved),
+            postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
+            keyPrefix: settings.redis.keyPrefix, progress: { [bench] in bench.progress("flood: \($0)") })
+        try bench.report(result) {
+            """
+            \(result.customers_ok)/\(result.customers) customers in (p99 \(result.customers_p99_ms) ms, \
+            \(result.baseline_p99_ms) ms without the flood) during \(result.flood_requests) flood requests; \
+            \(result.errors_5xx) 5xx, \(result.shed_503) shed with 503, \(result.rate_limited_429) limited with 429; \
+            serve peak RSS \(result.server_max_rss_mb) MB
+            """
+        }
+    }
+}

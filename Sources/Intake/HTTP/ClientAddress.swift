@@ -33,7 +33,6 @@ public struct ClientAddress: Hashable, Sendable {
 }
 
 extension ClientAddress {
-    /// The IP as text, for keys kept outside this process (Redis); formatted only on the
-    /// routes that need it (login and signup), never on every request.
+    /// The IP as text, for keys kept outside this process (the shared limits in Redis).
     public var keyText: String { ip?.ipAddress ?? "unknown" }
 }

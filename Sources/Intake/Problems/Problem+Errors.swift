@@ -21,6 +21,10 @@ extension Problem {
         case let error as PostgresError where error.code == .connectionFailure || error.code == .poolClosed
             || error.code == .cannotConnectNow || error.code == .adminShutdown:
             return .unavailable("the database is unreachable")
+        case let error as PostgresError where error.code == .poolTimeout:
+            // Every connection is busy for longer than the pool's acquire timeout: a refusal the
+            // client retries, instead of a queue that grows for as long as the burst lasts.
+            return .unavailable("the database is busy")
         case let error as RedisError
             where error.code == .connectionFailure || error.code == .timeout || error.code == .closed || error.code == .unavailable:
             return .unavailable("the cache is unreachable")

@@ -58,13 +58,16 @@ struct AccountRoutes: RouteGroup {
         // short inside bcrypt. Saying so reveals nothing about the account.
         try ValidationFailure.check(
             ControlCharacters.issues(body.email, field: "email") + ControlCharacters.issues(body.password, field: "password"))
-        try await limiter.acquire(address: context.clientAddress, email: body.email)
+        try await limiter.acquire(address: context.clientAddress, email: body.email, checkLockout: true)
         let credentials = try await EmailAddress(body.email).asyncFlatMap { try await users.credentials(email: $0) }
         let matches = try await hasher.verify(body.password, against: credentials?.passwordHash)
-        // A disabled account gets the same answer after the same work.
+        // A disabled account gets the same answer after the same work, and every failure counts
+        // towards a lockout whether or not the email has an account.
         guard matches, let credentials, !credentials.disabled else {
+            await limiter.recordFailure(email: body.email)
             throw Problem(.unauthorized, "the email or the password is wrong")
         }
+        await limiter.recordSuccess(email: body.email)
         let token = try await tokens.issue(
             for: AuthenticatedUser(id: credentials.userID, role: credentials.role), version: credentials.tokenVersion)
         return try .json(AccessToken(accessToken: token, expiresIn: tokens.lifetimeSeconds))

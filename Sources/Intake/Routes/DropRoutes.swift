@@ -7,6 +7,8 @@ import Storage
 /// Drops: operators create them; anyone reads one. (Listing them: ``ListingRoutes``.)
 struct DropRoutes: RouteGroup {
     let drops: DropStore
+    /// The same store on the public-read pool, for anyone's reads.
+    let publicDrops: DropStore
     let gate: AdmissionGate
 
     func addRoutes(to routes: RouteRegistry) {
@@ -74,7 +76,7 @@ struct DropRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "drop")
-        guard let drop = try await drops.fetch(id: id) else { throw Problem.notFound("drop") }
+        guard let drop = try await publicDrops.fetch(id: id) else { throw Problem.notFound("drop") }
         return try .json(DropDocument(drop))
     }
 }

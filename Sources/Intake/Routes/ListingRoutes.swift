@@ -7,7 +7,10 @@ import Storage
 /// entries and orders, newest first. Every listing is paged by keyset: a page names where the
 /// next one starts (`next_after`), so rows written between two pages neither repeat nor vanish.
 struct ListingRoutes: RouteGroup {
+    /// A customer's own entries and orders (the request pool: a customer about to pay needs them).
     let listings: ListingStore
+    /// The drop listing, anyone's read, on the public-read pool.
+    let publicListings: ListingStore
 
     static let defaultPageSize = 100
     static let maximumPageSize = 500
@@ -44,7 +47,7 @@ struct ListingRoutes: RouteGroup {
             statuses = [status]
         case (nil, false): statuses = Self.publicStatuses
         }
-        let page = try await listings.drops(statuses: statuses, afterID: after, limit: limit)
+        let page = try await publicListings.drops(statuses: statuses, afterID: after, limit: limit)
         return try .json(DropPage(drops: page.map(DropDocument.init), nextAfter: page.count == limit ? page.last?.drop.id : nil))
     }
 

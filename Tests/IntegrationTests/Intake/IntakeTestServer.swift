@@ -41,6 +41,9 @@ struct IntakeTestServer: Sendable {
             // Patient waits for the stores: a loaded test machine must not turn slow answers
             // into 503s. The tests of hung stores set the production values.
             "postgres.reply_timeout_ms": "5000", "redis.command_timeout_ms": "5000",
+            "postgres.acquire_timeout_ms": "10000",
+            // Every test client connects from 127.0.0.1; the cap has its own test.
+            "http.max_connections_per_address": "1000000",
         ]
         values.merge(overrides) { _, override in override }
         // Passwords are secrets: only the environment (or a file) may carry them.
@@ -69,6 +72,17 @@ struct IntakeTestServer: Sendable {
             if status != 201 { try await Task.sleep(for: .milliseconds(200)) }
         }
         return status
+    }
+
+    /// `/readyz`'s status once it is `status` or 100 tries, 100 ms apart, have passed: readiness
+    /// follows the stores through a background probe, a moment after they change.
+    func readiness(becoming status: Int) async throws -> Int {
+        var current = 0
+        for _ in 0..<100 where current != status {
+            current = try await call("GET", "/readyz").status
+            if current != status { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        return current
     }
 
     // MARK: data

@@ -63,3 +63,33 @@ import Testing
         }
     }
 }
+
+/// `/readyz` answers from the background monitor's state: a prober never takes a pooled
+/// connection, so it says ready while requests hold every connection of both pools.
+@Suite struct ReadinessTests {
+    @Test func readinessNeedsNoPooledConnection() async throws {
+        try await withIntakeServer(["postgres.pool_size": "1", "postgres.public_pool_size": "1"]) { server in
+            #expect(try await server.readiness(becoming: 200) == 200)
+            let sleep = "SELECT pg_sleep(30)"
+            let holders = [server.pool, server.service.publicPool].map { pool in Task { try await pool.query(sleep) } }
+            // Both statements run: watched from a connection of neither pool.
+            let observer = PostgresPool(configuration: server.service.settings.requestPostgresConfiguration, size: 1, name: "observer")
+            let running = try await eventually {
+                try await observer.query("""
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND query = $1 AND state = 'active'
+                    """, [.text(sleep)])[0].int(0) == 2
+            }
+            await observer.shutdown()
+            try #require(running)
+            for _ in 0..<20 {
+                let answer = try await server.call("GET", "/readyz")
+                #expect(answer.status == 200)
+                #expect(answer.json["postgres"] as? String == "up")
+            }
+            for holder in holders { holder.cancel() }
+            for holder in holders { _ = await holder.result }
+        }
+    }
+
+}

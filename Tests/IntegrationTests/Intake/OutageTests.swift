@@ -69,13 +69,13 @@ import Testing
                 #expect(entry.problemSlug == "unavailable")
                 #expect(entry.header("Content-Type") == "application/problem+json")
                 #expect(try await server.call("GET", "/v1/drops/\(drop.id)").status == 503)
-                #expect(try await server.call("GET", "/readyz").status == 503)
+                #expect(try await server.readiness(becoming: 503) == 503)
                 #expect(try await server.call("GET", "/healthz").status == 200)
 
                 try services.start()
                 let status = try await server.callUntilCreated("POST", "/v1/drops/\(drop.id)/entries", token: customers[1].token)
                 #expect(status == 201)
-                #expect(try await server.call("GET", "/readyz").status == 200)
+                #expect(try await server.readiness(becoming: 200) == 200)
                 #expect(try await server.call("GET", "/v1/drops/\(drop.id)").json["entry_count"] as? Int == 2)
             }
         }
@@ -137,7 +137,7 @@ import Testing
                 #expect(purchase.problemSlug == "unavailable")
                 #expect(purchase.header("Content-Type") == "application/problem+json")
                 #expect(purchase.header("Retry-After") != nil)
-                #expect(try await server.call("GET", "/readyz").status == 503)
+                #expect(try await server.readiness(becoming: 503) == 503)
                 #expect(try await server.call("GET", "/healthz").status == 200)
                 #expect(try await server.call("POST", "/v1/drops/\(draw.id)/entries", token: customers[1].token).status == 201)
                 let orders = try await server.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])
@@ -146,7 +146,7 @@ import Testing
                 try services.start()
                 let status = try await server.callUntilCreated("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
                 #expect(status == 201)
-                #expect(try await server.call("GET", "/readyz").status == 200)
+                #expect(try await server.readiness(becoming: 200) == 200)
                 let figures = try await server.pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(openRun)])[0]
                 #expect(try figures.int(0) == 3 && figures.int(1) == 2)
             }

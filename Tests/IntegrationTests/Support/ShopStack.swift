@@ -44,6 +44,8 @@ final class ShopStack: @unchecked Sendable {
         environment["FASTEST_SHOP_LOG_LEVEL"] = "info"
         // Patient waits for the stores (see IntakeTestServer.settings).
         environment["FASTEST_SHOP_POSTGRES_REPLY_TIMEOUT_MS"] = "5000"
+        environment["FASTEST_SHOP_POSTGRES_ACQUIRE_TIMEOUT_MS"] = "10000"
+        environment["FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS"] = "1000000"
         environment["FASTEST_SHOP_REDIS_COMMAND_TIMEOUT_MS"] = "5000"
         // The repository's job kinds with visibility timeouts of 3 s, so rescues after a crash
         // happen within a test's patience.

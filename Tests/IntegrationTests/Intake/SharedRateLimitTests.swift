@@ -1,0 +1,71 @@
+import CurlHTTP
+import Foundation
+import Intake
+import LocalServices
+import Postgres
+import Settings
+import ShopDomain
+import Storage
+import Testing
+
+/// Per-address and per-customer limits are kept in Redis (issue 16): two `serve` instances
+/// enforce one limit, and with Redis down each instance still limits with its own buckets.
+@Suite struct SharedRateLimitTests {
+    @Test func twoInstancesShareOneCustomersPurchaseLimit() async throws {
+        // Four requests, then one every 100 s: the test never sees a refill.
+        try await AuthAttemptLimitTests.withTwoInstances(["limits.customer_per_s": "0.01", "limits.customer_burst": "4"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
+            let openRun = try await DropFixtures.insertDrop(one.pool, kind: .openRun, stock: 10, closesIn: nil)
+            let customer = try await one.makeUser()
+            var statuses: [Int] = []
+            for attempt in 0..<8 {
+                let server = attempt % 2 == 0 ? one : two
+                statuses.append(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customer.token).status)
+            }
+            // One purchase and three refusals of a second one, through either instance; then
+            // both refuse: four requests in all, not four per instance.
+            #expect(statuses == [201, 409, 409, 409, 429, 429, 429, 429], "\(statuses)")
+            let orders = try await one.pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])
+            #expect(try orders[0].int(0) == 1)
+            // Another customer has a bucket of their own.
+            let other = try await two.makeUser()
+            #expect(try await two.call("POST", "/v1/drops/\(openRun)/purchase", token: other.token).status == 201)
+        }
+    }
+
+    @Test func twoInstancesShareOneAddressLimit() async throws {
+        try await AuthAttemptLimitTests.withTwoInstances(["limits.ip_per_s": "0.01", "limits.ip_burst": "6"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
+            var statuses: [Int] = []
+            for attempt in 0..<10 {
+                statuses.append(try await (attempt % 2 == 0 ? one : two).call("GET", "/v1/products/999999").status)
+            }
+            #expect(statuses == [404, 404, 404, 404, 404, 404, 429, 429, 429, 429], "\(statuses)")
+            let limited = try await one.call("GET", "/v1/products/999999")
+            #expect(limited.header("Retry-After").flatMap(Int.init).map { $0 >= 1 } == true)
+        }
+    }
+
+    /// Redis stops under a running server: routes that need only PostgreSQL keep answering, and
+    /// the customer limit still holds, counted by the instance itself.
+    @Test func withRedisDownEachInstanceLimitsByItself() async throws {
+        try await withScratchServices { scratch in
+            let migrationPool = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "limits-migrate")
+            try await Migrator().migrate(migrationPool)
+            await migrationPool.shutdown()
+            let settings = try await IntakeTestServer.settings(
+                postgres: scratch.postgresConfiguration, redis: scratch.redisConfiguration, keyPrefix: "limits:",
+                overrides: ["limits.customer_per_s": "0.01", "limits.customer_burst": "3"])
+            try await runIntakeServer(settings: settings) { server in
+                let customers = try await server.makeUsers(2)
+                #expect(try await server.call("GET", "/v1/me/orders", token: customers[0].token).status == 200)
+
+                try scratch.services.stopOnly(.redis)
+                var statuses: [Int] = []
+                for _ in 0..<5 { statuses.append(try await server.call("GET", "/v1/me/orders", token: customers[1].token).status) }
+                #expect(statuses == [200, 200, 200, 429, 429], "\(statuses)")
+                _ = try scratch.services.start()
+            }
+        }
+    }
+}
