@@ -127,7 +127,8 @@ import Testing
             defer { client.shutdown() }
             var ports: Set<String> = []
             for _ in 0..<30 {
-                let response = try await client.execute(HTTPRequest(url: server.baseURL + "/peer"))
+                // Patient: the whole suite shares this machine (a 5 s default timed out once).
+                let response = try await client.execute(HTTPRequest(url: server.baseURL + "/peer", timeoutMilliseconds: 60_000))
                 ports.insert(try #require(response.header("x-peer-port")))
             }
             #expect(ports.count == 1, "30 sequential requests used \(ports.count) connections")
@@ -136,7 +137,7 @@ import Testing
             let blocking = CurlBlockingHTTPClient()
             var blockingPorts: Set<String> = []
             for _ in 0..<10 {
-                let response = try blocking.execute(HTTPRequest(url: server.baseURL + "/peer"))
+                let response = try blocking.execute(HTTPRequest(url: server.baseURL + "/peer", timeoutMilliseconds: 60_000))
                 blockingPorts.insert(try #require(response.header("x-peer-port")))
             }
             #expect(blockingPorts.count == 1)
