@@ -81,8 +81,11 @@ public enum DrawStore {
     /// one `pending_payment` order per winner holding a unit, and marks the drop drawn (its seed
     /// becomes visible). A drop that is no longer `closing` is left alone: a redelivered close job
     /// never creates a second set of orders.
+    ///
+    /// `bundle` (the draw's audit bundle) is stored in the same transaction: written once, when
+    /// the draw commits.
     public static func commitDraw(
-        _ connection: PostgresConnection, dropID: Int, result: DrawResult, paymentWindowSeconds: Int
+        _ connection: PostgresConnection, dropID: Int, result: DrawResult, bundle: AuditBundle?, paymentWindowSeconds: Int
     ) throws -> Committed {
         try connection.transaction { transaction in
             let locked = try transaction.query(
@@ -107,6 +110,7 @@ public enum DrawStore {
                 WHERE id = $1 AND status = 'closing'
                 """, [.int(dropID), .text(next.rawValue), .text(result.entriesDigest)])
             try takeUnits(transaction, dropID: dropID, for: orders)
+            if let bundle { try AuditBundleStore.store(transaction, bundle) }
             // Free units are sold at once: every winner may already hold a paid unit.
             if orders.paid > 0 { try OrderSettlementStore.settleIfDone(transaction, dropID: dropID) }
             return Committed(orders: orders.toCharge, drewNow: true)
