@@ -16,8 +16,10 @@ public enum InvariantAudit {
         public var refundsInProgress = 0
     }
 
-    public static func run(_ connection: PostgresConnection) throws -> Report {
+    /// `progress` hears what is being checked (the command shows it on a terminal).
+    public static func run(_ connection: PostgresConnection, progress: (String) -> Void = { _ in }) throws -> Report {
         var report = Report()
+        progress("checking stock, orders and money")
         report.dropsChecked = try connection.query("SELECT count(*) FROM drops")[0].int(0)
         report.ordersChecked = try connection.query("SELECT count(*) FROM orders")[0].int(0)
 
@@ -117,10 +119,12 @@ public enum InvariantAudit {
         // Every draw's stored result equals the protocol's recomputation from its audit bundle;
         // a stored bundle must also be the drop's own (its row, its ranking and, while they are
         // not archived, its entries).
-        for row in try connection.query("""
+        let drawn = try connection.query("""
             SELECT id FROM drops WHERE kind <> 'open_run' AND status IN ('drawn', 'settled') ORDER BY id
-            """) {
+            """)
+        for (index, row) in drawn.enumerated() {
             let dropID = try row.int(0)
+            progress("recomputing draw \(index + 1) of \(drawn.count) (drop \(dropID))")
             let bundle: AuditBundle
             if let stored = try AuditBundleStore.storedBundle(connection, dropID: dropID) {
                 bundle = stored

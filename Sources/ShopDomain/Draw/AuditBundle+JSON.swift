@@ -64,8 +64,16 @@ extension AuditBundle {
     /// Parses a bundle, refusing anything that is not exactly the SPEC §5 object: every key present
     /// once, no other key, each value of its type. Whitespace and key order are free.
     public init(jsonBytes: [UInt8]) throws(AuditBundleDecodingError) {
+        self = try jsonBytes.withUnsafeBufferPointer { buffer throws(AuditBundleDecodingError) in
+            try AuditBundle(jsonBuffer: buffer)
+        }
+    }
+
+    /// Parses a bundle held anywhere (an array, a memory-mapped file): the entries go straight
+    /// into flat arrays, and the document itself is never copied.
+    public init(jsonBuffer: UnsafeBufferPointer<UInt8>) throws(AuditBundleDecodingError) {
         var fields = Fields()
-        var reader = JSONReader(jsonBytes)
+        var reader = JSONReader(jsonBuffer)
         do {
             try reader.readObject { key, reader in try fields.read(key, from: &reader) }
             try reader.expectEnd()

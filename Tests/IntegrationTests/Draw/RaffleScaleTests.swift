@@ -45,6 +45,7 @@ import Testing
             let verify = try await stack.command(["verify", file.path])
             #expect(verify.status == 0, "\(verify.output)")
             #expect(verify.output.contains("verify: OK (200000 entries, 500 winners, 500 waitlisted)"), "\(verify.output)")
+            #expect(!verify.output.contains("\u{1B}[2K"), "progress goes to a terminal only, never to a log")
             let reference = try await ChildProcess.run(
                 executable: "/usr/bin/env", arguments: ["python3", "scripts/draw_reference.py", "--check", file.path],
                 workingDirectory: ShopProcess.repositoryRoot)
