@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // gzip for large responses (the stored audit bundle), over the system zlib.
+        .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
 
         // Thin clients over the C libraries; blocking calls stay on threads they own.
         .target(name: "BlockingThreads", swiftSettings: swiftSettings),
@@ -137,7 +140,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate", "Gzip",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -197,7 +200,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
-                "Intake", "ChildProcesses",
+                "Intake", "ChildProcesses", "Gzip",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -207,7 +210,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue",
-                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate",
+                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "Gzip",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

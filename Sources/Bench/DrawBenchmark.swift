@@ -16,12 +16,20 @@ public enum DrawBenchmark {
         public var stock: Int
         public var waitlistDepth: Int
         public var auditOut: String?
+        /// `draw` (one ticket each) or `raffle` (1…`maxTickets` tickets, mixed).
+        public var kind: DropKind
+        public var maxTickets: Int
 
-        public init(entries: Int, stock: Int, waitlistDepth: Int? = nil, auditOut: String? = nil) {
+        public init(
+            entries: Int, stock: Int, waitlistDepth: Int? = nil, auditOut: String? = nil, kind: DropKind = .draw,
+            maxTickets: Int = 10
+        ) {
             self.entries = entries
             self.stock = stock
             self.waitlistDepth = waitlistDepth ?? stock
             self.auditOut = auditOut
+            self.kind = kind
+            self.maxTickets = kind == .raffle ? maxTickets : 1
         }
     }
 
@@ -36,6 +44,13 @@ public enum DrawBenchmark {
         public let ratio: Double
         public let orders: Int
         public let audit_out: String?
+        public let kind: String
+        public let tickets: Int
+        /// The largest resident set of this process, which ran the close job (the loading runs
+        /// in PostgreSQL, so it is the close's own): ru_maxrss.
+        public let worker_max_rss_mb: Double
+        /// The stored audit bundle's size.
+        public let bundle_bytes: Int
     }
 
     public static func run(
@@ -51,22 +66,33 @@ public enum DrawBenchmark {
         _ parameters: Parameters, database: BenchDatabase, redis: RedisClient, progress: @Sendable (String) -> Void
     ) async throws -> Result {
         let pool = database.pool
-        progress("loading \(parameters.entries) customers and entries")
-        let customers = try await database.insertCustomers(parameters.entries)
+        progress("loading \(parameters.entries) customers and entries (in PostgreSQL)")
         let product = try await database.insertProduct()
         let seed = DrawProtocolV1.makeSeed()
         let dropID = try await pool.query("""
-            INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, waitlist_depth, seed, commitment)
-            VALUES ($1, 'draw', 'open', $2, $2, now() - interval '1 hour', now() + interval '1 hour', $3, $4::bytea, $5)
+            INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, waitlist_depth, max_tickets,
+                               seed, commitment)
+            VALUES ($1, $2, 'open', $3, $3, now() - interval '1 hour', now() + interval '1 hour', $4, $5, $6::bytea, $7)
             RETURNING id
-            """, [.int(product), .int(parameters.stock), .int(parameters.waitlistDepth), .bytes(seed),
-                  .text(DrawProtocolV1.commitment(seed: seed))])[0].int(0)
-        try await pool.withConnection { connection in
-            try connection.copyIn("COPY entries (drop_id, user_id) FROM STDIN") { writer in
-                for customer in customers { try writer.write("\(dropID)\t\(customer)\n") }
+            """, [.int(product), .text(parameters.kind.rawValue), .int(parameters.stock), .int(parameters.waitlistDepth),
+                  .int(parameters.maxTickets), .bytes(seed), .text(DrawProtocolV1.commitment(seed: seed))])[0].int(0)
+        let tickets = try await pool.withConnection { [parameters] connection in
+            try connection.withoutReplyTimeout {
+                // Generated server-side: the benchmark process holds no list of customers, so its
+                // peak memory is the close job's.
+                try connection.query("""
+                    INSERT INTO users (email, password_hash, role)
+                    SELECT 'b' || g || '-' || $1 || '@bench.example', 'not-a-login', 'customer' FROM generate_series(1, $2) g
+                    """, [.int(dropID), .int(parameters.entries)])
+                // Mixed tickets for a raffle: a fixed scramble of the user id, 1…max_tickets.
+                try connection.query("""
+                    INSERT INTO entries (drop_id, user_id, tickets)
+                    SELECT $1, id, 1 + ((id * 2654435761) % $2) FROM users WHERE email LIKE $3
+                    """, [.int(dropID), .int(parameters.maxTickets), .text("%-\(dropID)@bench.example")])
+                try connection.query("UPDATE drops SET status = 'closing' WHERE id = $1", [.int(dropID)])
+                try connection.query("ANALYZE entries")
+                return try connection.query("SELECT sum(tickets)::bigint FROM entries WHERE drop_id = $1", [.int(dropID)])[0].int(0)
             }
-            try connection.query("UPDATE drops SET status = 'closing' WHERE id = $1", [.int(dropID)])
-            try connection.query("ANALYZE entries")
         }
 
         let copySQL = "COPY (SELECT user_id, tickets FROM entries WHERE drop_id = \(dropID) ORDER BY user_id) TO STDOUT"
@@ -107,15 +133,37 @@ public enum DrawBenchmark {
         }
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
+        let stored = try await pool.withConnection { try AuditBundleStore.source($0, dropID: dropID) }
+        guard case .stored(let bundle) = stored else { throw BenchmarkError("the drawn drop has no stored audit bundle") }
         if let path = parameters.auditOut {
-            guard case .bundle(let bundle) = try await pool.withConnection({ try AuditBundleStore.bundle($0, dropID: dropID) }) else {
-                throw BenchmarkError("the drawn drop has no audit bundle")
-            }
-            try Data(bundle.jsonBytes()).write(to: URL(fileURLWithPath: path))
+            try await writeBundle(bundle, dropID: dropID, to: path, pool: pool, progress: progress)
         }
         return Result(
             entries: parameters.entries, stock: parameters.stock, waitlist_depth: parameters.waitlistDepth,
             close_s: rounded(closeSeconds), copy_out_s: rounded(copySeconds), ratio: rounded(closeSeconds / copySeconds, 2),
-            orders: orders, audit_out: parameters.auditOut)
+            orders: orders, audit_out: parameters.auditOut, kind: parameters.kind.rawValue, tickets: tickets,
+            worker_max_rss_mb: rounded(maxResidentMegabytes(), 1), bundle_bytes: bundle.byteCount)
+    }
+
+    /// The stored bundle, chunk by chunk, into `path`.
+    static func writeBundle(
+        _ stored: AuditBundleStore.Stored, dropID: Int, to path: String, pool: PostgresPool, progress: @Sendable (String) -> Void
+    ) async throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw BenchmarkError("cannot write \(path)")
+        }
+        defer { try? file.close() }
+        for seq in 0..<stored.chunkCount {
+            let chunk = try await pool.withConnection { try AuditBundleStore.chunk($0, dropID: dropID, seq: seq) }
+            try file.write(contentsOf: chunk)
+            progress("writing the audit bundle: chunk \(seq + 1) of \(stored.chunkCount)")
+        }
+    }
+
+    /// ru_maxrss of this process, in megabytes (Linux reports kilobytes).
+    static func maxResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
     }
 }

@@ -27,10 +27,16 @@ public enum DrawStore {
             seed: try row.optionalByteArray(4), beacon: try row.string(5))
     }
 
-    /// The drop's entries in canonical order (user id ascending), streamed with COPY, and their
-    /// digest computed on the way (SPEC §5).
-    public static func canonicalEntries(_ connection: PostgresConnection, dropID: Int) throws -> (entries: [DrawEntry], digest: String) {
-        var entries: [DrawEntry] = []
+    /// The drop's entries in canonical order (user id ascending), streamed with COPY out of the
+    /// drop's own partition into flat arrays sized up front from the entry counters (no
+    /// doubling, no object per entry), and their digest computed on the way (SPEC §5).
+    public static func canonicalEntries(_ connection: PostgresConnection, dropID: Int) throws -> (entries: CanonicalEntries, digest: String) {
+        var entries = CanonicalEntries()
+        let counted = try connection.query(
+            "SELECT coalesce(sum(entries), 0)::bigint FROM drop_entry_counts WHERE drop_id = $1", [.int(dropID)])[0].int(0)
+        // The counters count what the intake wrote; rows loaded otherwise (fixtures, benchmarks)
+        // just grow the arrays.
+        entries.reserveCapacity(counted)
         var digester = EntriesDigester()
         // COPY takes no parameters; the id is an integer we format ourselves, never caller text.
         let sql = "COPY (SELECT user_id, tickets FROM entries WHERE drop_id = \(dropID) ORDER BY user_id) TO STDOUT"
@@ -52,7 +58,7 @@ public enum DrawStore {
                     parseError = PostgresError(code: .decoding, message: "unexpected byte in an entries COPY line")
                 }
             }
-            entries.append(DrawEntry(userID: user, tickets: tickets))
+            entries.append(userID: user, tickets: tickets)
             digester.append(userID: user, tickets: tickets)
         }
         if let parseError { throw parseError }
@@ -75,8 +81,11 @@ public enum DrawStore {
     /// one `pending_payment` order per winner holding a unit, and marks the drop drawn (its seed
     /// becomes visible). A drop that is no longer `closing` is left alone: a redelivered close job
     /// never creates a second set of orders.
+    ///
+    /// `bundle` (the draw's audit bundle) is stored in the same transaction: written once, when
+    /// the draw commits.
     public static func commitDraw(
-        _ connection: PostgresConnection, dropID: Int, result: DrawResult, paymentWindowSeconds: Int
+        _ connection: PostgresConnection, dropID: Int, result: DrawResult, bundle: AuditBundle?, paymentWindowSeconds: Int
     ) throws -> Committed {
         try connection.transaction { transaction in
             let locked = try transaction.query(
@@ -101,6 +110,7 @@ public enum DrawStore {
                 WHERE id = $1 AND status = 'closing'
                 """, [.int(dropID), .text(next.rawValue), .text(result.entriesDigest)])
             try takeUnits(transaction, dropID: dropID, for: orders)
+            if let bundle { try AuditBundleStore.store(transaction, bundle) }
             // Free units are sold at once: every winner may already hold a paid unit.
             if orders.paid > 0 { try OrderSettlementStore.settleIfDone(transaction, dropID: dropID) }
             return Committed(orders: orders.toCharge, drewNow: true)

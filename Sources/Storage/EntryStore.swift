@@ -191,16 +191,21 @@ public struct EntryStore: Sendable {
         var stored = inserted
         let missing = requests.filter { stored[EntryKey(dropID: $0.dropID, userID: $0.userID)] == nil }
         guard !missing.isEmpty else { return stored }
-        let rows = try connection.query(
-            """
-            SELECT e.drop_id, e.user_id, e.tickets, e.created_at
-            FROM entries e JOIN unnest($1::bigint[], $2::bigint[]) AS k(drop_id, user_id)
-              ON e.drop_id = k.drop_id AND e.user_id = k.user_id
-            """,
-            [.intArray(missing.map(\.dropID)), .intArray(missing.map(\.userID))])
-        for index in 0..<rows.count {
-            let entry = try Entry(row: rows[index])
-            stored[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+        // One statement per drop, its id a parameter the planner sees: PostgreSQL then plans the
+        // drop's partition alone. (Keys joined from an array reach every partition: measured at
+        // 300 drops, 55–72 ms of planning for a three-key lookup, against 0.5 ms.)
+        for (dropID, requests) in Dictionary(grouping: missing, by: \.dropID) {
+            let rows = try connection.query(
+                """
+                SELECT e.drop_id, e.user_id, e.tickets, e.created_at
+                FROM entries e
+                WHERE e.drop_id = $1 AND e.user_id = ANY ($2::bigint[])
+                """,
+                [.int(dropID), .intArray(requests.map(\.userID))])
+            for index in 0..<rows.count {
+                let entry = try Entry(row: rows[index])
+                stored[EntryKey(dropID: entry.dropID, userID: entry.userID)] = entry
+            }
         }
         return stored
     }

@@ -16,8 +16,10 @@ public enum InvariantAudit {
         public var refundsInProgress = 0
     }
 
-    public static func run(_ connection: PostgresConnection) throws -> Report {
+    /// `progress` hears what is being checked (the command shows it on a terminal).
+    public static func run(_ connection: PostgresConnection, progress: (String) -> Void = { _ in }) throws -> Report {
         var report = Report()
+        progress("checking stock, orders and money")
         report.dropsChecked = try connection.query("SELECT count(*) FROM drops")[0].int(0)
         report.ordersChecked = try connection.query("SELECT count(*) FROM orders")[0].int(0)
 
@@ -114,14 +116,25 @@ public enum InvariantAudit {
             """) {
             report.violations.append("order \(try row.int(0)): drop \(try row.int(1)) is a draw but the order is not linked to a ranked entry")
         }
-        // Every draw's stored result equals the protocol's recomputation from its audit bundle.
-        for row in try connection.query("""
+        // Every draw's stored result equals the protocol's recomputation from its audit bundle;
+        // a stored bundle must also be the drop's own (its row, its ranking and, while they are
+        // not archived, its entries).
+        let drawn = try connection.query("""
             SELECT id FROM drops WHERE kind <> 'open_run' AND status IN ('drawn', 'settled') ORDER BY id
-            """) {
+            """)
+        for (index, row) in drawn.enumerated() {
             let dropID = try row.int(0)
-            guard case .bundle(let bundle) = try AuditBundleStore.bundle(connection, dropID: dropID) else {
-                report.violations.append("drop \(dropID): drawn but its audit bundle cannot be built")
-                continue
+            progress("recomputing draw \(index + 1) of \(drawn.count) (drop \(dropID))")
+            let bundle: AuditBundle
+            if let stored = try AuditBundleStore.storedBundle(connection, dropID: dropID) {
+                bundle = stored
+                report.violations += try storedBundleDifferences(connection, bundle)
+            } else {
+                guard case .bundle(let rebuilt) = try AuditBundleStore.rebuilt(connection, dropID: dropID) else {
+                    report.violations.append("drop \(dropID): drawn but its audit bundle cannot be built")
+                    continue
+                }
+                bundle = rebuilt
             }
             report.drawsRecomputed += 1
             for difference in AuditVerifier.verify(bundle) {
@@ -129,5 +142,38 @@ public enum InvariantAudit {
             }
         }
         return report
+    }
+
+    /// Where a stored bundle disagrees with what the database says of its drop.
+    static func storedBundleDifferences(_ connection: PostgresConnection, _ bundle: AuditBundle) throws -> [String] {
+        let dropID = bundle.dropID
+        var differences: [String] = []
+        let rows = try connection.query("""
+            SELECT seed, commitment, beacon, entries_digest, stock, waitlist_depth, entries_archived_at IS NOT NULL
+            FROM drops WHERE id = $1
+            """, [.int(dropID)])
+        guard let row = rows.first else { return ["drop \(dropID): its stored audit bundle has no drop"] }
+        func compare(_ field: String, _ stored: String, _ actual: String?) {
+            if stored != actual { differences.append("drop \(dropID): the stored audit bundle's \(field) is not the drop's") }
+        }
+        compare("seed", bundle.seed.lowercaseHex, try row.optionalByteArray(0)?.lowercaseHex)
+        compare("commitment", bundle.commitment, try row.optionalString(1))
+        compare("beacon", bundle.beacon, try row.string(2))
+        compare("entries_digest", bundle.entriesDigest, try row.optionalString(3))
+        compare("stock", String(bundle.stock), String(try row.int(4)))
+        compare("waitlist_depth", String(bundle.waitlistDepth), String(try row.int(5)))
+        let ranking = try connection.query(
+            "SELECT user_id FROM drop_rankings WHERE drop_id = $1 ORDER BY position", [.int(dropID)]
+        ).map { try $0.int(0) }
+        if ranking != bundle.winners + bundle.waitlist {
+            differences.append("drop \(dropID): the stored ranking is not the stored audit bundle's winners and waitlist")
+        }
+        if !(try row.bool(6)) {
+            let (_, digest) = try DrawStore.canonicalEntries(connection, dropID: dropID)
+            if digest != bundle.entriesDigest {
+                differences.append("drop \(dropID): the entries in the database do not match the stored audit bundle's digest")
+            }
+        }
+        return differences
     }
 }

@@ -31,13 +31,19 @@ struct CloseDropHandler: JobHandler {
             guard let seed = drop.seed else { throw PermanentJobFailure("drop \(dropID) has no seed") }
             let started = ContinuousClock.now
             let (entries, digest) = try await pool.withConnection { try DrawStore.canonicalEntries($0, dropID: dropID) }
-            let result = try DrawProtocolV1.draw(
-                DrawInput(dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
-                          waitlistDepth: drop.waitlistDepth),
-                entriesDigest: digest)
+            let input = DrawInput(
+                dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
+                waitlistDepth: drop.waitlistDepth)
+            let result = try DrawProtocolV1.draw(input, entriesDigest: digest)
             CrashPoint.closeAfterDraw.reached()
+            // The bundle shares the entries' arrays; it is written in chunks inside the commit.
+            let bundle = AuditBundle(input: input, result: result)
             committed = try await pool.withConnection { [paymentWindowSeconds] connection in
-                try DrawStore.commitDraw(connection, dropID: dropID, result: result, paymentWindowSeconds: paymentWindowSeconds)
+                // A ten-million-entry bundle takes longer to write than a statement's usual wait.
+                try connection.withoutReplyTimeout {
+                    try DrawStore.commitDraw(
+                        connection, dropID: dropID, result: result, bundle: bundle, paymentWindowSeconds: paymentWindowSeconds)
+                }
             }
             if committed.drewNow {
                 context.logger.info("drew drop", metadata: [

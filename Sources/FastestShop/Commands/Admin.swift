@@ -8,7 +8,7 @@ import Storage
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Administrative tasks.", subcommands: [CreateUser.self, DisableUser.self, SetRole.self])
+        abstract: "Administrative tasks.", subcommands: [CreateUser.self, DisableUser.self, SetRole.self, ArchiveDrop.self])
 
     struct CreateUser: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -15,7 +15,9 @@ struct AuditCommand: AsyncParsableCommand {
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: 1, name: "audit")
         let report: InvariantAudit.Report
         do {
-            report = try await pool.withConnection { try InvariantAudit.run($0) }
+            let progress = TerminalProgress("audit")
+            report = try await pool.withConnection { try InvariantAudit.run($0, progress: { progress.update($0) }) }
+            progress.finish()
         } catch {
             // Not a verdict: a database that cannot be read exits 2, never 1 ("a violation").
             await pool.shutdown()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bench
 import Foundation
 import Settings
+import ShopDomain
 
 /// `bench queue`: reliable fetch and acknowledgement against one BRPOP per job.
 struct BenchQueue: AsyncParsableCommand {
@@ -64,15 +65,21 @@ struct BenchDraw: AsyncParsableCommand {
     @Option(help: "Units in the drop.") var stock = 1000
     @Option(help: "Waitlist depth (default: the stock).") var waitlistDepth: Int?
     @Option(help: "Write the drawn drop's audit bundle to this file.") var auditOut: String?
+    @Option(help: "draw (one ticket each) or raffle (mixed tickets, 1…--max-tickets).") var kind: DropKind = .draw
+    @Option(help: "A raffle's most tickets per entry.") var maxTickets = 10
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices()
+        let progress = TerminalProgress("bench draw")
         let result = try await DrawBenchmark.run(
-            .init(entries: entries, stock: stock, waitlistDepth: waitlistDepth, auditOut: auditOut),
+            .init(entries: entries, stock: stock, waitlistDepth: waitlistDepth, auditOut: auditOut, kind: kind, maxTickets: maxTickets),
             postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
-            progress: { [bench] in bench.progress($0) })
+            progress: { progress.update($0) })
+        progress.finish()
         try bench.report(result) {
-            "\(result.entries) entries, \(result.stock) units: close \(result.close_s) s, COPY out \(result.copy_out_s) s, ratio \(result.ratio)"
+            "\(result.entries) \(result.kind) entries (\(result.tickets) tickets), \(result.stock) units: close \(result.close_s) s, "
+                + "COPY out \(result.copy_out_s) s, ratio \(result.ratio), max RSS \(result.worker_max_rss_mb) MB, "
+                + "bundle \(result.bundle_bytes) bytes"
         }
     }
 }
@@ -171,3 +178,5 @@ struct BenchFlood: AsyncParsableCommand {
         }
     }
 }
+
+extension DropKind: ExpressibleByArgument {}

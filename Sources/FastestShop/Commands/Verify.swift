@@ -14,24 +14,33 @@ struct Verify: ParsableCommand {
     var file: String
 
     func run() throws {
-        let bytes: [UInt8]
+        let progress = TerminalProgress("verify")
+        defer { progress.finish() }
+        // Mapped, not read: the kernel pages the document in as the parser passes and may drop
+        // the pages again, so a bundle of hundreds of megabytes never sits in this process's heap.
+        let mapped: Data
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+            mapped = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         } catch {
             throw CommandFailure(message: "verify: cannot read \(file): \(error.localizedDescription)", exitCode: 2)
         }
+        progress.update("parsing \(mapped.count / 1_000_000) MB")
         let bundle: AuditBundle
         do {
-            bundle = try AuditBundle(jsonBytes: bytes)
+            bundle = try mapped.withUnsafeBytes { raw throws(AuditBundleDecodingError) in
+                try AuditBundle(jsonBuffer: raw.bindMemory(to: UInt8.self))
+            }
         } catch {
             throw CommandFailure(message: "verify: \(file) is not an audit bundle: \(error)", exitCode: 2)
         }
 
+        progress.update("recomputing the draw of \(bundle.canonicalEntries.count) entries")
         let mismatches = AuditVerifier.verify(bundle)
+        progress.finish()
         guard mismatches.isEmpty else {
             for mismatch in mismatches { print("verify: \(mismatch)") }
             throw ExitCode.failure
         }
-        print("verify: OK (\(bundle.entries.count) entries, \(bundle.winners.count) winners, \(bundle.waitlist.count) waitlisted)")
+        print("verify: OK (\(bundle.canonicalEntries.count) entries, \(bundle.winners.count) winners, \(bundle.waitlist.count) waitlisted)")
     }
 }

@@ -15,19 +15,32 @@ struct AuditRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "drop")
-        // A drop of a million entries takes longer than a request's usual wait for PostgreSQL.
-        switch try await pool.withConnection({ connection in
-            try connection.withoutReplyTimeout { try AuditBundleStore.bundle(connection, dropID: id) }
-        }) {
+        // Rebuilding (and compressing) the bundle of a draw from before stored bundles reads all
+        // of its entries: on the connection's thread, with no cap on the wait.
+        let found = try await pool.withConnection { connection -> Found in
+            switch try connection.withoutReplyTimeout({ try AuditBundleStore.source(connection, dropID: id) }) {
+            case .notFound: return .notFound
+            case .notDrawn: return .notDrawn
+            case .stored(let stored): return .stored(stored)
+            case .rebuilt(let bundle): return .response(try Self.whole(bundle, request: request))
+            }
+        }
+        switch found {
         case .notFound:
             throw Problem.notFound("drop")
         case .notDrawn:
             throw Problem(.notDrawn, "the drop is not a drawn draw or raffle; its seed stays secret until the draw")
-        case .bundle(let bundle):
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: bundle.jsonBytes())))
+        case .stored(let stored):
+            return try Self.streamed(stored, dropID: id, pool: pool, request: request)
+        case .response(let response):
+            return response
         }
+    }
+
+    private enum Found: Sendable {
+        case notFound, notDrawn
+        case stored(AuditBundleStore.Stored)
+        case response(Response)
     }
 }
 
@@ -36,7 +49,11 @@ extension AuditRoutes {
         "/v1/drops/{id}/audit": [
             "get": OpenAPI.operation(
                 "Read a drawn drop's audit bundle", tag: "drops", access: .anyone, parameters: [OpenAPI.pathID("Drop id.")],
-                responses: [(200, "The audit bundle (draw protocol v1).", "AuditBundle")], errors: [404, 409, 429, 503]),
+                responses: [
+                    (200, "The audit bundle (draw protocol v1), streamed; gzip-encoded when Accept-Encoding allows it. Named by its ETag and cacheable for good (Cache-Control: immutable).", "AuditBundle"),
+                    (304, "If-None-Match names this bundle: not modified.", nil),
+                ],
+                errors: [404, 409, 429, 503]),
         ],
     ]
 

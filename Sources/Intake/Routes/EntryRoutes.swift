@@ -52,7 +52,9 @@ struct EntryRoutes: RouteGroup {
         let outcome: EntryOutcome
         do {
             outcome = try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets))
-        } catch let error as PostgresError where error.code == .foreignKeyViolation && error.constraint == "entries_user_id_fkey" {
+        } catch let error as PostgresError where error.code == .foreignKeyViolation
+            && error.constraint?.hasPrefix("entries_user_id_fkey") == true {
+            // (Each drop's partition has its own copy of the key: entries_user_id_fkey1, …)
             // A token that verifies but names an account that no longer exists. Its batch was
             // split until this request stood alone; everyone else in it was committed.
             throw Problem(.unauthorized, "the account behind this access token no longer exists")

@@ -2,7 +2,23 @@ extension AuditBundle {
     /// Compact JSON with the SPEC §5 keys in the SPEC's order.
     public func jsonBytes() -> [UInt8] {
         var json: [UInt8] = []
-        json.reserveCapacity(512 + entries.count * 24 + (winners.count + waitlist.count) * 12)
+        json.reserveCapacity(512 + canonicalEntries.count * 24 + (winners.count + waitlist.count) * 12)
+        writeJSON(chunkBytes: .max) { json.append(contentsOf: $0) }
+        return json
+    }
+
+    /// The bytes of ``jsonBytes()`` handed to `emit` in chunks of about `chunkBytes` (at least
+    /// one value each), so a bundle of ten million entries is never one buffer. A chunk always
+    /// ends between two JSON values, never inside a string: each chunk is valid UTF-8 by itself.
+    public func writeJSON<E: Error>(chunkBytes: Int, _ emit: ([UInt8]) throws(E) -> Void) throws(E) {
+        var json: [UInt8] = []
+        json.reserveCapacity(min(chunkBytes, 1 << 20) + 64)
+        func flushIfFull() throws(E) {
+            if json.count >= chunkBytes {
+                try emit(json)
+                json.removeAll(keepingCapacity: true)
+            }
+        }
         json.appendRaw(#"{"protocol":"#)
         json.appendJSONString(protocolName)
         json.appendRaw(#","drop_id":"#)
@@ -20,26 +36,44 @@ extension AuditBundle {
         json.appendRaw(#","waitlist_depth":"#)
         json.appendDecimal(waitlistDepth)
         json.appendRaw(#","entries":["#)
-        for (index, entry) in entries.enumerated() {
+        let entries = canonicalEntries
+        for index in 0..<entries.count {
             json.appendRaw(index == 0 ? "[" : ",[")
-            json.appendDecimal(entry.userID)
+            json.appendDecimal(entries.userIDs[index])
             json.append(UInt8(ascii: ","))
-            json.appendDecimal(entry.tickets)
+            json.appendDecimal(entries.tickets(at: index))
             json.append(UInt8(ascii: "]"))
+            try flushIfFull()
         }
-        json.appendRaw(#"],"winners":"#)
-        json.appendJSONIntArray(winners)
-        json.appendRaw(#","waitlist":"#)
-        json.appendJSONIntArray(waitlist)
-        json.append(UInt8(ascii: "}"))
-        return json
+        json.appendRaw(#"],"winners":["#)
+        for (index, value) in winners.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.appendDecimal(value)
+            try flushIfFull()
+        }
+        json.appendRaw(#"],"waitlist":["#)
+        for (index, value) in waitlist.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.appendDecimal(value)
+            try flushIfFull()
+        }
+        json.appendRaw("]}")
+        try emit(json)
     }
 
     /// Parses a bundle, refusing anything that is not exactly the SPEC §5 object: every key present
     /// once, no other key, each value of its type. Whitespace and key order are free.
     public init(jsonBytes: [UInt8]) throws(AuditBundleDecodingError) {
+        self = try jsonBytes.withUnsafeBufferPointer { buffer throws(AuditBundleDecodingError) in
+            try AuditBundle(jsonBuffer: buffer)
+        }
+    }
+
+    /// Parses a bundle held anywhere (an array, a memory-mapped file): the entries go straight
+    /// into flat arrays, and the document itself is never copied.
+    public init(jsonBuffer: UnsafeBufferPointer<UInt8>) throws(AuditBundleDecodingError) {
         var fields = Fields()
-        var reader = JSONReader(jsonBytes)
+        var reader = JSONReader(jsonBuffer)
         do {
             try reader.readObject { key, reader in try fields.read(key, from: &reader) }
             try reader.expectEnd()
@@ -62,7 +96,7 @@ private struct Fields {
     var entriesDigest: String?
     var stock: Int?
     var waitlistDepth: Int?
-    var entries: [DrawEntry]?
+    var entries: CanonicalEntries?
     var winners: [Int]?
     var waitlist: [Int]?
 
@@ -114,8 +148,8 @@ private struct Fields {
         return bytes
     }
 
-    private static func readEntries(_ reader: inout JSONReader) throws -> [DrawEntry] {
-        var entries: [DrawEntry] = []
+    private static func readEntries(_ reader: inout JSONReader) throws -> CanonicalEntries {
+        var entries = CanonicalEntries()
         try reader.readArray { index, reader in
             var pair: (userID: Int, tickets: Int) = (0, 0)
             var count = 0
@@ -131,7 +165,7 @@ private struct Fields {
             guard count == 2 else {
                 throw AuditBundleDecodingError(.invalidField, field: "entries", "element \(index) is not [user_id, tickets]")
             }
-            entries.append(DrawEntry(userID: pair.userID, tickets: pair.tickets))
+            entries.append(userID: pair.userID, tickets: pair.tickets)
         }
         return entries
     }
@@ -140,15 +174,6 @@ private struct Fields {
 extension [UInt8] {
     fileprivate mutating func appendRaw(_ text: StaticString) {
         text.withUTF8Buffer { append(contentsOf: $0) }
-    }
-
-    fileprivate mutating func appendJSONIntArray(_ values: [Int]) {
-        append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { append(UInt8(ascii: ",")) }
-            appendDecimal(value)
-        }
-        append(UInt8(ascii: "]"))
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.

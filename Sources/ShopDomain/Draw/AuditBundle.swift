@@ -13,13 +13,30 @@ public struct AuditBundle: Sendable, Equatable {
     public var entriesDigest: String
     public var stock: Int
     public var waitlistDepth: Int
-    public var entries: [DrawEntry]
+    /// Held flat (see ``CanonicalEntries``).
+    public var canonicalEntries: CanonicalEntries
+    /// The entries as values (small bundles: tests, tools).
+    public var entries: [DrawEntry] {
+        get { canonicalEntries.entries }
+        set { canonicalEntries = CanonicalEntries(newValue) }
+    }
     public var winners: [Int]
     public var waitlist: [Int]
 
     public init(
         protocolName: String, dropID: Int, commitment: String, seed: [UInt8], beacon: String,
         entriesDigest: String, stock: Int, waitlistDepth: Int, entries: [DrawEntry], winners: [Int],
+        waitlist: [Int]
+    ) {
+        self.init(
+            protocolName: protocolName, dropID: dropID, commitment: commitment, seed: seed, beacon: beacon,
+            entriesDigest: entriesDigest, stock: stock, waitlistDepth: waitlistDepth, entries: CanonicalEntries(entries),
+            winners: winners, waitlist: waitlist)
+    }
+
+    public init(
+        protocolName: String, dropID: Int, commitment: String, seed: [UInt8], beacon: String,
+        entriesDigest: String, stock: Int, waitlistDepth: Int, entries: CanonicalEntries, winners: [Int],
         waitlist: [Int]
     ) {
         self.protocolName = protocolName
@@ -30,7 +47,7 @@ public struct AuditBundle: Sendable, Equatable {
         self.entriesDigest = entriesDigest
         self.stock = stock
         self.waitlistDepth = waitlistDepth
-        self.entries = entries
+        self.canonicalEntries = entries
         self.winners = winners
         self.waitlist = waitlist
     }
@@ -41,11 +58,11 @@ public struct AuditBundle: Sendable, Equatable {
             protocolName: DrawProtocolV1.identifier, dropID: input.dropID,
             commitment: DrawProtocolV1.commitment(seed: input.seed), seed: input.seed, beacon: input.beacon,
             entriesDigest: result.entriesDigest, stock: input.stock, waitlistDepth: input.waitlistDepth,
-            entries: input.entries, winners: result.winners, waitlist: result.waitlist)
+            entries: input.canonicalEntries, winners: result.winners, waitlist: result.waitlist)
     }
 
     /// The draw input this bundle claims its result came from.
     public var drawInput: DrawInput {
-        DrawInput(dropID: dropID, seed: seed, beacon: beacon, entries: entries, stock: stock, waitlistDepth: waitlistDepth)
+        DrawInput(dropID: dropID, seed: seed, beacon: beacon, entries: canonicalEntries, stock: stock, waitlistDepth: waitlistDepth)
     }
 }

@@ -10,11 +10,11 @@ public enum AuditVerifier {
         if bundle.commitment != commitment {
             mismatches.append("commitment \(bundle.commitment) is not SHA-256 of the seed (\(commitment))")
         }
-        if let problem = canonicalOrderProblem(bundle.entries) {
+        if let problem = canonicalOrderProblem(bundle.canonicalEntries) {
             mismatches.append(problem)
         }
         // Over the entries as listed: a reordered list is a different list.
-        let entriesDigest = DrawProtocolV1.entriesDigest(bundle.entries)
+        let entriesDigest = bundle.canonicalEntries.digest
         if bundle.entriesDigest != entriesDigest {
             mismatches.append("entries_digest \(bundle.entriesDigest) does not match the entries (\(entriesDigest))")
         }
@@ -36,10 +36,11 @@ public enum AuditVerifier {
     }
 
     /// The first break of the canonical form: ascending unique user ids, at least one ticket each.
-    private static func canonicalOrderProblem(_ entries: [DrawEntry]) -> String? {
-        for (index, entry) in entries.enumerated() {
+    private static func canonicalOrderProblem(_ entries: CanonicalEntries) -> String? {
+        for index in 0..<entries.count {
+            let entry = entries[index]
             if index > 0 {
-                let previous = entries[index - 1].userID
+                let previous = entries.userIDs[index - 1]
                 if entry.userID == previous { return "entries are not canonical: user \(entry.userID) is listed twice (entry \(index))" }
                 if entry.userID < previous {
                     return "entries are not canonical: entry \(index) (user \(entry.userID)) comes after user \(previous); user ids must ascend"

@@ -5,16 +5,26 @@ public struct DrawInput: Sendable {
     public var seed: [UInt8]
     /// Public randomness fixed after the entries froze; empty when there is none.
     public var beacon: String
-    /// In canonical order: strictly ascending `userID`.
-    public var entries: [DrawEntry]
+    /// In canonical order: strictly ascending `userID`; held flat (see ``CanonicalEntries``).
+    public var canonicalEntries: CanonicalEntries
+    /// The entries as values (small inputs: tests, tools).
+    public var entries: [DrawEntry] {
+        get { canonicalEntries.entries }
+        set { canonicalEntries = CanonicalEntries(newValue) }
+    }
     public var stock: Int
     public var waitlistDepth: Int
 
     public init(dropID: Int, seed: [UInt8], beacon: String, entries: [DrawEntry], stock: Int, waitlistDepth: Int) {
+        self.init(dropID: dropID, seed: seed, beacon: beacon, entries: CanonicalEntries(entries), stock: stock,
+                  waitlistDepth: waitlistDepth)
+    }
+
+    public init(dropID: Int, seed: [UInt8], beacon: String, entries: CanonicalEntries, stock: Int, waitlistDepth: Int) {
         self.dropID = dropID
         self.seed = seed
         self.beacon = beacon
-        self.entries = entries
+        self.canonicalEntries = entries
         self.stock = stock
         self.waitlistDepth = waitlistDepth
     }

@@ -32,7 +32,7 @@ public enum DrawProtocolV1 {
 
     /// Steps 2 to 6: the ranking of `input.entries`, split into winners and waitlist.
     public static func draw(_ input: DrawInput) throws(DrawInputError) -> DrawResult {
-        try draw(input, entriesDigest: entriesDigest(input.entries))
+        try draw(input, entriesDigest: input.canonicalEntries.digest)
     }
 
     /// Steps 3 to 6, for a caller that already streamed the entries through an ``EntriesDigester``.
@@ -41,15 +41,16 @@ public enum DrawProtocolV1 {
         guard entriesDigest.utf8.count == 64, [UInt8](lowercaseHex: entriesDigest) != nil else {
             throw DrawInputError(.invalidEntriesDigest, "the entries digest must be 64 lowercase hex digits")
         }
-        let slots = try TicketSlots(entries: input.entries)
+        let entries = input.canonicalEntries
+        let slots = try TicketSlots(entries: entries)
         var words = DrawRandomWords(
             seed: input.seed, dropID: input.dropID, entriesDigest: entriesDigest, beacon: input.beacon)
         let (wanted, overflow) = input.stock.addingReportingOverflow(input.waitlistDepth)
-        let rankingSize = overflow ? input.entries.count : min(input.entries.count, wanted)
+        let rankingSize = overflow ? entries.count : min(entries.count, wanted)
 
         var ranking: [Int] = []
         ranking.reserveCapacity(rankingSize)
-        var ranked = [Bool](repeating: false, count: input.entries.count)
+        var ranked = [Bool](repeating: false, count: entries.count)
         var shuffle = SparseShuffle(count: slots.total, expectedSteps: rankingSize)
         while ranking.count < rankingSize, let slot = shuffle.next(using: &words) {
             let entry = slots.entryIndex(ofSlot: slot)
@@ -59,7 +60,7 @@ public enum DrawProtocolV1 {
             }
         }
 
-        let userIDs = ranking.map { input.entries[$0].userID }
+        let userIDs = ranking.map { entries.userIDs[$0] }
         let winnerCount = min(input.stock, userIDs.count)
         return DrawResult(
             entriesDigest: entriesDigest,

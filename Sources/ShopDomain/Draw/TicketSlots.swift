@@ -10,48 +10,55 @@ struct TicketSlots {
     /// entry as a sentinel. A search over all `ends` is a chain of cache misses; a search between
     /// two neighbouring owners covers a few entries.
     private let bucketSize: Int
-    private let bucketOwners: [Int]
+    /// Entry indexes as 32 bits: half the memory of `Int` at ten million entries.
+    private let bucketOwners: [UInt32]
 
-    /// Also checks the entries: strictly ascending `userID`, at least one ticket each.
-    init(entries: [DrawEntry]) throws(DrawInputError) {
-        var ends: [Int] = []
-        ends.reserveCapacity(entries.count)
-        var total = 0
-        for (index, entry) in entries.enumerated() {
-            if index > 0, entry.userID <= entries[index - 1].userID {
+    /// Also checks the entries: strictly ascending `userID`, at least one ticket each. Shares the
+    /// entries' running sums instead of copying them.
+    init(entries: CanonicalEntries) throws(DrawInputError) {
+        let users = entries.userIDs
+        for index in 0..<entries.count {
+            if index > 0, users[index] <= users[index - 1] {
                 throw DrawInputError(
                     .entriesNotAscending,
-                    "entry \(index) (user \(entry.userID)) does not follow user \(entries[index - 1].userID): entries must be strictly ascending by user id")
+                    "entry \(index) (user \(users[index])) does not follow user \(users[index - 1]): entries must be strictly ascending by user id")
             }
-            guard entry.tickets >= 1 else {
-                throw DrawInputError(.invalidTickets, "entry \(index) (user \(entry.userID)) has \(entry.tickets) tickets; at least 1 is required")
+            let tickets = entries.tickets(at: index)
+            guard tickets >= 1 else {
+                throw DrawInputError(.invalidTickets, "entry \(index) (user \(users[index])) has \(tickets) tickets; at least 1 is required")
             }
-            let (sum, overflow) = total.addingReportingOverflow(entry.tickets)
-            guard !overflow else { throw DrawInputError(.tooManyTickets, "the total number of tickets does not fit in 64 bits") }
-            total = sum
-            ends.append(total)
         }
+        guard !entries.ticketsOverflowed else {
+            throw DrawInputError(.tooManyTickets, "the total number of tickets does not fit in 64 bits")
+        }
+        let ends = entries.ticketEnds
+        let total = entries.totalTickets
         self.total = total
         self.ends = ends
 
         bucketSize = max(1, dividedRoundingUp(total, by: max(entries.count, 1)))
         let bucketCount = dividedRoundingUp(total, by: bucketSize)
-        var owners: [Int] = []
+        var owners: [UInt32] = []
         owners.reserveCapacity(bucketCount + 1)
         var owner = 0
         for bucket in 0..<bucketCount {
             while ends[owner] <= bucket * bucketSize { owner += 1 }
-            owners.append(owner)
+            owners.append(UInt32(owner))
         }
-        owners.append(entries.count - 1)
+        owners.append(UInt32(max(entries.count - 1, 0)))
         bucketOwners = owners
+    }
+
+    /// The slots of a value list (small inputs: tests).
+    init(entries: [DrawEntry]) throws(DrawInputError) {
+        try self.init(entries: CanonicalEntries(entries))
     }
 
     /// The index of the entry owning `slot`: the first k with `ends[k] > slot`.
     func entryIndex(ofSlot slot: Int) -> Int {
         let bucket = slot / bucketSize
-        var low = bucketOwners[bucket]
-        var high = bucketOwners[bucket + 1]
+        var low = Int(bucketOwners[bucket])
+        var high = Int(bucketOwners[bucket + 1])
         while low < high {
             let middle = low + (high - low) / 2
             if ends[middle] > slot { high = middle } else { low = middle + 1 }

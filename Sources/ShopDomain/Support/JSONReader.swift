@@ -9,10 +9,11 @@ struct JSONReader {
         var description: String { "expected \(expected) at byte \(offset)" }
     }
 
-    private let bytes: [UInt8]
+    /// Borrowed for the reader's life: an array's storage or a mapped file, never copied.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var offset = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -187,7 +188,7 @@ struct JSONReader {
     }
 }
 
-extension [UInt8] {
+extension UnsafeBufferPointer<UInt8> {
     fileprivate func at(_ index: Int) -> UInt8? {
         index < count ? self[index] : nil
     }

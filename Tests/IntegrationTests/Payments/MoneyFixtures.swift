@@ -30,12 +30,30 @@ enum MoneyFixtures {
             throw TestFailure("drop \(dropID) is not a draw")
         }
         let (entries, digest) = try await pool.withConnection { try DrawStore.canonicalEntries($0, dropID: dropID) }
+        let input = DrawInput(
+            dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
+            waitlistDepth: drop.waitlistDepth)
+        let result = try DrawProtocolV1.draw(input, entriesDigest: digest)
+        return try await pool.withConnection {
+            try DrawStore.commitDraw(
+                $0, dropID: dropID, result: result, bundle: AuditBundle(input: input, result: result), paymentWindowSeconds: 900)
+        }
+    }
+
+    /// Draws like ``draw(_:dropID:)`` but stores no audit bundle, as a draw committed before
+    /// bundles were stored did.
+    @discardableResult
+    static func drawWithoutBundle(_ pool: PostgresPool, dropID: Int) async throws -> DrawStore.Committed {
+        guard let drop = try await pool.withConnection({ try DrawStore.drop($0, id: dropID) }), let seed = drop.seed else {
+            throw TestFailure("drop \(dropID) is not a draw")
+        }
+        let (entries, digest) = try await pool.withConnection { try DrawStore.canonicalEntries($0, dropID: dropID) }
         let result = try DrawProtocolV1.draw(
             DrawInput(dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
                       waitlistDepth: drop.waitlistDepth),
             entriesDigest: digest)
         return try await pool.withConnection {
-            try DrawStore.commitDraw($0, dropID: dropID, result: result, paymentWindowSeconds: 900)
+            try DrawStore.commitDraw($0, dropID: dropID, result: result, bundle: nil, paymentWindowSeconds: 900)
         }
     }
 
