@@ -89,15 +89,8 @@ import Testing
         let dropID = try await DropFixtures.insertDrop(pool, kind: .draw, status: .closing, stock: 10, closesIn: -1, waitlistDepth: 10)
         let users = try await DropFixtures.insertCustomers(pool, count: entrants)
         try await DropFixtures.insertEntries(pool, dropID: dropID, users: users)
-        try await pool.withConnection { connection in
-            let drop = try #require(try DrawStore.drop(connection, id: dropID))
-            let (entries, digest) = try DrawStore.canonicalEntries(connection, dropID: dropID)
-            let result = try DrawProtocolV1.draw(
-                DrawInput(dropID: dropID, seed: try #require(drop.seed), beacon: drop.beacon, entries: entries,
-                          stock: drop.stock, waitlistDepth: drop.waitlistDepth),
-                entriesDigest: digest)
-            _ = try DrawStore.commitDraw(connection, dropID: dropID, result: result, paymentWindowSeconds: 900)
-        }
+        // Drawn as the close job draws: the bundle stored with the result, served as stored.
+        try await MoneyFixtures.draw(pool, dropID: dropID)
         return dropID
     }
 }
