@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// The in-process cache in front of Redis for public reads (products, drops), so a read during a
@@ -46,14 +47,9 @@ final class LocalReadCache<Value: Sendable>: Sendable {
     static func now() -> UInt64 { LocalReadClock.nanoseconds() }
 }
 
-/// Nanoseconds on the monotonic clock since the first use (a generic type has no static storage).
+/// Nanoseconds on the monotonic clock (a generic type has no static storage).
 enum LocalReadClock {
-    private static let origin = ContinuousClock.now
-
-    static func nanoseconds() -> UInt64 {
-        let elapsed = (ContinuousClock.now - origin).components
-        return UInt64(elapsed.seconds) * 1_000_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000)
-    }
+    static func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
 
 /// ``LocalReadCache``'s state; time is passed in (nanoseconds) so it can be tested without waiting.
