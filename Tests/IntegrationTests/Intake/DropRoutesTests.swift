@@ -109,9 +109,7 @@ import Testing
     }
 
     @Test func theSeedIsRevealedOnlyAfterTheDraw() async throws {
-        // The drop is moved in PostgreSQL directly (no published write): no local cache, so the
-        // second read is not the first one's copy.
-        try await withIntakeServer(["cache.local_entries": "0"]) { server in
+        try await withIntakeServer { server in
             let drop = try await server.makeDrop()
             let store = DropStore(pool: server.pool)
             #expect(try await store.move(dropID: drop.id, from: .open, to: .closing, kind: .draw))
