@@ -80,7 +80,11 @@ public final class PostgresPool: Sendable {
                 }
             }
         } onCancel: {
-            _ = slot.canceller.withLock { $0 }?.cancelCurrentStatement()
+            // Never inline: onCancel runs on the cancelling task's thread, often one of the
+            // cooperative pool's few, and PQcancel waits for the server's answer — for ever on
+            // a hung server (two such waits once stopped every task of a test run).
+            guard let canceller = slot.canceller.withLock({ $0 }) else { return }
+            DetachedThread.run(name: "postgres-cancel") { _ = canceller.cancelCurrentStatement() }
         }
     }
 

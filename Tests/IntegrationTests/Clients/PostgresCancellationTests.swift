@@ -1,4 +1,7 @@
+import BlockingThreads
+import LocalServices
 import Postgres
+import Synchronization
 import Testing
 
 /// A statement that runs too long ends with `queryCanceled`, whether the server's statement
@@ -33,6 +36,33 @@ import Testing
             // The connection that ran the statement is fine afterwards.
             #expect(try await pool.query("SELECT 2")[0].int(0) == 2)
             await observer.shutdown()
+        }
+    }
+
+    @Test func cancellingATaskWhoseServerHangsReturnsWithoutWaitingForTheServer() async throws {
+        // PQcancel waits for the server's answer. Run inline where the task is cancelled (one of
+        // the cooperative pool's few threads), it held that thread for as long as the server
+        // hung: two of them once stopped every task of a test run, the one that would have
+        // woken the server included.
+        try await withScratchServices { scratch in
+            let pool = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "hung-cancel")
+            let observer = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "hung-observer")
+            let sleep = "SELECT pg_sleep(30)"
+            let sleeper = Task { try await pool.query(sleep) }
+            try await waitUntilRunning(sleep, observer)
+            try scratch.freeze(.postgres)
+            defer { try? scratch.thaw(.postgres) }
+            let cancelReturned = Atomic<Bool>(false)
+            DetachedThread.run(name: "test-cancel") {
+                sleeper.cancel()
+                cancelReturned.store(true, ordering: .sequentiallyConsistent)
+            }
+            let returned = try await eventually(within: 20) { cancelReturned.load(ordering: .sequentiallyConsistent) }
+            #expect(returned, "cancelling the task waited for the hung server")
+            try scratch.thaw(.postgres)
+            _ = await sleeper.result
+            await observer.shutdown()
+            await pool.shutdown()
         }
     }
 
