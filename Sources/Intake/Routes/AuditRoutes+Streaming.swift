@@ -74,9 +74,11 @@ extension AuditRoutes {
         let encoder = representation.gzip ? try GzipEncoder() : nil
         let body = ResponseBody(contentLength: encoder == nil ? stored.byteCount : nil) { writer in
             for seq in 0..<stored.chunkCount {
-                let bytes = try await pool.withConnection { connection in
-                    let chunk = try AuditBundleStore.chunk(connection, dropID: dropID, seq: seq)
-                    return try encoder?.compress(chunk) ?? chunk
+                let bytes = try await Self.waitingForTheBusyPool {
+                    try await pool.withConnection { connection in
+                        let chunk = try AuditBundleStore.chunk(connection, dropID: dropID, seq: seq)
+                        return try encoder?.compress(chunk) ?? chunk
+                    }
                 }
                 if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
             }
@@ -84,6 +86,21 @@ extension AuditRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: representation.headers(contentLength: nil), body: body)
+    }
+
+    /// Once the 200 and part of the body are out, a busy public pool is no reason to end the
+    /// download: a cut-off body is worse than a slow one (the client sees a broken transfer,
+    /// not a 503 it could retry). So a chunk waits for the pool again, a bounded number of times;
+    /// any other error still ends the response.
+    static func waitingForTheBusyPool<T>(attempts: Int = 30, _ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError where error.code == .poolTimeout && attempt < attempts {
+                attempt += 1
+            }
+        }
     }
 
     /// A bundle rebuilt in memory (drawn before bundles were stored: small, older draws).
