@@ -38,7 +38,7 @@ public enum ParentWatch {
     }
 
     /// Whether `pid` names a process that has not ended: it exists and is not a zombie.
-    static func isRunning(_ pid: pid_t) -> Bool {
+    public static func isRunning(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
         defer { fclose(file) }

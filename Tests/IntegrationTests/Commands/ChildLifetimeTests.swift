@@ -29,12 +29,8 @@ import Testing
         }
     }
 
-    private static func alive(_ pid: pid_t) -> Bool {
-        // A zombie still answers kill(0); its state in /proc says it is gone.
-        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[stat.index(after: close)...].hasPrefix(" Z")
-    }
+    /// Running and not a zombie (a zombie still answers kill(0)).
+    private static func alive(_ pid: pid_t) -> Bool { ParentWatch.isRunning(pid) }
 
     private static func devEnvironment(_ directory: String) -> [String: String] {
         [LocalServices.directoryVariable: directory, "FASTEST_SHOP_LOG_LEVEL": "warning"]
