@@ -6,23 +6,31 @@ import Redis
 import Settings
 import Storage
 
-/// `bench cache`: product reads through the cache-aside. Many distinct products are read once
-/// with a cold cache (every read misses: Redis, then PostgreSQL, then the fill), then read again
-/// with the cache warm (every read hits), then `/healthz` as often (no I/O: the server's own
-/// ceiling), with the same load generator and concurrency.
+/// `bench cache`: product reads through the caches. Many distinct products are read once with
+/// cold caches (every read misses: Redis, then PostgreSQL, then the fill), then read again with
+/// Redis warm (`redis_hit_per_s`: too many and too spread for serve's local cache, so each read
+/// is a Redis round trip), then the refresh storm (`cached_per_s`: as many reads of a few
+/// `hot_products`, the pages of a drop, served from the in-process cache), then `/healthz` as
+/// often (no I/O: the server's own ceiling), with the same load generator and concurrency.
 public struct CacheBenchmark: Sendable {
     public var products: Int
     public var concurrency: Int
+    /// Products the refresh storm reads over and over.
+    public var hotProducts: Int
 
-    public init(products: Int = 20_000, concurrency: Int = 128) {
+    public init(products: Int = 20_000, concurrency: Int = 128, hotProducts: Int = 100) {
         self.products = products
         self.concurrency = concurrency
+        self.hotProducts = hotProducts
     }
 
     public struct Result: Sendable, Encodable {
         public var reads: Int
         public var cachedPerSecond: Double
         public var uncachedPerSecond: Double
+        /// Distinct products read with Redis warm: one Redis round trip each.
+        public var redisHitPerSecond: Double
+        public var hotProducts: Int
         /// `/healthz` on the same server with the same generator: what a read costing nothing
         /// but HTTP would reach.
         public var healthzPerSecond: Double
@@ -37,6 +45,7 @@ public struct CacheBenchmark: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case reads, cachedPerSecond = "cached_per_s", uncachedPerSecond = "uncached_per_s", healthzPerSecond = "healthz_per_s"
+            case redisHitPerSecond = "redis_hit_per_s", hotProducts = "hot_products"
             case cachedToHealthz = "cached_to_healthz", cachedToUncached = "cached_to_uncached"
             case cachedP99Milliseconds = "cached_p99_ms", uncachedP99Milliseconds = "uncached_p99_ms"
             case cacheHits = "cache_hits", cacheMisses = "cache_misses", concurrency
@@ -56,6 +65,7 @@ public struct CacheBenchmark: Sendable {
             [.int(products)]
         ).map { try $0.int(0) }
 
+        let hot = Array(ids.prefix(max(1, hotProducts)))
         let load = HTTPLoad(concurrency: concurrency)
         defer { load.shutdown() }
         var isolated = settings
@@ -64,12 +74,16 @@ public struct CacheBenchmark: Sendable {
         return try await InProcessIntake.with(settings: isolated) { server in
             progress("measuring cold reads")
             let uncached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
-            progress("measuring warm reads")
-            let cached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
+            progress("measuring reads with Redis warm")
+            let redisHits = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(ids[$0])")) }
+            progress("measuring the refresh storm (\(hot.count) products)")
+            _ = await load.run(count: hot.count) { HTTPRequest(url: server.url("/v1/products/\(hot[$0])")) }
+            let cached = await load.run(count: ids.count) { HTTPRequest(url: server.url("/v1/products/\(hot[$0 % hot.count])")) }
             progress("measuring /healthz")
             let health = await load.run(count: ids.count) { _ in HTTPRequest(url: server.url("/healthz")) }
             let exposition = server.service.metrics.exposition()
             guard uncached.count(status: 200) == ids.count, cached.count(status: 200) == ids.count,
+                  redisHits.count(status: 200) == ids.count,
                   health.count(status: 200) == ids.count
             else {
                 throw BenchFailure("some reads failed: cold \(uncached.statuses), warm \(cached.statuses), healthz \(health.statuses)")
@@ -77,6 +91,7 @@ public struct CacheBenchmark: Sendable {
             try await server.service.redis.execute("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, isolated.redis.keyPrefix + "*")
             return Result(
                 reads: ids.count, cachedPerSecond: cached.perSecond, uncachedPerSecond: uncached.perSecond,
+                redisHitPerSecond: redisHits.perSecond, hotProducts: hot.count,
                 healthzPerSecond: health.perSecond, cachedToHealthz: cached.perSecond / max(health.perSecond, 1e-9),
                 cachedToUncached: cached.perSecond / max(uncached.perSecond, 1e-9),
                 cachedP99Milliseconds: cached.percentile(0.99), uncachedP99Milliseconds: uncached.percentile(0.99),

@@ -29,6 +29,8 @@ public struct IntakeService: Sendable {
     public let passwords: PasswordHasher
     let entryWriter: EntryWriter
     let productCache: ProductCache
+    /// Product and drop documents kept in this process, dropped on any instance's write.
+    let localReads: CacheInvalidations
     /// The API's (and the console's) per-address and per-customer limits, shared through Redis.
     let apiLimits: SharedRateLimiter
     /// The payment callback's own per-address limit, apart from API clients' limit.
@@ -73,6 +75,9 @@ public struct IntakeService: Sendable {
             maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
             redis: redis, store: ProductStore(pool: publicPool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
+        localReads = CacheInvalidations(
+            redis: redis, keyPrefix: settings.redis.keyPrefix, entries: settings.cache.localEntries,
+            timeToLiveMilliseconds: settings.cache.localTTLMilliseconds, errors: metrics.productCacheErrors, logger: logger)
         apiLimits = SharedRateLimiter(
             redis: redis, keyPrefix: settings.redis.keyPrefix, name: "api",
             perAddress: (settings.limits.ipPerSecond, settings.limits.ipBurst),
@@ -105,8 +110,8 @@ public struct IntakeService: Sendable {
                     perEmailPerMinute: settings.limits.authPerEmailPerMinute, lockoutAfterFailures: settings.limits.authLockoutAfter,
                     lockoutFirstSeconds: settings.limits.authLockoutFirstSeconds, lockoutMaxSeconds: settings.limits.authLockoutMaxSeconds,
                     logger: logger)),
-            ProductRoutes(products: ProductStore(pool: pool), cache: productCache),
-            DropRoutes(drops: DropStore(pool: pool), publicDrops: DropStore(pool: publicPool), gate: gate),
+            ProductRoutes(products: ProductStore(pool: pool), cache: productCache, localReads: localReads),
+            DropRoutes(drops: DropStore(pool: pool), publicDrops: DropStore(pool: publicPool), gate: gate, localReads: localReads),
             ListingRoutes(listings: ListingStore(pool: pool), publicListings: ListingStore(pool: publicPool)),
             EntryRoutes(writer: entryWriter, entries: entries, metrics: metrics),
             OrderRoutes(entries: entries),
@@ -138,7 +143,7 @@ public struct IntakeService: Sendable {
     var operatorActions: OperatorActions {
         OperatorActions(
             pool: pool, drops: DropStore(pool: pool), queue: queue, gate: gate,
-            paymentWindowSeconds: settings.payments.windowSeconds, followUp: settlementFollowUp)
+            paymentWindowSeconds: settings.payments.windowSeconds, followUp: settlementFollowUp, localReads: localReads)
     }
 
     var consoleRoutes: ConsoleRoutes {
@@ -146,7 +151,7 @@ public struct IntakeService: Sendable {
             pages: consolePages,
             sessions: ConsoleSessions(redis: redis, keyPrefix: settings.redis.keyPrefix, lifetimeSeconds: settings.console.sessionTTLSeconds),
             users: UserStore(pool: pool), hasher: passwords, drops: DropStore(pool: pool), listings: ListingStore(pool: pool),
-            figures: ConsoleFigures(pool: pool), pool: pool, queue: queue, gate: gate, actions: operatorActions,
+            figures: ConsoleFigures(pool: pool), localReads: localReads, pool: pool, queue: queue, gate: gate, actions: operatorActions,
             maxBodyBytes: settings.http.maxBodyBytes)
     }
 
@@ -210,7 +215,7 @@ public struct IntakeService: Sendable {
                 backlog: 4096),
             // (The sampler stops first, while the stores it reads are still open.)
             services: [
-                StoresService(service: self), readinessMonitor, entryWriter,
+                StoresService(service: self), readinessMonitor, localReads, entryWriter,
                 MetricsSampler(
                     metrics: metrics, figures: ConsoleFigures(pool: pool), queue: queue,
                     intervalMilliseconds: settings.metricsSampleMilliseconds, logger: logger),
@@ -225,6 +230,7 @@ public struct IntakeService: Sendable {
         await entryWriter.shutdown()
         await pool.shutdown()
         await publicPool.shutdown()
+        localReads.stopSubscriber()
         redis.shutdown()
         passwords.shutdown()
     }

@@ -5,8 +5,8 @@ import BlockingThreads
 /// A blocking command holds its connection until it returns, so it must never share one with
 /// other callers; this client owns one connection on its own thread.
 public final class RedisBlockingClient: Sendable {
-    private let thread: DedicatedThread
-    private let holder: ConnectionHolder
+    let thread: DedicatedThread
+    let holder: ConnectionHolder
     public let configuration: RedisConfiguration
 
     final class ConnectionHolder: @unchecked Sendable {
@@ -15,6 +15,8 @@ public final class RedisBlockingClient: Sendable {
         // Redis Cluster mode: the slot map and a connection per node used so far.
         var map: RedisClusterMap?
         var nodes: [RedisEndpoint: RedisConnection] = [:]
+        /// Pub/sub: the channel `connection` is subscribed to (``RedisBlockingClient/pollMessages(channel:)``).
+        var subscribedChannel: String?
     }
 
     public init(configuration: RedisConfiguration, name: String = "redis-blocking") {

@@ -83,6 +83,22 @@ final class RedisConnection {
         }
     }
 
+    /// Pub/sub: queues `commands` without reading replies; the next ``readReply()`` sends them.
+    /// A subscribed connection's replies and messages arrive in no fixed count per command.
+    func write(_ commands: [RedisCommand]) throws {
+        guard !isBroken else { throw RedisError(code: .connectionFailure, message: "connection is broken") }
+        try append(commands)
+    }
+
+    /// Sends what is queued, then reads the next reply or pub/sub message (within the reply timeout).
+    func readReply() throws -> RedisReply {
+        guard !isBroken else { throw RedisError(code: .connectionFailure, message: "connection is broken") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw brokenConnectionError() }
+        defer { freeReplyObject(raw) }
+        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
     /// Queues the whole batch in hiredis's output buffer with one call.
     ///
     /// The commands are encoded to RESP here, into a buffer reused across round trips, rather

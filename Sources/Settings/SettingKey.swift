@@ -96,6 +96,8 @@ extension SettingKey {
         .init("limits.auth_lockout_after", .int, "5", "Failed logins an email may have (known account or not, remembered until limits.auth_lockout_max_s after the last one) before each further failure locks it out: limits.auth_lockout_first_s, doubling with every failure, at most limits.auth_lockout_max_s; a locked-out login gets 429 with Retry-After before any bcrypt work, and a successful login forgets the failures. Kept in Redis."),
         .init("limits.auth_lockout_first_s", .int, "1", "Seconds of the first lockout after limits.auth_lockout_after failed logins; each further failure doubles it."),
         .init("limits.auth_lockout_max_s", .int, "900", "Longest lockout after failed logins, and how long failures are remembered after the last one, in seconds."),
+        .init("cache.local_entries", .int, "10000", "Product and drop documents each serve keeps in its own memory in front of Redis (the refresh storm of a drop page); 0 turns the local cache off."),
+        .init("cache.local_ttl_ms", .int, "1000", "Milliseconds a locally cached product or drop document is served at most. Writes drop copies at once on every serve through Redis pub/sub; while that subscription is down the local cache is bypassed. Counters that change without a published write (stock, entries) are at most this old."),
         .init("entries.max_batch", .int, "2000", "Most entry requests committed together in one group-commit batch."),
         .init("entries.writers", .int, "2", "Group-commit writers (each with its own connection and thread)."),
         .init("worker.concurrency", .int, "64", "Jobs a worker process runs at once."),

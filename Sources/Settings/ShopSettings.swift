@@ -97,6 +97,13 @@ public struct ShopSettings: Sendable {
         public var authLockoutMaxSeconds: Int
     }
 
+    /// serve's in-process cache of public reads in front of Redis.
+    public struct Cache: Sendable {
+        /// Documents kept; 0: no local cache.
+        public var localEntries: Int = 10_000
+        public var localTTLMilliseconds: Int = 1000
+    }
+
     public struct Entries: Sendable {
         public var maxBatch: Int
         public var writers: Int
@@ -122,6 +129,7 @@ public struct ShopSettings: Sendable {
     public var payments: Payments
     public var limits: Limits
     public var entries: Entries
+    public var cache = Cache()
     public var worker: Worker
     public var schedulerTickMilliseconds: Int
     public var schedulerMetricsPort: Int
@@ -410,6 +418,9 @@ extension ShopSettings {
             authLockoutAfter: try values.int("limits.auth_lockout_after", in: 1...1_000_000),
             authLockoutFirstSeconds: try values.int("limits.auth_lockout_first_s", in: 1...86_400),
             authLockoutMaxSeconds: try values.int("limits.auth_lockout_max_s", in: 1...86_400))
+        cache = Cache(
+            localEntries: try values.int("cache.local_entries", in: 0...10_000_000),
+            localTTLMilliseconds: try values.int("cache.local_ttl_ms", in: 0...3_600_000))
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))

@@ -35,16 +35,17 @@ struct BenchIntake: AsyncParsableCommand {
 struct BenchCache: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
-        abstract: "Product reads: warm cache (Redis) vs cold (Redis miss, PostgreSQL, fill).")
+        abstract: "Product reads: the refresh storm (serve's local cache) vs Redis warm vs cold (Redis miss, PostgreSQL, fill) vs /healthz.")
 
     @OptionGroup var settings: SettingsOptions
-    @Option(help: "Distinct products, each read once cold and once warm.") var products = 20_000
+    @Option(help: "Distinct products, each read once cold and once with Redis warm.") var products = 20_000
     @Option(help: "Requests in flight at once.") var concurrency = 128
+    @Option(help: "Products the refresh storm reads over and over (as many reads as --products).") var hotProducts = 100
     @OptionGroup var bench: BenchOptions
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
-        let result = try await CacheBenchmark(products: products, concurrency: concurrency).run(settings: settings) { [bench] in
+        let result = try await CacheBenchmark(products: products, concurrency: concurrency, hotProducts: hotProducts).run(settings: settings) { [bench] in
             bench.progress("cache: \($0)")
         }
         try bench.report(result)

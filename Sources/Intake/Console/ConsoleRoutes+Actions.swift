@@ -43,6 +43,7 @@ extension ConsoleRoutes {
         guard try await figures.closeNow(dropID: id) else {
             throw Problem(.notOpen, "only an open drop can be closed")
         }
+        await localReads.publish(CacheInvalidations.dropKey(id))
         return ConsolePages.redirect("/console/drops/\(id)?done=closing")
     }
 
@@ -55,6 +56,7 @@ extension ConsoleRoutes {
         guard try await figures.setBeacon(dropID: id, beacon: beacon) else {
             throw Problem(.notOpen, "the beacon can only be set before the drop closes")
         }
+        await localReads.publish(CacheInvalidations.dropKey(id))
         return ConsolePages.redirect("/console/drops/\(id)?done=beacon")
     }
 

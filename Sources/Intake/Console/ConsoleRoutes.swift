@@ -23,6 +23,8 @@ struct ConsoleRoutes: Sendable {
     let drops: DropStore
     let listings: ListingStore
     let figures: ConsoleFigures
+    /// Told of the drop changes made here (close now, beacon), so no serve keeps an old copy.
+    let localReads: CacheInvalidations
     let pool: PostgresPool
     let queue: JobQueue
     let gate: AdmissionGate

@@ -37,6 +37,9 @@ final class ProductCache: Sendable {
 
     func key(_ id: Int) -> String { "\(keyPrefix)product:\(id)" }
 
+    /// A read served by the in-process cache in front of this one (``CacheInvalidations``).
+    func countLocalHit() { metrics.productCacheHits.increment() }
+
     func product(id: Int) async throws -> Product? {
         if let cached = await cachedCopy(id) {
             metrics.productCacheHits.increment()

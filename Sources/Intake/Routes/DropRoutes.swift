@@ -10,6 +10,7 @@ struct DropRoutes: RouteGroup {
     /// The same store on the public-read pool, for anyone's reads.
     let publicDrops: DropStore
     let gate: AdmissionGate
+    let localReads: CacheInvalidations
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/drops", create)
@@ -76,8 +77,11 @@ struct DropRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "drop")
-        guard let drop = try await publicDrops.fetch(id: id) else { throw Problem.notFound("drop") }
-        return try .json(DropDocument(drop))
+        let response = try await localReads.cachedJSON(key: CacheInvalidations.dropKey(id), onHit: {}) {
+            try await publicDrops.fetch(id: id).map { DropDocument($0) }
+        }
+        guard let response else { throw Problem.notFound("drop") }
+        return response
     }
 }
 

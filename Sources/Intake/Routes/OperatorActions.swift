@@ -18,6 +18,7 @@ struct OperatorActions: Sendable {
     let gate: AdmissionGate
     let paymentWindowSeconds: Int
     let followUp: SettlementFollowUp
+    let localReads: CacheInvalidations
 
     /// Refunds a paid order; the order as it is afterwards (`refund_pending`, or as a repeat found it).
     func refund(orderID id: Int, operatorID: Int, logger: Logger) async throws -> Order {
@@ -46,6 +47,7 @@ struct OperatorActions: Sendable {
         let result = try await pool.withConnection { connection in
             try DropCancellation.cancel(connection, dropID: id, operatorID: operatorID)
         }
+        await localReads.publish(CacheInvalidations.dropKey(id))
         switch result {
         case .notFound:
             throw Problem.notFound("drop")

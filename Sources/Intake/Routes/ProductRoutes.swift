@@ -7,6 +7,7 @@ import Storage
 struct ProductRoutes: RouteGroup {
     let products: ProductStore
     let cache: ProductCache
+    let localReads: CacheInvalidations
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.post, "/v1/products", create)
@@ -52,8 +53,14 @@ struct ProductRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "product")
-        guard let product = try await cache.product(id: id) else { throw Problem.notFound("product") }
-        return try .json(ProductDocument(product: product))
+        // A local hit counts as a product cache hit: served without PostgreSQL all the same.
+        let response = try await localReads.cachedJSON(
+            key: CacheInvalidations.productKey(id), onHit: { cache.countLocalHit() }
+        ) {
+            try await cache.product(id: id).map { ProductDocument(product: $0) }
+        }
+        guard let response else { throw Problem.notFound("product") }
+        return response
     }
 
     /// Changes the product in PostgreSQL with the cached copy invalidated around the commit, so a
@@ -64,6 +71,7 @@ struct ProductRoutes: RouteGroup {
         let body = try await request.decodeJSON(as: ProductBody.self)
         let changes = try ProductChanges(name: body.name, priceCents: body.priceCents, currency: body.currency)
         let updated = try await cache.invalidating(id: id) { try await products.update(id: id, changes) }
+        await localReads.publish(CacheInvalidations.productKey(id))
         guard let product = updated else { throw Problem.notFound("product") }
         return try .json(ProductDocument(product: product))
     }

@@ -109,7 +109,9 @@ import Testing
     }
 
     @Test func theSeedIsRevealedOnlyAfterTheDraw() async throws {
-        try await withIntakeServer { server in
+        // The drop is moved in PostgreSQL directly (no published write): no local cache, so the
+        // second read is not the first one's copy.
+        try await withIntakeServer(["cache.local_entries": "0"]) { server in
             let drop = try await server.makeDrop()
             let store = DropStore(pool: server.pool)
             #expect(try await store.move(dropID: drop.id, from: .open, to: .closing, kind: .draw))

@@ -157,7 +157,8 @@ import Testing
     /// `postgres.reply_timeout_ms`, not a wait without end; when it wakes up, service resumes.
     /// (The client below would fail the test by timing out if the server did not answer.)
     @Test func aHungPostgresGets503AndServiceResumesWhenItWakes() async throws {
-        try await withOwnScratchServices(["postgres.reply_timeout_ms": "1000"]) { scratch, settings in
+        // No local cache: the read while PostgreSQL hangs must reach it, not the first read's copy.
+        try await withOwnScratchServices(["postgres.reply_timeout_ms": "1000", "cache.local_entries": "0"]) { scratch, settings in
             try await runIntakeServer(settings: settings) { server in
                 let drop = try await server.makeDrop()
                 let customers = try await server.makeUsers(2)
