@@ -6,8 +6,10 @@ import Synchronization
 /// The per-address and per-customer token buckets of one group of routes, kept in Redis so N
 /// `serve` instances enforce one limit (issue 16), not N times it.
 ///
-/// A request takes its tokens in one pipelined round trip (one script call per bucket; the
-/// client pipelines calls of concurrent requests too). The buckets are GCRA cells: one key per
+/// A request takes its tokens in at most one pipelined round trip (one script call per bucket;
+/// the client pipelines calls of concurrent requests too), and often none: each instance takes
+/// tokens ahead for a busy key and remembers refusals until a token is due (``TokenLeases``),
+/// neither of which lets it admit more than the shared bucket. The buckets are GCRA cells: one key per
 /// address or customer holding the time its bucket is next full, in Redis's clock, so no two
 /// hosts' clocks are compared. While Redis is unreachable each instance falls back to its own
 /// in-memory buckets with the same figures (N instances then allow N times as much); after a
@@ -18,10 +20,13 @@ final class SharedRateLimiter: Sendable {
         /// Microseconds between two tokens (at least 1).
         let intervalMicroseconds: Int
         let burst: Int
+        /// Tokens asked for at once (``TokenLeases/leaseSize(intervalMicroseconds:burst:)``).
+        let leaseSize: Int
 
         init(ratePerSecond: Double, burst: Int) {
             intervalMicroseconds = max(1, Int((1_000_000 / ratePerSecond).rounded()))
             self.burst = burst
+            leaseSize = TokenLeases<Int>.leaseSize(intervalMicroseconds: intervalMicroseconds, burst: burst)
         }
     }
 
@@ -31,6 +36,9 @@ final class SharedRateLimiter: Sendable {
     private let perCustomer: Limit?
     private let localPerAddress: RateLimiter<ClientAddress>
     private let localPerCustomer: RateLimiter<Int>?
+    private let addressLeases: Mutex<TokenLeases<String>>
+    /// Unused when the group has no per-customer limit.
+    private let customerLeases: Mutex<TokenLeases<Int>>
     private let logger: Logger
     /// Until when this instance counts locally after Redis failed.
     private let localUntil = Mutex<ContinuousClock.Instant?>(nil)
@@ -48,23 +56,29 @@ final class SharedRateLimiter: Sendable {
         self.perCustomer = perCustomer.map { Limit(ratePerSecond: $0.ratePerSecond, burst: $0.burst) }
         localPerAddress = RateLimiter(ratePerSecond: perAddress.ratePerSecond, burst: perAddress.burst)
         localPerCustomer = perCustomer.map { RateLimiter(ratePerSecond: $0.ratePerSecond, burst: $0.burst) }
+        addressLeases = Mutex(TokenLeases(intervalMicroseconds: self.perAddress.intervalMicroseconds, burst: self.perAddress.burst))
+        customerLeases = Mutex(TokenLeases(
+            intervalMicroseconds: self.perCustomer?.intervalMicroseconds ?? 1, burst: self.perCustomer?.burst ?? 1))
         self.logger = logger
     }
 
-    /// Takes one token from the GCRA cell `KEYS[1]` (`ARGV[1]` µs per token, burst `ARGV[2]`);
-    /// returns 0 when allowed, otherwise the whole seconds until a token is free (at least 1).
+    /// Takes up to `ARGV[3]` tokens from the GCRA cell `KEYS[1]` (`ARGV[1]` µs per token, burst
+    /// `ARGV[2]`); returns how many it took (at least 1), or, when not even one is free, minus
+    /// the microseconds until one is (at most -1).
     static let take = RedisScript("""
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
         local interval = tonumber(ARGV[1])
         local burst = tonumber(ARGV[2])
+        local wanted = tonumber(ARGV[3])
         local full = tonumber(redis.call('GET', KEYS[1]) or '0')
         if full < now then full = now end
         local allowedFrom = full + interval - burst * interval
-        if allowedFrom > now then return math.max(1, math.ceil((allowedFrom - now) / 1000000)) end
-        full = full + interval
+        if allowedFrom > now then return -math.max(1, math.ceil(allowedFrom - now)) end
+        local taken = math.min(wanted, math.floor((now - full) / interval) + burst)
+        full = full + taken * interval
         redis.call('SET', KEYS[1], string.format('%.0f', full), 'PX', math.ceil((full - now) / 1000) + 1)
-        return 0
+        return taken
         """)
 
     /// A refusal: which bucket is empty and the seconds to wait.
@@ -77,23 +91,52 @@ final class SharedRateLimiter: Sendable {
     func acquire(address: ClientAddress, customer: Int?) async -> Refusal? {
         let customer = perCustomer == nil ? nil : customer
         if !countsLocally() {
-            var calls: [(keys: [String], arguments: [any RedisArgument])] = [
-                (keys: [keyPrefix + "ip:" + address.keyText], arguments: [perAddress.intervalMicroseconds, perAddress.burst]),
-            ]
-            if let customer, let perCustomer {
-                calls.append((keys: [keyPrefix + "customer:" + String(customer)], arguments: [perCustomer.intervalMicroseconds, perCustomer.burst]))
+            let now = ContinuousClock.now
+            let addressKey = address.keyText
+            let forAddress = addressLeases.withLock { $0.take(addressKey, now: now) }
+            if case .refused(let wait) = forAddress { return .address(wait) }
+            var forCustomer: TokenLeases<Int>.Decision?
+            if let customer {
+                forCustomer = customerLeases.withLock { $0.take(customer, now: now) }
+                if case .refused(let wait)? = forCustomer { return .customer(wait) }
             }
+            var calls: [(keys: [String], arguments: [any RedisArgument])] = []
+            if forAddress == .askShared {
+                calls.append((
+                    keys: [keyPrefix + "ip:" + addressKey],
+                    arguments: [perAddress.intervalMicroseconds, perAddress.burst, perAddress.leaseSize]))
+            }
+            if forCustomer == .askShared, let customer, let perCustomer {
+                calls.append((
+                    keys: [keyPrefix + "customer:" + String(customer)],
+                    arguments: [perCustomer.intervalMicroseconds, perCustomer.burst, perCustomer.leaseSize]))
+            }
+            if calls.isEmpty { return nil }
             do {
-                let replies = try await redis.runAll(Self.take, calls: calls)
-                let waits = try replies.map { reply -> Int in
-                    guard let wait = try reply.throwingError().int else {
-                        throw RedisError(code: .unexpectedReply, message: "the rate limit script answered no integer")
+                var answers = try await redis.runAll(Self.take, calls: calls).map { reply -> Int in
+                    guard let answer = try reply.throwingError().int, answer != 0 else {
+                        throw RedisError(code: .unexpectedReply, message: "the rate limit script answered no count")
                     }
-                    return wait
+                    return answer
+                }[...]
+                var refusal: Refusal?
+                if forAddress == .askShared, let answer = answers.popFirst() {
+                    if answer > 0 {
+                        addressLeases.withLock { $0.record(addressKey, taken: answer, now: now) }
+                    } else {
+                        addressLeases.withLock { $0.recordRefusal(addressKey, waitMicroseconds: -answer, now: now) }
+                        refusal = .address(TokenLeases<String>.wholeSeconds(.microseconds(-answer)))
+                    }
                 }
-                if waits[0] > 0 { return .address(waits[0]) }
-                if waits.count > 1, waits[1] > 0 { return .customer(waits[1]) }
-                return nil
+                if let customer, let answer = answers.popFirst() {
+                    if answer > 0 {
+                        customerLeases.withLock { $0.record(customer, taken: answer, now: now) }
+                    } else {
+                        customerLeases.withLock { $0.recordRefusal(customer, waitMicroseconds: -answer, now: now) }
+                        refusal = refusal ?? .customer(TokenLeases<Int>.wholeSeconds(.microseconds(-answer)))
+                    }
+                }
+                return refusal
             } catch {
                 fallBack(error)
             }

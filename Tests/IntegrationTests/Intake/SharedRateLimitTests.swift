@@ -46,6 +46,40 @@ import Testing
         }
     }
 
+    /// A busy address's tokens are taken ahead in leases and its refusals remembered by each
+    /// instance (``TokenLeases``); neither lets the two instances together admit more than the
+    /// one shared bucket: its burst plus its rate over the time the requests took.
+    @Test func leasesNeverAdmitMoreThanTheSharedBucket() async throws {
+        // 40/s with a burst of 160: leases of 2 tokens, and a rate low enough that the bound
+        // stays well under the requests sent however slowly the machine answers them.
+        try await AuthAttemptLimitTests.withTwoInstances(["limits.ip_per_s": "40", "limits.ip_burst": "160"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
+            let requests = 800
+            let started = ContinuousClock.now
+            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for lane in 0..<16 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for request in stride(from: lane, to: requests, by: 16) {
+                            statuses.append(try await (request % 2 == 0 ? one : two).call("GET", "/v1/products/999999").status)
+                        }
+                        return statuses
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let elapsed = ContinuousClock.now - started
+            let admitted = statuses.count { $0 == 404 }
+            let refused = statuses.count { $0 == 429 }
+            #expect(admitted + refused == requests, "other statuses: \(Set(statuses))")
+            let bound = 160 + Int((40 * (elapsed / .seconds(1))).rounded(.up))
+            #expect(admitted <= bound, "\(admitted) admitted in \(elapsed), the shared bucket allows \(bound)")
+            #expect(admitted >= 120, "most of the burst was admitted: \(admitted)")
+            #expect(refused > 0 || admitted == requests)
+            print("leases: \(admitted) admitted, \(refused) refused in \(elapsed) (bound \(bound))")
+        }
+    }
+
     /// Redis stops under a running server: routes that need only PostgreSQL keep answering, and
     /// the customer limit still holds, counted by the instance itself.
     @Test func withRedisDownEachInstanceLimitsByItself() async throws {
