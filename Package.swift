@@ -7,6 +7,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The executable's allocator is jemalloc (issue 16). `FASTEST_SHOP_MALLOC=system swift build`
+// builds with the C library's malloc instead, to measure one against the other.
+let systemMalloc = Context.environment["FASTEST_SHOP_MALLOC"] == "system"
+
 let package = Package(
     name: "fastest-shop",
     platforms: [.macOS(.v15)],
@@ -39,6 +43,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // gzip for large responses (the stored audit bundle), over the system zlib.
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        // Links jemalloc, which replaces malloc for the whole process, and reports on it.
+        .target(
+            name: "MemoryAllocator", dependencies: systemMalloc ? [] : ["CJemalloc"],
+            swiftSettings: swiftSettings + (systemMalloc ? [.define("FASTEST_SHOP_SYSTEM_MALLOC")] : [])),
 
         // Thin clients over the C libraries; blocking calls stay on threads they own.
         .target(name: "BlockingThreads", swiftSettings: swiftSettings),
@@ -187,7 +196,7 @@ let package = Package(
             name: "FastestShop",
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue", "Bench",
-                "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "Observability",
+                "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "Observability", "MemoryAllocator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -200,7 +209,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
-                "Intake", "ChildProcesses", "Gzip",
+                "Intake", "ChildProcesses", "Gzip", "MemoryAllocator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

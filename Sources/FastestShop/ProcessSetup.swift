@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Logging
+import MemoryAllocator
 import Observability
 import Redis
 import ServiceLifecycle
@@ -37,8 +38,10 @@ enum ProcessSetup {
     /// keep up to 1 GiB of freed heap for the next peak.
     ///
     /// (glibc's `mallopt` is not in Swift's Glibc module, so it is looked up at run time; on a C
-    /// library without it this does nothing.)
+    /// library without it this does nothing.) Only for a build on glibc's malloc: jemalloc, the
+    /// executable's allocator, keeps freed pages for reuse by itself (its decay time).
     static func keepHeapForRushes() {
+        guard !MemoryAllocator.isJemalloc else { return }
         typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
         let mallopt = unsafeBitCast(symbol, to: MallocOption.self)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bench
 import Foundation
+import MemoryAllocator
 import Settings
 
 /// `fastest-shop bench SCENARIO`: one subcommand per scenario. A scenario prints progress on
@@ -42,6 +43,8 @@ struct BenchOptions: ParsableArguments {
 
     /// Prints the result: JSON (sorted keys, one object) or `summary`.
     func report(_ result: some Encodable, summary: () -> String) throws {
+        // Figures depend on it (docs/benchmarks.md), so every report says which one ran.
+        FileHandle.standardError.write(Data("allocator: \(MemoryAllocator.name)\n".utf8))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
