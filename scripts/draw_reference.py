@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Reference implementation of fastest-shop draw protocol v1 (SPEC section 5).
+"""Reference implementation of fastest-shop draw protocol v1 (docs/contract.md, "Draw protocol v1").
 
 Anyone holding a drop's audit bundle (GET /v1/drops/{id}/audit) can recompute its draw with
 this script and the Python 3 standard library alone. It is written separately from the Swift
-implementation, straight from the specification, and the Swift unit tests pin vectors produced
-by it, so each implementation checks the other.
+implementation, straight from the description in docs/contract.md, and the Swift unit tests pin
+vectors produced by it, so each implementation checks the other.
 
 Usage:
     draw_reference.py BUNDLE           print the recomputed draw as one JSON object

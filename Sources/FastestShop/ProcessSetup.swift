@@ -33,8 +33,8 @@ enum ProcessSetup {
     /// buffers and connection state, where a quiet minute before held a few dozen. glibc's
     /// allocator grows its arenas for such a peak a page run at a time (mprotect, page faults)
     /// and hands the memory back as soon as the peak is over, so the next rush pays again; both
-    /// showed up as about a tenth of the CPU of a 10,000-buyer rush (`bench open-run`: wall time
-    /// 1.75 s → 1.59 s, mean of five alternating runs each). Grow in 64 MiB steps instead, and
+    /// showed up in the CPU of a 10,000-buyer rush (`bench open-run`; figures in
+    /// docs/benchmarks.md, "Open-run"). Grow in 64 MiB steps instead, and
     /// keep up to 1 GiB of freed heap for the next peak.
     ///
     /// (glibc's `mallopt` is not in Swift's Glibc module, so it is looked up at run time; on a C

@@ -20,7 +20,7 @@ struct SettingsOptions: ParsableArguments {
             }
             let key = String(override[..<equals])
             // A flag's value shows in `ps` and shell history; secrets come from the environment
-            // or a file only (SPEC §2).
+            // or a file only (docs/contract.md, "Command line").
             if let setting = SettingKey.named(key), setting.isSecret {
                 throw ConfigurationError(
                     key: key, problem: "is a secret and cannot be given with --set; use \(setting.environmentVariable) or \(setting.environmentVariable)_FILE")

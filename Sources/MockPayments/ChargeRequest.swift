@@ -1,7 +1,7 @@
 import Foundation
 
-/// The body of a `charge.requested` webhook (SPEC §4). Two requests under one Idempotency-Key
-/// must be equal; a different order or amount under a used key is a client bug.
+/// The body of a `charge.requested` webhook (docs/payments.md, "Charges"). Two requests under one
+/// Idempotency-Key must be equal; a different order or amount under a used key is a client bug.
 struct ChargeRequest: Sendable, Equatable {
     let orderID: Int
     let dropID: Int

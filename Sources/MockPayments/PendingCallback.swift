@@ -11,7 +11,7 @@ struct PendingCallback: Sendable {
     var late = false
     let epoch: ChargeLedger.Epoch
 
-    /// The callback body (SPEC §4): `{"type","order_id","payment_id"}`.
+    /// The callback body (docs/payments.md, "Callbacks"): `{"type","order_id","payment_id"}`.
     var body: Body {
         Body(type: succeeds ? "charge.succeeded" : "charge.failed", orderID: orderID, paymentID: paymentID)
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The body of a `refund.requested` webhook (SPEC §4).
+/// The body of a `refund.requested` webhook (docs/payments.md, "Refunds").
 struct RefundRequest: Sendable, Equatable {
     let orderID: Int
     let paymentID: String

@@ -5,7 +5,8 @@ import Logging
 /// `StreamLogHandler` formats a logger's metadata into its line prefix each time any of it is
 /// set. Hummingbird gives every request's logger its own `hb.request.id`, so every request
 /// paid for sorting, describing and joining metadata for lines that, at the `info` level, are
-/// never written: about 2 % of the server's CPU under load (perf, entries under `wrk`). This handler
+/// never written: a visible share of the server's CPU under load (perf, entries under `wrk`;
+/// docs/benchmarks.md, "Figures that code comments used to quote"). This handler
 /// keeps the metadata as it is and hands it to a `StreamLogHandler` when a line is written, so
 /// the lines look exactly the same.
 public struct DeferredFormattingLogHandler: LogHandler {

@@ -1,7 +1,7 @@
 import Postgres
 import ShopDomain
 
-/// The published audit bundle of a drawn drop (SPEC §5).
+/// The published audit bundle of a drawn drop (docs/contract.md, "Draw protocol v1").
 ///
 /// A draw stores its bundle once, in the transaction that commits the draw, as chunks of JSON
 /// text in `audit_bundle_chunks` (see docs/design.md, "The stored audit bundle"): readers stream

@@ -127,8 +127,9 @@ public struct ConsoleFigures: Sendable {
         ).map { RankedPlace(position: try $0.int(0), userID: try $0.int(1), orderID: try $0.optionalInt(2)) }
     }
 
-    /// Sets the public beacon of a drop that has not closed yet (SPEC §5: it is mixed into the
-    /// draw, so it must be fixed before the entries are). False when the drop is past that.
+    /// Sets the public beacon of a drop that has not closed yet (docs/contract.md, "Draw protocol v1",
+    /// step 3: it is mixed into the draw, so it must be fixed before the entries are). False when the
+    /// drop is past that.
     public func setBeacon(dropID: Int, beacon: String) async throws -> Bool {
         try await pool.query(
             "UPDATE drops SET beacon = $2, updated_at = now() WHERE id = $1 AND status IN ('scheduled', 'open')",

@@ -27,9 +27,9 @@ public enum DrawStore {
             seed: try row.optionalByteArray(4), beacon: try row.string(5))
     }
 
-    /// The drop's entries in canonical order (user id ascending), streamed with COPY out of the
-    /// drop's own partition into flat arrays sized up front from the entry counters (no
-    /// doubling, no object per entry), and their digest computed on the way (SPEC §5).
+    /// The drop's entries in canonical order (user id ascending), streamed with COPY out of the drop's
+    /// own partition into flat arrays sized up front from the entry counters (no doubling, no object per
+    /// entry), and their digest computed on the way (docs/contract.md, "Draw protocol v1", step 2).
     public static func canonicalEntries(_ connection: PostgresConnection, dropID: Int) throws -> (entries: CanonicalEntries, digest: String) {
         var entries = CanonicalEntries()
         let counted = try connection.query(

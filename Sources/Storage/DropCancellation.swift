@@ -1,11 +1,11 @@
 import Postgres
 import ShopDomain
 
-/// `POST /v1/drops/{id}/cancel` (SPEC §3): the drop becomes `cancelled` (its state machine and
-/// trigger allow it from every status but `settled`); unpaid orders are voided (`cancelled`,
-/// their queued charges find nothing to do), paid orders are refunded, and every unit is back
-/// in `available` with nobody to sell it to. Who cancelled and when are kept on the drop.
-/// Idempotent: cancelling a cancelled drop changes nothing.
+/// `POST /v1/drops/{id}/cancel` (docs/payments.md, "Refunds"): the drop becomes `cancelled` (its state
+/// machine and trigger allow it from every status but `settled`); unpaid orders are voided (`cancelled`,
+/// their queued charges find nothing to do), paid orders are refunded, and every unit is back in
+/// `available` with nobody to sell it to. Who cancelled and when are kept on the drop. Idempotent:
+/// cancelling a cancelled drop changes nothing.
 public enum DropCancellation {
     public enum Result: Sendable, Equatable {
         /// Cancelled now, with the orders whose refunds need a job.

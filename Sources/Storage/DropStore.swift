@@ -17,9 +17,10 @@ public struct DropStore: Sendable {
         d.price_cents, d.currency
         """
 
-    /// Creates the drop; a draw or raffle gets a fresh seed and its commitment (SPEC §5). The
-    /// product's price and currency are copied onto it and locked (trigger `drops_lock_price`).
-    /// Throws ``ValidationFailure`` on `product_id` when the product does not exist.
+    /// Creates the drop; a draw or raffle gets a fresh seed and its commitment (docs/contract.md, "Draw
+    /// protocol v1", step 1). The product's price and currency are copied onto it and locked (trigger
+    /// `drops_lock_price`). Throws ``ValidationFailure`` on `product_id` when the product does not
+    /// exist.
     public func create(_ new: NewDrop, createdBy: Int) async throws -> DropOverview {
         let seed: [UInt8]? = new.kind.isDrawn ? DrawProtocolV1.makeSeed() : nil
         do {

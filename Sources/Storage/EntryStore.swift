@@ -192,8 +192,8 @@ public struct EntryStore: Sendable {
         let missing = requests.filter { stored[EntryKey(dropID: $0.dropID, userID: $0.userID)] == nil }
         guard !missing.isEmpty else { return stored }
         // One statement per drop, its id a parameter the planner sees: PostgreSQL then plans the
-        // drop's partition alone. (Keys joined from an array reach every partition: measured at
-        // 300 drops, 55–72 ms of planning for a three-key lookup, against 0.5 ms.)
+        // drop's partition alone. (Keys joined from an array reach every partition, and planning
+        // them costs a hundred times more: docs/design.md, "Draws at ten million entries".)
         for (dropID, requests) in Dictionary(grouping: missing, by: \.dropID) {
             let rows = try connection.query(
                 """

@@ -1,7 +1,8 @@
 import Postgres
 import ShopDomain
 
-/// Checks the SPEC §6 invariants over the whole database; one line per violation.
+/// Checks the invariants (docs/contract.md, "Invariants") over the whole database; one line per
+/// violation.
 ///
 /// The schema already refuses most bad states (CHECKs, unique keys, foreign keys); the audit also
 /// checks what constraints cannot express: counters against the orders they count, one successful

@@ -30,9 +30,9 @@ public struct EntryCursor: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The listings of SPEC §3 (`GET /v1/drops`, `/v1/me/entries`, `/v1/me/orders`), each paged by
-/// keyset so a page costs the same however deep it is, and rows added meanwhile never shift a
-/// later page (no duplicates, no gaps). Indexes: migration 0005.
+/// The listings of docs/contract.md, "HTTP API" (`GET /v1/drops`, `/v1/me/entries`, `/v1/me/orders`),
+/// each paged by keyset so a page costs the same however deep it is, and rows added meanwhile never
+/// shift a later page (no duplicates, no gaps). Indexes: migration 0005.
 public struct ListingStore: Sendable {
     let pool: PostgresPool
 

@@ -1,10 +1,10 @@
 import Postgres
 import ShopDomain
 
-/// `POST /v1/orders/{id}/refund` (SPEC §3): a `paid` order is refunded (`refund_pending`, then
-/// `refunded` when the provider confirms) and its unit released like a failed payment's: offered
-/// to the next waitlisted entrant of a drawn draw, or back on sale in an open-run still open.
-/// Idempotent: a repeat finds the order already refunding and changes nothing.
+/// `POST /v1/orders/{id}/refund` (docs/payments.md, "Refunds"): a `paid` order is refunded
+/// (`refund_pending`, then `refunded` when the provider confirms) and its unit released like a failed
+/// payment's: offered to the next waitlisted entrant of a drawn draw, or back on sale in an open-run
+/// still open. Idempotent: a repeat finds the order already refunding and changes nothing.
 public enum OperatorRefund {
     public enum Result: Sendable, Equatable {
         /// The order is refunding (now or before). The follow-up is empty for a repeat.

@@ -1,7 +1,7 @@
 import Postgres
 
-/// Inbound payment callbacks (SPEC §4), recorded by `webhook-id` in the same transaction as
-/// their effect: a repeated delivery is acknowledged and ignored, and a callback is never
+/// Inbound payment callbacks (docs/payments.md, "Callbacks"), recorded by `webhook-id` in the same
+/// transaction as their effect: a repeated delivery is acknowledged and ignored, and a callback is never
 /// recorded without being applied (or applied without being recorded).
 public enum PaymentEventStore {
     public enum Kind: String, Sendable {

@@ -1,9 +1,9 @@
 import Postgres
 import ShopDomain
 
-/// Refunds (SPEC §4): one per order, created when money was taken for a unit the customer does
-/// not hold (a late success, an operator's refund, a cancelled drop) and completed by the refund
-/// job's answer or the provider's `refund.succeeded` / `refund.failed` callback.
+/// Refunds (docs/payments.md, "Refunds"): one per order, created when money was taken for a unit the
+/// customer does not hold (a late success, an operator's refund, a cancelled drop) and completed by the
+/// refund job's answer or the provider's `refund.succeeded` / `refund.failed` callback.
 public enum RefundStore {
     /// What the refund job needs to send `refund.requested`.
     public struct Context: Sendable, Equatable {

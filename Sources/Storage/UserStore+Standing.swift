@@ -1,8 +1,9 @@
 import Postgres
 import ShopDomain
 
-/// What keeps an account's tokens working, and the operator's ways to take them away: both
-/// bump the token version, so every token issued before stops working (SPEC §3, `admin`).
+/// What keeps an account's tokens working, and the operator's ways to take them away: both bump the
+/// token version, so every token issued before stops working (docs/contract.md, "Command line":
+/// `admin`).
 extension UserStore {
     /// The account's standing; nil when no account has this id (deleted).
     public func standing(userID: Int) async throws -> AccountStanding? {

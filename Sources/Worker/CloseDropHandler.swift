@@ -6,7 +6,8 @@ import ShopDomain
 import ShopJobs
 import Storage
 
-/// `drop.close`: draws a closed draw or raffle (SPEC §5) and offers its units to the winners.
+/// `drop.close`: draws a closed draw or raffle (docs/contract.md, "Draw protocol v1") and offers its
+/// units to the winners.
 ///
 /// Entries are frozen (the drop is `closing`; entry batches hold `FOR SHARE` on the drop row, so
 /// the move to `closing` waited for them). The ranking is a pure function of the stored seed and

@@ -2,8 +2,8 @@ import CurlHTTP
 import Foundation
 import ShopDomain
 
-/// `refund.requested` (SPEC §4): the same endpoint, headers and signing as a charge, with the
-/// refund's own stable `webhook-id` / `Idempotency-Key`.
+/// `refund.requested` (docs/payments.md, "Refunds"): the same endpoint, headers and signing as a charge,
+/// with the refund's own stable `webhook-id` / `Idempotency-Key`.
 extension PaymentClient {
     public struct Refund: Sendable {
         public let orderID: Int

@@ -2,7 +2,8 @@ import CurlHTTP
 import Foundation
 import ShopDomain
 
-/// Sends `charge.requested` webhooks to the payment provider (SPEC §4) and classifies answers.
+/// Sends `charge.requested` webhooks to the payment provider (docs/payments.md, "Charges") and
+/// classifies answers.
 ///
 /// Every retry of one order's charge carries the same `webhook-id` and `Idempotency-Key` (the
 /// order's stored webhook id), so a provider that already charged answers with that charge

@@ -3,10 +3,10 @@ import Postgres
 import ShopJobs
 import Storage
 
-/// `order.refund`: pays back one order's charge through the payment webhook (SPEC §4) and
-/// records the answer. Retryable answers retry with backoff (a `Retry-After` bounded by the
-/// backoff cap); a refund still unsent when the attempts run out stays `queued`, and the
-/// scheduler's reconcile enqueues it again: money owed is never forgotten.
+/// `order.refund`: pays back one order's charge through the payment webhook (docs/payments.md,
+/// "Refunds") and records the answer. Retryable answers retry with backoff (a `Retry-After` bounded by
+/// the backoff cap); a refund still unsent when the attempts run out stays `queued`, and the scheduler's
+/// reconcile enqueues it again: money owed is never forgotten.
 struct RefundOrderHandler: JobHandler {
     let pool: PostgresPool
     let payments: PaymentClient

@@ -46,7 +46,7 @@ import Testing
         #expect(OrderStatus.pendingPayment.canMove(to: .expired))
         #expect(OrderStatus.pendingPayment.canMove(to: .cancelled))
         #expect(!OrderStatus.pendingPayment.canMove(to: .pendingPayment))
-        // A paid order only ever moves on to its refund (SPEC §4).
+        // A paid order only ever moves on to its refund (docs/payments.md, "Order states").
         #expect(OrderStatus.paid.canMove(to: .refundPending) && OrderStatus.refundPending.canMove(to: .refunded))
         for next in OrderStatus.allCases where next != .refundPending { #expect(!OrderStatus.paid.canMove(to: next)) }
         #expect(!OrderStatus.refundPending.canMove(to: .paid))

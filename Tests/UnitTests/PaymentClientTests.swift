@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Worker
 
-/// How the worker reads the provider's answers (SPEC §4).
+/// How the worker reads the provider's answers (docs/payments.md, "Charges").
 @Suite struct PaymentClientTests {
     func answer(_ status: Int, _ body: String = "", headers: [(name: String, value: String)] = []) -> PaymentClient.Answer {
         PaymentClient.classify(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))

@@ -5,11 +5,11 @@ import JWTKit
 /// else through Foundation's `JSONDecoder`.
 ///
 /// Verifying a token decodes two small JSON objects: its header (`alg`, `typ`) and its claims
-/// (`sub`, `role`, `exp`, `iat`). Foundation's `JSONDecoder` spent a tenth of the CPU of the
-/// server's request threads on those two when every entry brought a token not seen before
-/// (perf, `bench intake`), more than the signature check. This decoder reads an object whose
-/// values are strings without escapes, numbers, booleans or null, and decodes the dates of
-/// claims as seconds since 1970, as jwt-kit's default decoder does. Anything it does not read
+/// (`sub`, `role`, `exp`, `iat`). Foundation's `JSONDecoder` spent more of the CPU of the
+/// server's request threads on those two than the signature check when every entry brought a
+/// token not seen before (perf, `bench intake`; docs/benchmarks.md, "Entries, 2026-12-02"). This
+/// decoder reads an object whose values are strings without escapes, numbers, booleans or null,
+/// and decodes the dates of claims as seconds since 1970, as jwt-kit's default decoder does. Anything it does not read
 /// (nesting, escapes, a type it leaves alone) and every error go to that default decoder, so
 /// the answer is always the one `JSONDecoder` gives; tests compare the two.
 struct TokenJSONDecoder: JWTJSONDecoder {

@@ -7,9 +7,9 @@ import Postgres
 import ShopDomain
 import Storage
 
-/// The operator console (SPEC §7) under `/console`: server-rendered pages over what the API and
-/// the queues know, and the operators' actions. Not part of the JSON API, so not in the OpenAPI
-/// document.
+/// The operator console (docs/contract.md, "Operator console") under `/console`: server-rendered pages
+/// over what the API and the queues know, and the operators' actions. Not part of the JSON API, so not
+/// in the OpenAPI document.
 ///
 /// Sign-in is a session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` when the request came
 /// through TLS) naming a session in Redis (``ConsoleSessions``). Every form that changes state

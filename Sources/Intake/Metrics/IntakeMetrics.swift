@@ -54,7 +54,7 @@ public final class IntakeMetrics: Sendable {
         case unavailable
     }
 
-    /// The callback types of SPEC §4.
+    /// The callback types (docs/payments.md, "Callbacks").
     static let callbackTypeNames = ["charge.succeeded", "charge.failed", "refund.succeeded", "refund.failed"]
 
     private struct RouteKey: Hashable {

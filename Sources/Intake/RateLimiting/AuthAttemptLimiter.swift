@@ -2,10 +2,10 @@ import Logging
 import Redis
 import ShopDomain
 
-/// Limits logins and signups per client address and per email, counted in Redis so that the
-/// limits hold across every `serve` instance (SPEC §3): a password guesser spreading over
-/// instances or addresses still gets `perEmailPerMinute` tries a minute at one account, then
-/// the account is locked out for the rest of the minute.
+/// Limits logins and signups per client address and per email, counted in Redis so that the limits hold
+/// across every `serve` instance (docs/contract.md, "HTTP API"): a password guesser spreading over
+/// instances or addresses still gets `perEmailPerMinute` tries a minute at one account, then the account
+/// is locked out for the rest of the minute.
 ///
 /// Both counters are fixed one-minute windows, taken in one pipelined round trip before any
 /// bcrypt work. While Redis is unreachable each instance counts in memory with the same

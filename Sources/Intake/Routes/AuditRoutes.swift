@@ -4,8 +4,9 @@ import Postgres
 import ShopDomain
 import Storage
 
-/// `GET /v1/drops/{id}/audit`: the audit bundle of a drawn draw or raffle (SPEC §5), from which
-/// anyone can recompute the result offline (`fastest-shop verify`, `scripts/draw_reference.py`).
+/// `GET /v1/drops/{id}/audit`: the audit bundle of a drawn draw or raffle (docs/contract.md, "Draw
+/// protocol v1"), from which anyone can recompute the result offline (`fastest-shop verify`,
+/// `scripts/draw_reference.py`).
 struct AuditRoutes: RouteGroup {
     let pool: PostgresPool
 

@@ -4,9 +4,9 @@ import ShopDomain
 
 // The entry route is the one every customer of a draw calls at once. Foundation's JSONDecoder
 // and JSONEncoder cost more than the rest of such a request apart from the commit (measured with
-// wrk against `serve`: 6.5k → 8k entries/s without them). The body and the answer have one
-// common shape each; these read and write exactly that shape, and hand anything else to
-// Foundation, so what the route accepts and answers is the same either way.
+// wrk against `serve`; figures in docs/benchmarks.md, "Entries, before"). The body and the
+// answer have one common shape each; these read and write exactly that shape, and hand anything
+// else to Foundation, so what the route accepts and answers is the same either way.
 
 extension EntryRoutes.EntryBody {
     /// The body as the customer sent it: empty (one ticket), or a JSON object. A flat object with

@@ -3,9 +3,9 @@ import Hummingbird
 import ShopDomain
 import Storage
 
-/// The listings customers' front ends need (SPEC §3): drops open or coming, and a customer's own
-/// entries and orders, newest first. Every listing is paged by keyset: a page names where the
-/// next one starts (`next_after`), so rows written between two pages neither repeat nor vanish.
+/// The listings customers' front ends need (docs/contract.md, "HTTP API"): drops open or coming, and a
+/// customer's own entries and orders, newest first. Every listing is paged by keyset: a page names where
+/// the next one starts (`next_after`), so rows written between two pages neither repeat nor vanish.
 struct ListingRoutes: RouteGroup {
     /// A customer's own entries and orders (the request pool: a customer about to pay needs them).
     let listings: ListingStore

@@ -1,8 +1,8 @@
 import Hummingbird
 import ShopDomain
 
-/// The operator's money actions over the JSON API (SPEC §3): refund a paid order, cancel a
-/// drop. What they do is ``OperatorActions``, shared with the console.
+/// The operator's money actions over the JSON API (docs/payments.md, "Refunds"): refund a paid order,
+/// cancel a drop. What they do is ``OperatorActions``, shared with the console.
 struct OperatorActionRoutes: RouteGroup {
     let actions: OperatorActions
 

@@ -6,11 +6,11 @@ import ShopDomain
 import ShopJobs
 import Storage
 
-/// The operator's money actions (SPEC §3): refund a paid order, cancel a drop. One place for
-/// both the JSON API (``OperatorActionRoutes``) and the console's forms, so the two cannot
-/// drift. Both idempotent (a repeat answers the same state and changes nothing); who and when
-/// are recorded with the refund (`refunds.requested_by`, `requested_at`) and on the drop
-/// (`cancelled_by`, `cancelled_at`).
+/// The operator's money actions (docs/payments.md, "Refunds"): refund a paid order, cancel a drop. One
+/// place for both the JSON API (``OperatorActionRoutes``) and the console's forms, so the two cannot
+/// drift. Both idempotent (a repeat answers the same state and changes nothing); who and when are
+/// recorded with the refund (`refunds.requested_by`, `requested_at`) and on the drop (`cancelled_by`,
+/// `cancelled_at`).
 struct OperatorActions: Sendable {
     let pool: PostgresPool
     let drops: DropStore

@@ -8,8 +8,8 @@ import ShopJobs
 import Storage
 
 /// `POST /v1/payments/callback`: the provider reports how a pending charge or refund ended
-/// (SPEC §4). A charge success for an order already expired, failed or cancelled is recorded and
-/// refunded.
+/// (docs/payments.md, "Callbacks"). A charge success for an order already expired, failed or cancelled
+/// is recorded and refunded.
 ///
 /// Authenticated by the Standard Webhooks signature with the provider's secret (constant-time,
 /// 300 s tolerance), not by a bearer token. A repeated `webhook-id` is acknowledged and ignored;

@@ -9,7 +9,8 @@ import ShopDomain
 import ShopJobs
 import Storage
 
-/// `POST /v1/drops/{id}/purchase`: open-run, first come first served (SPEC §3, issue 6).
+/// `POST /v1/drops/{id}/purchase`: open-run, first come first served (docs/contract.md, "What the
+/// product is"; issue 6).
 ///
 /// With the `gate` strategy, every buyer first passes the Redis admission gate; refusals answer
 /// at once without touching PostgreSQL. Admitted buyers are confirmed in PostgreSQL in batches

@@ -1,5 +1,6 @@
 extension AuditBundle {
-    /// Compact JSON with the SPEC §5 keys in the SPEC's order.
+    /// Compact JSON with the audit bundle's keys in their documented order (docs/contract.md, "Draw
+    /// protocol v1").
     public func jsonBytes() -> [UInt8] {
         var json: [UInt8] = []
         json.reserveCapacity(512 + canonicalEntries.count * 24 + (winners.count + waitlist.count) * 12)
@@ -61,7 +62,7 @@ extension AuditBundle {
         try emit(json)
     }
 
-    /// Parses a bundle, refusing anything that is not exactly the SPEC §5 object: every key present
+    /// Parses a bundle, refusing anything that is not exactly the documented object: every key present
     /// once, no other key, each value of its type. Whitespace and key order are free.
     public init(jsonBytes: [UInt8]) throws(AuditBundleDecodingError) {
         self = try jsonBytes.withUnsafeBufferPointer { buffer throws(AuditBundleDecodingError) in

@@ -1,5 +1,6 @@
-/// Everything needed to recompute a draw offline (SPEC §5), served at `GET /v1/drops/{id}/audit`
-/// and checked by `fastest-shop verify` and `scripts/draw_reference.py --check`.
+/// Everything needed to recompute a draw offline (docs/contract.md, "Draw protocol v1"), served at
+/// `GET /v1/drops/{id}/audit` and checked by `fastest-shop verify` and
+/// `scripts/draw_reference.py --check`.
 ///
 /// JSON keys: `protocol`, `drop_id`, `commitment`, `seed` (hex), `beacon`, `entries_digest`, `stock`,
 /// `waitlist_depth`, `entries` (`[[user_id, tickets], …]`), `winners`, `waitlist`.

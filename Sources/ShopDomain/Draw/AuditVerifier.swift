@@ -1,4 +1,5 @@
-/// Recomputes a draw from its audit bundle (SPEC §5) and says where the bundle disagrees.
+/// Recomputes a draw from its audit bundle (docs/contract.md, "Draw protocol v1") and says where the
+/// bundle disagrees.
 public enum AuditVerifier {
     /// One human-readable line per mismatch; empty when the bundle is a faithful record of a v1 draw.
     public static func verify(_ bundle: AuditBundle) -> [String] {

@@ -1,6 +1,6 @@
-/// A drop's entries in canonical order (SPEC §5 step 2), held flat: one user id and one running
-/// ticket sum per entry, 16 bytes each, and no object per entry. Ten million entries are two
-/// arrays of 80 MB that the draw's ticket slots share rather than copy.
+/// A drop's entries in canonical order (docs/contract.md, "Draw protocol v1", step 2), held flat: one
+/// user id and one running ticket sum per entry, 16 bytes each, and no object per entry. Ten million
+/// entries are two arrays of 80 MB that the draw's ticket slots share rather than copy.
 ///
 /// Appending does not refuse anything (a bundle under verification may be wrong); the checks run
 /// when a draw uses the entries (``TicketSlots``) or the verifier asks (``canonicalOrderProblem``).

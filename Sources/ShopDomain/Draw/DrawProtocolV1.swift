@@ -1,6 +1,7 @@
 import Crypto
 
-/// Draw protocol v1 (SPEC §5): commitment, canonical entries digest, and the ranking.
+/// Draw protocol v1 (docs/contract.md, "Draw protocol v1"): commitment, canonical entries digest, and
+/// the ranking.
 ///
 /// Every step is deterministic given the seed, the drop id, the entries and the beacon, so anyone
 /// holding the audit bundle recomputes the same winners (`scripts/draw_reference.py` does so

@@ -6,9 +6,10 @@ protocol DrawWordSource {
 }
 
 extension DrawWordSource {
-    /// SPEC §5 step 4: a value in `0..<n`, every value equally likely. Words at or above
-    /// 2^64 − (2^64 mod n), the largest multiple of `n` up to 2^64, are rejected: `x mod n` over
-    /// that incomplete last run would favour small values. Always consumes at least one word.
+    /// docs/contract.md, "Draw protocol v1", step 4: a value in `0..<n`, every value equally likely.
+    /// Words at or above 2^64 − (2^64 mod n), the largest multiple of `n` up to 2^64, are rejected:
+    /// `x mod n` over that incomplete last run would favour small values. Always consumes at least one
+    /// word.
     mutating func uniform(_ n: UInt64) -> UInt64 {
         precondition(n > 0, "uniform(0) has no value to return")
         // 2^64 mod n without 65-bit arithmetic: (2^64 − n) mod n, with 2^64 − n wrapping into 64 bits.
@@ -21,8 +22,9 @@ extension DrawWordSource {
     }
 }
 
-/// SPEC §5 steps 3 and 4: `R = HMAC-SHA256(seed, "fastest-shop/draw/v1|<drop_id>|<entries_digest>|<beacon>")`,
-/// then block i = SHA-256(R ‖ UInt64 big-endian(i)) read as four big-endian words.
+/// docs/contract.md, "Draw protocol v1", steps 3 and 4:
+/// `R = HMAC-SHA256(seed, "fastest-shop/draw/v1|<drop_id>|<entries_digest>|<beacon>")`, then block i =
+/// SHA-256(R ‖ UInt64 big-endian(i)) read as four big-endian words.
 struct DrawRandomWords: DrawWordSource {
     /// R followed by the 8-byte block counter, rewritten for every block.
     private var blockInput: [UInt8]

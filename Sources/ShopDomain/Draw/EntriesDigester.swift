@@ -1,7 +1,7 @@
 import Crypto
 
-/// Computes the canonical entries digest (SPEC §5 step 2) one entry at a time, so a caller
-/// streaming a million entries out of the database hashes them as they arrive.
+/// Computes the canonical entries digest (docs/contract.md, "Draw protocol v1", step 2) one entry at a
+/// time, so a caller streaming a million entries out of the database hashes them as they arrive.
 ///
 /// Entries must be appended in canonical order (ascending `userID`); the digester does not sort.
 public struct EntriesDigester: Sendable {

@@ -1,6 +1,6 @@
-/// Forward Fisher–Yates over `0..<count` (SPEC §5 step 5) without the array: a position holds its
-/// own index until a swap displaces it, and only displaced positions are stored. Memory grows with
-/// the steps taken, not with `count`.
+/// Forward Fisher–Yates over `0..<count` (docs/contract.md, "Draw protocol v1", step 5) without the
+/// array: a position holds its own index until a swap displaces it, and only displaced positions are
+/// stored. Memory grows with the steps taken, not with `count`.
 struct SparseShuffle {
     let count: Int
     private var position = 0

@@ -1,6 +1,6 @@
-/// SPEC §5 step 5: slots `0..<total`, slot s belonging to the entry whose cumulative ticket range
-/// (in canonical order) contains s. Stores one running sum per entry, never one value per slot,
-/// so a raffle with a billion tickets costs what its entries cost.
+/// docs/contract.md, "Draw protocol v1", step 5: slots `0..<total`, slot s belonging to the entry whose
+/// cumulative ticket range (in canonical order) contains s. Stores one running sum per entry, never one
+/// value per slot, so a raffle with a billion tickets costs what its entries cost.
 struct TicketSlots {
     let total: Int
     /// `ends[k]` = tickets of entries `0...k`; entry k owns slots `ends[k-1]..<ends[k]`.

@@ -1,4 +1,4 @@
-/// How a drop allocates its units (SPEC §1).
+/// How a drop allocates its units (docs/contract.md, "What the product is").
 public enum DropKind: String, Sendable, Codable, CaseIterable {
     /// Enter during a window, one entry each; winners drawn at close, the rest waitlisted.
     case draw

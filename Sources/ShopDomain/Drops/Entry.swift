@@ -15,7 +15,7 @@ public struct Entry: Sendable, Equatable {
     }
 }
 
-/// The entry rules that depend on the drop (SPEC §1).
+/// The entry rules that depend on the drop (docs/contract.md, "What the product is").
 public enum EntryRules {
     /// The tickets an entry holds: draws exactly one, raffles 1...max_tickets (one when not
     /// given). Open-runs take no entries; callers refuse those before asking.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A drop to create, validated against every rule of SPEC §1 and the schema's CHECKs, so the
-/// database never has to reject what the API accepted.
+/// A drop to create, validated against every rule of docs/contract.md, "What the product is", and the
+/// schema's CHECKs, so the database never has to reject what the API accepted.
 public struct NewDrop: Sendable, Equatable {
     public let productID: Int
     public let kind: DropKind

@@ -1,5 +1,5 @@
-/// SPEC §4: `pending_payment` → `paid` | `failed` | `expired` | `cancelled`; `paid` →
-/// `refund_pending` → `refunded`. Other states never move.
+/// docs/payments.md, "Order states": `pending_payment` → `paid` | `failed` | `expired` | `cancelled`;
+/// `paid` → `refund_pending` → `refunded`. Other states never move.
 public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case pendingPayment = "pending_payment"
     case paid

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// Webhook signatures in the Standard Webhooks scheme (SPEC §4):
+/// Webhook signatures in the Standard Webhooks scheme (docs/payments.md, "Webhook signatures"):
 /// `v1,<base64 HMAC-SHA256(key: UTF-8 of secret, message: "<id>.<timestamp>.<body>")>`.
 ///
 /// The key is the secret's UTF-8 bytes as configured, not a base64-decoded `whsec_` key.

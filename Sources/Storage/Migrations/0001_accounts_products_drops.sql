@@ -1,5 +1,6 @@
--- Accounts, products and drops. Stock figures live on the drop row and are guarded by CHECKs so
--- that no code path can store an impossible state (SPEC §6: stock = available + held + sold).
+-- Accounts, products and drops. Stock figures live on the drop row and are guarded by CHECKs so that no
+-- code path can store an impossible state (docs/contract.md, "Invariants": stock = available + held +
+-- sold).
 
 CREATE TABLE users (
     id            bigserial PRIMARY KEY,

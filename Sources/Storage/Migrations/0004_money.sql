@@ -53,7 +53,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_paid_has_payment CHECK (status <> 'paid
 ALTER TABLE orders DROP CONSTRAINT orders_one_per_customer;
 CREATE UNIQUE INDEX orders_one_live_per_customer ON orders (drop_id, user_id) WHERE status IN ('pending_payment', 'paid');
 
--- Refunds, cancelled drops (SPEC §4): order states `cancelled`, `refund_pending`, `refunded`.
+-- Refunds, cancelled drops (docs/payments.md): order states `cancelled`, `refund_pending`, `refunded`.
 ALTER TABLE orders DROP CONSTRAINT orders_status_check;
 ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (
     status IN ('pending_payment', 'paid', 'failed', 'expired', 'cancelled', 'refund_pending', 'refunded'));

@@ -64,9 +64,10 @@ DROP TABLE entries_unpartitioned;
 CREATE SCHEMA entries_archive;
 ALTER TABLE drops ADD COLUMN entries_archived_at timestamptz;
 
--- The audit bundle of a draw (SPEC §5), written once in the draw's transaction, in chunks of
--- about a megabyte of JSON text (each chunk ends between two values, so each is valid UTF-8).
--- `sha256` is over the whole document and names it (the ETag); `byte_count` is its length.
+-- The audit bundle of a draw (docs/contract.md, "Draw protocol v1"), written once in the draw's
+-- transaction, in chunks of about a megabyte of JSON text (each chunk ends between two values, so each
+-- is valid UTF-8). `sha256` is over the whole document and names it (the ETag); `byte_count` is its
+-- length.
 CREATE TABLE audit_bundles (
     drop_id     bigint  PRIMARY KEY REFERENCES drops (id),
     byte_count  bigint  NOT NULL CHECK (byte_count > 0),

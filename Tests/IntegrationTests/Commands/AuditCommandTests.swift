@@ -4,8 +4,8 @@ import ShopDomain
 import Storage
 import Testing
 
-/// `fastest-shop audit` can fail: each invariant of SPEC §6 is broken in the database, and the
-/// command exits 1 naming it; a database it cannot reach is exit 2, never 1.
+/// `fastest-shop audit` can fail: each invariant of docs/contract.md, "Invariants", is broken in the
+/// database, and the command exits 1 naming it; a database it cannot reach is exit 2, never 1.
 @Suite struct AuditCommandTests {
     /// A database that holds every invariant: a drawn draw with a paid winner and a waitlist,
     /// an open-run with a paid order, and a late success whose refund is in progress.

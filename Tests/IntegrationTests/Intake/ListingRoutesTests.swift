@@ -5,8 +5,8 @@ import ShopDomain
 import Synchronization
 import Testing
 
-/// The listings of SPEC §3 over real HTTP and PostgreSQL: who may list what, keyset pages with
-/// no duplicates or gaps even while rows are added between pages, and bad parameters.
+/// The listings (docs/contract.md, "HTTP API") over real HTTP and PostgreSQL: who may list what, keyset
+/// pages with no duplicates or gaps even while rows are added between pages, and bad parameters.
 @Suite struct ListingRoutesTests {
     /// Follows `next_after` from the first page to the last; returns every item in order.
     static func allPages(

@@ -37,7 +37,7 @@ import Testing
             let documented = Set(paths.flatMap { path, item in item.keys.map { RouteSignature(method: $0, path: path) } })
             let served = Set(try server.service.makeRouter().routes)
             #expect(documented == served)
-            // Every route of the contract (SPEC §3) is among them.
+            // Every route of the contract (docs/contract.md, "HTTP API") is among them.
             let contract: [(String, String)] = [
                 ("post", "/v1/auth/signup"), ("post", "/v1/auth/login"), ("post", "/v1/products"),
                 ("get", "/v1/products/{id}"), ("patch", "/v1/products/{id}"), ("post", "/v1/drops"),

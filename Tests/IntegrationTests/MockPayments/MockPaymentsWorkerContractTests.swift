@@ -4,7 +4,7 @@ import MockPayments
 import Testing
 import Worker
 
-/// The worker's own `PaymentClient` against the mock: both sides read SPEC §4 the same way.
+/// The worker's own `PaymentClient` against the mock: both sides read docs/payments.md the same way.
 @Suite struct MockPaymentsWorkerContractTests {
     /// `body` gets a payment client with the given timeout (in milliseconds) for each call.
     private func withPaymentClients(

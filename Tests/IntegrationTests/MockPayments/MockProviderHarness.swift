@@ -55,7 +55,7 @@ func withServiceGroup<T: Sendable>(_ services: [any Service], _ body: () async t
     }
 }
 
-/// A charge as our worker sends it (SPEC §4).
+/// A charge as our worker sends it (docs/payments.md, "Charges").
 struct TestCharge: Sendable {
     var orderID: Int
     var dropID = 7

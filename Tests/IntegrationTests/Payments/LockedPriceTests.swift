@@ -6,8 +6,8 @@ import Redis
 import ShopDomain
 import Testing
 
-/// A drop's price is locked when it is created (SPEC §3, §4); free units are paid at once; order
-/// keys carry a random part; one *live* order per customer per drop.
+/// A drop's price is locked when it is created (docs/payments.md, "Charges"); free units are paid at
+/// once; order keys carry a random part; one *live* order per customer per drop.
 @Suite struct LockedPriceTests {
     @Test func aDropLocksItsProductsPriceAndEveryOrderChargesIt() async throws {
         try await withIntakeServer { server in

@@ -7,8 +7,8 @@ import ShopDomain
 import Storage
 import Testing
 
-/// `POST /v1/orders/{id}/refund` and `POST /v1/drops/{id}/cancel` (SPEC §3): idempotent,
-/// recorded (who, when), and money follows units afterwards.
+/// `POST /v1/orders/{id}/refund` and `POST /v1/drops/{id}/cancel` (docs/payments.md, "Refunds"):
+/// idempotent, recorded (who, when), and money follows units afterwards.
 @Suite struct OperatorActionTests {
     static func refundJobs(_ server: IntakeTestServer) async throws -> [String] {
         try await server.redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: server.keyPrefix) + "q:payments", 0, -1)).requireArray().compactMap {
