@@ -212,6 +212,42 @@ import Testing
         }
     }
 
+    /// A caller that asks for the services in the second between their owner's end and its
+    /// watchdog's next poll takes them over (or, if the watchdog is already stopping them, waits
+    /// and starts its own): either way they run while the new owner does, and stop with it.
+    /// Before, it adopted servers that the old watchdog stopped a moment later (two `bench` runs
+    /// one after the other: the second lost PostgreSQL mid-run).
+    @Test func servicesWhoseOwnerJustEndedAreTakenOverByTheNextOwner() async throws {
+        try await TestSlots.scratchServices.withSlot {
+            let directory = try Self.scratchDirectory()
+            defer { Self.cleanUp(directory) }
+            let environment = ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
+            func start(owner: ChildProcess) async throws -> ChildProcess.Completion {
+                try await runBlocking {
+                    try ChildProcess.runToCompletion(
+                        executable: ShopProcess.repositoryRoot + "/scripts/services",
+                        arguments: ["start", "--dir", directory, "--owner", String(owner.pid)], environment: environment)
+                }
+            }
+            let first = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "sleep 600"], environment: [:])
+            defer { first.kill() }
+            #expect(try await start(owner: first).status == 0)
+            let second = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "sleep 600"], environment: [:])
+            defer { second.kill() }
+            first.send(SIGKILL)
+            let taken = try await start(owner: second)
+            #expect(taken.status == 0, "\(taken.errorOutput)")
+            #expect(taken.output.contains("# started: postgres redis"), "\(taken.output)")
+            let servers = try Self.serverPIDs(directory)
+            // Past the old watchdog's poll: the servers still run, for their new owner.
+            try await Task.sleep(for: .seconds(3))
+            #expect(servers.allSatisfy(Self.alive), "servers \(servers) stopped although their new owner runs")
+            second.send(SIGKILL)
+            let stopped = try await eventually(within: 60) { !servers.contains(where: Self.alive) }
+            #expect(stopped, "servers \(servers) run on after their new owner \(second.pid) ended")
+        }
+    }
+
     @Test func theSuiteNeverUsesFoundationsProcess() throws {
         // Foundation's Process crashes at random on Linux with this toolchain; ChildProcess is
         // the one way to start a program. This keeps it from coming back.
