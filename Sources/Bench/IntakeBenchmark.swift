@@ -242,10 +242,7 @@ final class HTTPLoad: Sendable {
             seconds = outcomes.reduce(0) { $0 + $1.seconds }
         }
         func count(status: Int) -> Int { statuses[status, default: 0] }
-        func percentile(_ fraction: Double) -> Double {
-            guard !latenciesMilliseconds.isEmpty else { return 0 }
-            return latenciesMilliseconds[min(latenciesMilliseconds.count - 1, Int(Double(latenciesMilliseconds.count) * fraction))]
-        }
+        func percentile(_ fraction: Double) -> Double { Bench.percentile(latenciesMilliseconds, fraction) }
     }
 
     func run(count: Int, _ request: @escaping @Sendable (Int) -> HTTPRequest) async -> Outcome {

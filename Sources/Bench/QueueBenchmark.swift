@@ -183,10 +183,3 @@ public enum QueueBenchmark {
         } while cursor != "0"
     }
 }
-
-/// The value at fraction `p` of sorted samples (nearest rank), rounded to 0.01 ms.
-func percentile(_ sorted: [Double], _ p: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    let index = min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))
-    return (sorted[index] * 100).rounded() / 100
-}
