@@ -5,6 +5,7 @@ import MockPayments
 import Postgres
 import Redis
 import Settings
+import ShopDomain
 import ShopJobs
 import Storage
 import Synchronization
@@ -149,7 +150,7 @@ public enum PaymentsBenchmark {
             if sweep % 5 == 0 {
                 awaiting = try await pool.query("""
                     UPDATE orders SET expires_at = now() - interval '1 millisecond'
-                    WHERE status = 'pending_payment' AND charge_state = 'awaiting_callback' AND expires_at > now()
+                    WHERE status = 'pending_payment' AND charge_state = '\(ChargeState.awaitingCallback.rawValue)' AND expires_at > now()
                     RETURNING id
                     """).map { try $0.int(0) }
             }

@@ -88,7 +88,7 @@ public enum OrderSettlementStore {
         if !finals.isEmpty {
             let rows = try connection.query("""
                 UPDATE orders o
-                SET status = i.status, charge_state = 'done', payment_id = COALESCE(i.payment_id, o.payment_id),
+                SET status = i.status, charge_state = \(ChargeState.done.sql), payment_id = COALESCE(i.payment_id, o.payment_id),
                     failure = i.failure, updated_at = now()
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS i(order_id, status, payment_id, failure)
                 WHERE o.id = i.order_id AND o.status = 'pending_payment'
@@ -150,9 +150,9 @@ public enum OrderSettlementStore {
         if !waiting.isEmpty {
             let rows = try connection.query("""
                 UPDATE orders o
-                SET charge_state = 'awaiting_callback', payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
+                SET charge_state = \(ChargeState.awaitingCallback.sql), payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
                 FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
-                WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = 'queued'
+                WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = \(ChargeState.queued.sql)
                 RETURNING o.id, o.drop_id, (extract(epoch FROM o.expires_at) * 1000)::bigint
                 """, [
                     .intArray(waiting.map { settlements[$0].orderID }),

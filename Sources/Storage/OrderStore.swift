@@ -9,8 +9,7 @@ public enum OrderStore {
         public let dropID: Int
         public let userID: Int
         public let status: OrderStatus
-        /// `queued`, `awaiting_callback` or `done`.
-        public let chargeState: String
+        public let chargeState: ChargeState
         public let amountCents: Int
         public let currency: String
         public let webhookID: String
@@ -42,9 +41,12 @@ public enum OrderStore {
         guard let status = OrderStatus(rawValue: try row.string(2)) else {
             throw PostgresError(code: .decoding, message: "order \(orderID) has an unknown status")
         }
+        guard let chargeState = ChargeState(rawValue: try row.string(3)) else {
+            throw PostgresError(code: .decoding, message: "order \(orderID) has an unknown charge state")
+        }
         return ChargeContext(
             orderID: orderID, dropID: try row.int(0), userID: try row.int(1), status: status,
-            chargeState: try row.string(3), amountCents: try row.int(4), currency: try row.string(5),
+            chargeState: chargeState, amountCents: try row.int(4), currency: try row.string(5),
             webhookID: try row.string(6), millisecondsUntilExpiry: try row.int(7), isExpired: try row.bool(8),
             expiresAtMilliseconds: try row.int(9), chargeInDoubt: try row.bool(10), hasRefund: try row.bool(11))
     }
