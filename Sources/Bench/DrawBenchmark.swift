@@ -115,8 +115,12 @@ public enum DrawBenchmark {
         ])
         let prefix = "bench:draw:\(UUID().uuidString.prefix(8)):"
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
-        let handlers = WorkerHandlers.make(.init(
-            pool: pool, redis: redis, queue: queue, payments: nil, paymentWindowSeconds: 900, returnUnits: nil))
+        // The worker role's close handler, without a payment client: nothing is charged here.
+        let role = WorkerRole(
+            configuration: .init(payments: nil, paymentWindowSeconds: 900, worker: .init(queues: ["drops"], concurrency: 1)),
+            pool: pool, redis: redis, queue: queue, gate: nil)
+        defer { role.shutdown() }
+        let handlers = role.handlers
         let job = Job(id: "bench-close", kind: ShopJob.closeDropKind, queue: "drops", attempt: 1, maxAttempts: 1,
                       visibilityMilliseconds: 60_000, enqueuedAtMilliseconds: 0, uniqueKey: nil,
                       payload: ShopJob.closeDrop(dropID: dropID).payload)

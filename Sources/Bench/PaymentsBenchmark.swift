@@ -1,4 +1,3 @@
-import CurlHTTP
 import Foundation
 import JobQueue
 import Logging
@@ -6,6 +5,7 @@ import MockPayments
 import Postgres
 import Redis
 import Settings
+import ShopDomain
 import ShopJobs
 import Storage
 import Synchronization
@@ -126,18 +126,16 @@ public enum PaymentsBenchmark {
         for start in stride(from: 0, to: orderIDs.count, by: 5000) {
             try await queue.enqueue(orderIDs[start..<min(start + 5000, orderIDs.count)].map { ShopJob.chargeOrder(orderID: $0) })
         }
-        let http = CurlHTTPClient(name: "bench-payments-http", maxIdleConnections: parameters.concurrency + 64)
-        defer { http.shutdown() }
-        let payments = PaymentClient(
-            configuration: .init(url: "http://127.0.0.1:\(port)/v1/charges", secret: secret + secret,
-                                 timeoutMilliseconds: 10_000, connectTimeoutMilliseconds: 2000),
-            http: http)
-        let worker = JobWorker(
-            queue: queue,
-            handlers: WorkerHandlers.make(.init(
-                pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 3600, returnUnits: nil)),
-            configuration: .init(queues: ["payments"], concurrency: parameters.concurrency, fetchBatch: 500, idleBlockSeconds: 0.2),
-            logger: logger)
+        let role = WorkerRole(
+            configuration: .init(
+                payments: .init(url: "http://127.0.0.1:\(port)/v1/charges", secret: secret + secret,
+                                timeoutMilliseconds: 10_000, connectTimeoutMilliseconds: 2000),
+                paymentWindowSeconds: 3600,
+                worker: .init(queues: ["payments"], concurrency: parameters.concurrency, fetchBatch: 500, idleBlockSeconds: 0.2),
+                maxIdleConnections: parameters.concurrency + 64),
+            pool: pool, redis: redis, queue: queue, gate: nil, httpName: "bench-payments-http")
+        defer { role.shutdown() }
+        let worker = role.makeWorker(logger: logger)
 
         progress("charging with \(parameters.concurrency) in flight at \(parameters.latencyMilliseconds) ms provider latency")
         let start = ContinuousClock.now
@@ -152,7 +150,7 @@ public enum PaymentsBenchmark {
             if sweep % 5 == 0 {
                 awaiting = try await pool.query("""
                     UPDATE orders SET expires_at = now() - interval '1 millisecond'
-                    WHERE status = 'pending_payment' AND charge_state = 'awaiting_callback' AND expires_at > now()
+                    WHERE status = 'pending_payment' AND charge_state = '\(ChargeState.awaitingCallback.rawValue)' AND expires_at > now()
                     RETURNING id
                     """).map { try $0.int(0) }
             }

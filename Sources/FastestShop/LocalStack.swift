@@ -29,7 +29,9 @@ struct LocalStack {
     let metricsURL: String
     let pool: PostgresPool
     let redis: RedisClient
+    /// The demo's own requests to the API.
     let http: CurlHTTPClient
+    let worker: WorkerRole
     /// The local PostgreSQL/Redis this stack started, stopped by ``shutdown()``.
     let startedServices: StartedLocalServices?
     let providerRates: ProviderRates
@@ -61,7 +63,15 @@ struct LocalStack {
             "auth.jwt_secret": randomSecret(),
             "payments.secret": randomSecret(),
             "payments.callback_secret": randomSecret(),
+            // A brisk scheduler: drops open and close within a fifth of a second, reconciled
+            // every two (the defaults' one to ten).
             "scheduler.tick_ms": "200",
+            "scheduler.promoter_interval_ms": "200",
+            "scheduler.rescuer_interval_ms": "200",
+            "scheduler.drop_opener_interval_ms": "200",
+            "scheduler.drop_closer_interval_ms": "200",
+            "scheduler.order_reconciler_interval_ms": "2000",
+            "scheduler.gate_reconciler_interval_ms": "2000",
             // Every client of a local stack (the demo's rush of buyers included) is this machine.
             "http.max_connections_per_address": "1000000",
         ], keepServices: keepServices)
@@ -84,40 +94,30 @@ struct LocalStack {
                 callbackURL: "http://127.0.0.1:\(api)/v1/payments/callback", callbackDelayMilliseconds: 300,
                 pendingSuccessRate: providerRates.pendingSuccessRate),
             logger: logger)
-        let http = CurlHTTPClient(name: "stack-payments")
-        let paymentClient = PaymentClient(
-            configuration: .init(
-                url: settings.payments.url, secret: settings.payments.secret,
-                timeoutMilliseconds: settings.payments.timeoutMilliseconds,
-                connectTimeoutMilliseconds: settings.payments.connectTimeoutMilliseconds),
-            http: http)
-        let handlers = WorkerHandlers.make(.init(
-            pool: pool, redis: redis, queue: queue, payments: paymentClient,
-            paymentWindowSeconds: settings.payments.windowSeconds,
-            callbackGraceSeconds: settings.payments.callbackGraceSeconds,
-            returnUnits: { try await gate.returnUnits(dropID: $0, count: $1) }))
-        let workers = (0..<2).map { index in
-            JobWorker(
-                queue: queue, handlers: handlers,
-                configuration: .init(queues: settings.worker.queues, concurrency: 16, heartbeatMilliseconds: 500,
-                                     shutdownGraceSeconds: 5),
-                logger: logger)
-        }
-        let scheduler = SchedulerService(
-            configuration: .init(tickMilliseconds: settings.schedulerTickMilliseconds, candidateName: "local-\(getpid())"),
-            pool: pool, queue: queue, hooks: OpenRunGateHooks(pool: pool, gate: gate), logger: logger)
+        var workerConfiguration = try WorkerRole.Configuration(settings: settings)
+        workerConfiguration.worker.concurrency = 16
+        workerConfiguration.worker.heartbeatMilliseconds = 500
+        workerConfiguration.worker.shutdownGraceSeconds = 5
+        let worker = WorkerRole(
+            configuration: workerConfiguration, pool: pool, redis: redis, queue: queue, gate: gate, httpName: "stack-payments")
+        let workers = (0..<2).map { _ in worker.makeWorker(logger: logger) }
+        let scheduler = SchedulerRole(
+            settings: settings, pool: pool, redis: redis, queue: queue, candidateName: "local-\(getpid())", logger: logger)
+        // The showcase's own requests (the demo's buyers and operator).
+        let http = CurlHTTPClient(name: "stack-http")
         return LocalStack(
             settings: settings, intake: intake,
             // Stopped in reverse: workers and scheduler first, the API, the provider and the
             // metrics endpoint last.
-            services: [metricsEndpoint, provider, try intake.makeApplication(), scheduler] + workers,
+            services: [metricsEndpoint, provider, try intake.makeApplication(), scheduler.service] + workers,
             apiURL: "http://127.0.0.1:\(api)", paymentsURL: "http://127.0.0.1:\(payments)",
-            metricsURL: "http://127.0.0.1:\(metrics)/metrics", pool: pool, redis: redis, http: http,
+            metricsURL: "http://127.0.0.1:\(metrics)/metrics", pool: pool, redis: redis, http: http, worker: worker,
             startedServices: startedServices, providerRates: providerRates)
     }
 
     func shutdown() async {
         http.shutdown()
+        worker.shutdown()
         redis.shutdown()
         await pool.shutdown()
         startedServices?.stop()

@@ -114,7 +114,7 @@ public struct IntakeService: Sendable {
             DropRoutes(drops: DropStore(pool: pool), publicDrops: DropStore(pool: publicPool), gate: gate, localReads: localReads),
             ListingRoutes(listings: ListingStore(pool: pool), publicListings: ListingStore(pool: publicPool)),
             EntryRoutes(writer: entryWriter, entries: entries, metrics: metrics),
-            OrderRoutes(entries: entries),
+            OrderRoutes(pool: pool),
             PurchaseRoutes(
                 strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),

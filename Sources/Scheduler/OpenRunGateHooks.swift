@@ -5,7 +5,7 @@ import Storage
 
 /// Keeps open-run admission gates in step with PostgreSQL: loads a gate when its drop opens,
 /// stops it when the drop closes, and on every reconcile rebuilds lost gates and repairs drift.
-public struct OpenRunGateHooks: SchedulerService.DropHooks {
+public struct OpenRunGateHooks: DropHooks {
     let pool: PostgresPool
     let gate: AdmissionGate
 
@@ -25,9 +25,10 @@ public struct OpenRunGateHooks: SchedulerService.DropHooks {
         for drop in drops where drop.kind == .openRun { try await gate.close(dropID: drop.dropID) }
     }
 
-    public func reconcile() async throws {
-        for figures in try await pool.withConnection({ try PurchaseStore.liveOpenRuns($0) }) {
-            try await gate.reconcile(figures.snapshot)
-        }
+    @discardableResult
+    public func reconcile() async throws -> Int {
+        let live = try await pool.withConnection { try PurchaseStore.liveOpenRuns($0) }
+        for figures in live { try await gate.reconcile(figures.snapshot) }
+        return live.count
     }
 }

@@ -117,6 +117,16 @@ public struct ShopSettings: Sendable {
         public var metricsPort: Int
     }
 
+    /// How often the scheduler leader runs each of its maintenance services.
+    public struct Maintenance: Sendable {
+        public var promoterMilliseconds: Int
+        public var rescuerMilliseconds: Int
+        public var dropOpenerMilliseconds: Int
+        public var dropCloserMilliseconds: Int
+        public var orderReconcilerMilliseconds: Int
+        public var gateReconcilerMilliseconds: Int
+    }
+
     public enum OpenRunStrategy: String, Sendable {
         case gate, classic
     }
@@ -133,6 +143,7 @@ public struct ShopSettings: Sendable {
     public var worker: Worker
     public var schedulerTickMilliseconds: Int
     public var schedulerMetricsPort: Int
+    public var maintenance: Maintenance
     /// How often `serve` samples orders by status and queue depths for `/metrics`.
     public var metricsSampleMilliseconds: Int
     public var jobCatalogDirectory: String
@@ -437,6 +448,13 @@ extension ShopSettings {
             metricsPort: try values.int("worker.metrics_port", in: 0...65535))
         schedulerTickMilliseconds = try values.int("scheduler.tick_ms", in: 10...60_000)
         schedulerMetricsPort = try values.int("scheduler.metrics_port", in: 0...65535)
+        maintenance = Maintenance(
+            promoterMilliseconds: try values.int("scheduler.promoter_interval_ms", in: 10...3_600_000),
+            rescuerMilliseconds: try values.int("scheduler.rescuer_interval_ms", in: 10...3_600_000),
+            dropOpenerMilliseconds: try values.int("scheduler.drop_opener_interval_ms", in: 10...3_600_000),
+            dropCloserMilliseconds: try values.int("scheduler.drop_closer_interval_ms", in: 10...3_600_000),
+            orderReconcilerMilliseconds: try values.int("scheduler.order_reconciler_interval_ms", in: 10...3_600_000),
+            gateReconcilerMilliseconds: try values.int("scheduler.gate_reconciler_interval_ms", in: 10...3_600_000))
         metricsSampleMilliseconds = try values.int("metrics.sample_ms", in: 100...600_000)
         jobCatalogDirectory = try values.string("jobs.catalog", nonEmpty: true)
         let strategy = try values.string("open_run.strategy")

@@ -1,5 +1,6 @@
 import JobQueue
 import Metrics
+import ShopDomain
 import Storage
 
 /// What must happen after a settlement commits, outside PostgreSQL: charge jobs for entrants

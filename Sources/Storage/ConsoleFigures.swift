@@ -44,9 +44,7 @@ public struct ConsoleFigures: Sendable {
 
     /// A drop's first `limit` orders by id, for the drop page's list (and its Refund buttons).
     public func orders(dropID: Int, limit: Int) async throws -> [Order] {
-        try await pool.query(
-            "SELECT \(EntryStore.orderColumns) FROM orders WHERE drop_id = $1 ORDER BY id LIMIT $2", [.int(dropID), .int(limit)]
-        ).map(Order.init(row:))
+        try await pool.withConnection { try OrderStore.orders($0, dropID: dropID, limit: limit) }
     }
 
     /// The provider's answer time over the last `minutes`: median and 99th percentile (ms, nil

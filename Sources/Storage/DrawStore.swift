@@ -138,7 +138,7 @@ public enum DrawStore {
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
                 SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
                        CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
-                       CASE WHEN d.price_cents = 0 THEN 'done' ELSE 'queued' END
+                       CASE WHEN d.price_cents = 0 THEN \(ChargeState.done.sql) ELSE \(ChargeState.queued.sql) END
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
                 JOIN drops d ON d.id = $1
                 ORDER BY u.ordinality
@@ -166,7 +166,7 @@ public enum DrawStore {
     /// Orders of a drawn drop whose charge has not been sent yet.
     public static func pendingChargeOrders(_ connection: PostgresConnection, dropID: Int) throws -> [Int] {
         try connection.query("""
-            SELECT id FROM orders WHERE drop_id = $1 AND status = 'pending_payment' AND charge_state = 'queued' ORDER BY id
+            SELECT id FROM orders WHERE drop_id = $1 AND status = 'pending_payment' AND charge_state = \(ChargeState.queued.sql) ORDER BY id
             """, [.int(dropID)]).map { try $0.int(0) }
     }
 }

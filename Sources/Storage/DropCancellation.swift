@@ -33,7 +33,7 @@ public enum DropCancellation {
             if status == .cancelled { return .alreadyCancelled(kind: kind) }
             guard status.canMove(to: .cancelled, kind: kind) else { return .final }
             try transaction.query("""
-                UPDATE orders SET status = 'cancelled', charge_state = 'done', failure = 'the drop was cancelled', updated_at = now()
+                UPDATE orders SET status = 'cancelled', charge_state = \(ChargeState.done.sql), failure = 'the drop was cancelled', updated_at = now()
                 WHERE drop_id = $1 AND status = 'pending_payment'
                 """, [.int(dropID)])
             let paid = try transaction.query("""

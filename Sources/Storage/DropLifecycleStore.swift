@@ -62,7 +62,7 @@ public enum DropLifecycleStore {
     /// ones are still being handed to the queue by whoever created them).
     public static func pendingOrders(_ connection: PostgresConnection, minimumAgeSeconds: Int) throws -> [PendingOrder] {
         try connection.query("""
-            SELECT id, charge_state = 'awaiting_callback', (extract(epoch FROM expires_at) * 1000)::bigint
+            SELECT id, charge_state = \(ChargeState.awaitingCallback.sql), (extract(epoch FROM expires_at) * 1000)::bigint
             FROM orders
             WHERE status = 'pending_payment' AND created_at <= now() - make_interval(secs => $1)
             ORDER BY id

@@ -227,44 +227,17 @@ public struct EntryStore: Sendable {
                 throw PostgresError(code: .decoding, message: "unknown drop status")
             }
             let place = try row.optionalInt(6).map { RankingPlace(position: $0, orderID: try row.optionalInt(7)) }
-            let orders = try connection.query(
-                "SELECT \(Self.orderColumns) FROM orders WHERE drop_id = $1 AND user_id = $2", [.int(dropID), .int(userID)])
             return EntryStanding(
                 entry: try Entry(row: row),
                 status: EntryStatus.of(dropStatus: dropStatus, stock: try row.int(5), place: place),
                 place: place,
-                order: try orders.first.map(Order.init(row:)))
+                order: try OrderStore.order(connection, dropID: dropID, userID: userID))
         }
-    }
-
-    // MARK: orders, read side
-    // Entries lead to orders; the intake only reads them. Writing orders belongs to the draw and
-    // payment code.
-
-    static let orderColumns =
-        "id, drop_id, user_id, status, amount_cents, currency, webhook_id, payment_id, expires_at, created_at, updated_at"
-
-    public func order(id: Int) async throws -> Order? {
-        let rows = try await pool.query("SELECT \(Self.orderColumns) FROM orders WHERE id = $1", [.int(id)])
-        return try rows.first.map(Order.init(row:))
     }
 }
 
 extension Entry {
     init(row: PostgresRow) throws {
         self.init(dropID: try row.int(0), userID: try row.int(1), tickets: try row.int(2), createdAt: try row.date(3))
-    }
-}
-
-extension Order {
-    init(row: PostgresRow) throws {
-        guard let status = OrderStatus(rawValue: try row.string(3)) else {
-            throw PostgresError(code: .decoding, message: "unknown order status")
-        }
-        self.init(
-            id: try row.int(0), dropID: try row.int(1), userID: try row.int(2), status: status,
-            amountCents: try row.int(4), currency: try row.string(5), webhookID: try row.string(6),
-            paymentID: try row.optionalString(7), expiresAt: try row.date(8), createdAt: try row.date(9),
-            updatedAt: try row.date(10))
     }
 }

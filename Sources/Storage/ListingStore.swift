@@ -72,13 +72,7 @@ public struct ListingStore: Sendable {
             var ordersByDrop: [Int: Order] = [:]
             if rows.count > 0 {
                 let dropIDs = try (0..<rows.count).map { try rows[$0].int(0) }
-                let orders = try connection.query(
-                    "SELECT \(EntryStore.orderColumns) FROM orders WHERE user_id = $1 AND drop_id = ANY ($2::bigint[])",
-                    [.int(userID), .intArray(dropIDs)])
-                for index in 0..<orders.count {
-                    let order = try Order(row: orders[index])
-                    ordersByDrop[order.dropID] = order
-                }
+                ordersByDrop = try OrderStore.ordersByDrop(connection, userID: userID, dropIDs: dropIDs)
             }
             return try (0..<rows.count).map { index in
                 let row = rows[index]
@@ -97,13 +91,6 @@ public struct ListingStore: Sendable {
 
     /// The customer's orders, newest (largest id) first, with ids below `beforeID` (nil: from the newest).
     public func orders(userID: Int, beforeID: Int?, limit: Int) async throws -> [Order] {
-        let rows = try await pool.query(
-            """
-            SELECT \(EntryStore.orderColumns) FROM orders
-            WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)
-            ORDER BY id DESC LIMIT $3
-            """,
-            [.int(userID), beforeID.map { .int($0) } ?? .null, .int(limit)])
-        return try rows.map(Order.init(row:))
+        try await pool.withConnection { try OrderStore.orders($0, userID: userID, beforeID: beforeID, limit: limit) }
     }
 }

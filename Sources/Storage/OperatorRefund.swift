@@ -27,10 +27,10 @@ public enum OperatorRefund {
             }
             let dropID = try row.int(1)
             func current() throws -> Order {
-                guard let row = try transaction.query("SELECT \(EntryStore.orderColumns) FROM orders WHERE id = $1", [.int(orderID)]).first else {
+                guard let order = try OrderStore.order(transaction, id: orderID) else {
                     throw PostgresError(code: .decoding, message: "order \(orderID) vanished")
                 }
-                return try Order(row: row)
+                return order
             }
             switch status {
             case .refundPending, .refunded:

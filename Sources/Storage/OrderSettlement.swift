@@ -1,62 +1,6 @@
 import Postgres
 import ShopDomain
 
-/// How a charge ended (or is waiting), as reported by the charge job, a callback or an expiry.
-public enum PaymentOutcome: Sendable, Equatable {
-    case paid(paymentID: String)
-    /// Declined, or the provider stayed unreachable through every attempt.
-    case failed(reason: String)
-    /// The payment window passed without a final answer.
-    case expired
-    /// The provider answered `pending`; a callback or the expiry will settle it.
-    case awaitingCallback(paymentID: String?)
-}
-
-/// One order's outcome to apply.
-public struct Settlement: Sendable, Equatable {
-    public let orderID: Int
-    public let outcome: PaymentOutcome
-    /// The charge attempt that produced it, logged in `charge_attempts` (nil for callbacks and expiries).
-    public let attempt: Int?
-    public let httpStatus: Int?
-    /// How long the provider took to answer the attempt (`charge_attempts.latency_ms`).
-    public let latencyMilliseconds: Int?
-
-    public init(orderID: Int, outcome: PaymentOutcome, attempt: Int? = nil, httpStatus: Int? = nil, latencyMilliseconds: Int? = nil) {
-        self.orderID = orderID
-        self.outcome = outcome
-        self.attempt = attempt
-        self.httpStatus = httpStatus
-        self.latencyMilliseconds = latencyMilliseconds
-    }
-}
-
-/// What applying a settlement changed, and what must happen next outside PostgreSQL.
-public struct SettlementEffect: Sendable, Equatable {
-    public let orderID: Int
-    /// False when the order was already final (a final state never moves backwards) or was not in
-    /// the state the outcome applies to: nothing changed.
-    public let applied: Bool
-    public let dropID: Int?
-    public let dropKind: DropKind?
-    /// Orders created for the next waitlisted entrants of a draw/raffle; each needs a charge job.
-    public let promotedOrders: [Int]
-    /// Open-run units put back on sale; the admission gate must get them back.
-    public let unitsReturnedToSale: Int
-    /// When an order now awaits a callback: when it expires (Unix ms), for its expiry job.
-    public let expiresAtMilliseconds: Int?
-    /// Orders whose refund was created now and needs its `order.refund` job.
-    public var refundOrderIDs: [Int] = []
-    /// True when this was a success for an order already expired, failed or cancelled: the
-    /// payment is recorded and refunded (counted as `payments_late_success_total`).
-    public var lateSuccess = false
-
-    static func unchanged(_ orderID: Int) -> SettlementEffect {
-        SettlementEffect(orderID: orderID, applied: false, dropID: nil, dropKind: nil, promotedOrders: [],
-                         unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
-    }
-}
-
 /// Applies payment outcomes: order status, stock figures under the drop's row lock, waitlist
 /// promotion, settling the drop. Each settlement is guarded by the order's current state, so
 /// applying one twice (a redelivered job, a repeated callback) changes nothing the second time.
@@ -88,7 +32,7 @@ public enum OrderSettlementStore {
         if !finals.isEmpty {
             let rows = try connection.query("""
                 UPDATE orders o
-                SET status = i.status, charge_state = 'done', payment_id = COALESCE(i.payment_id, o.payment_id),
+                SET status = i.status, charge_state = \(ChargeState.done.sql), payment_id = COALESCE(i.payment_id, o.payment_id),
                     failure = i.failure, updated_at = now()
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS i(order_id, status, payment_id, failure)
                 WHERE o.id = i.order_id AND o.status = 'pending_payment'
@@ -150,9 +94,9 @@ public enum OrderSettlementStore {
         if !waiting.isEmpty {
             let rows = try connection.query("""
                 UPDATE orders o
-                SET charge_state = 'awaiting_callback', payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
+                SET charge_state = \(ChargeState.awaitingCallback.sql), payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
                 FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
-                WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = 'queued'
+                WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = \(ChargeState.queued.sql)
                 RETURNING o.id, o.drop_id, (extract(epoch FROM o.expires_at) * 1000)::bigint
                 """, [
                     .intArray(waiting.map { settlements[$0].orderID }),
@@ -248,36 +192,6 @@ public enum OrderSettlementStore {
 }
 
 extension PaymentOutcome {
-    var isFinal: Bool {
-        if case .awaitingCallback = self { return false }
-        return true
-    }
-
-    var finalStatus: OrderStatus {
-        switch self {
-        case .paid: .paid
-        case .failed: .failed
-        case .expired: .expired
-        case .awaitingCallback: .pendingPayment
-        }
-    }
-
-    var paymentID: String? {
-        switch self {
-        case .paid(let paymentID): paymentID
-        case .awaitingCallback(let paymentID): paymentID
-        default: nil
-        }
-    }
-
-    var failureReason: String? {
-        switch self {
-        case .failed(let reason): reason
-        case .expired: "payment window passed"
-        default: nil
-        }
-    }
-
     /// How `charge_attempts` records the provider's answer.
     var attemptOutcome: String {
         switch self {

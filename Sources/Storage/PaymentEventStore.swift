@@ -1,4 +1,5 @@
 import Postgres
+import ShopDomain
 
 /// Inbound payment callbacks (docs/payments.md, "Callbacks"), recorded by `webhook-id` in the same
 /// transaction as their effect: a repeated delivery is acknowledged and ignored, and a callback is never

@@ -78,7 +78,7 @@ public enum PurchaseStore {
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
                 SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
                        CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
-                       CASE WHEN d.price_cents = 0 THEN 'done' ELSE 'queued' END
+                       CASE WHEN d.price_cents = 0 THEN \(ChargeState.done.sql) ELSE \(ChargeState.queued.sql) END
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
                 JOIN drops d ON d.id = $1
                 ORDER BY u.ordinality

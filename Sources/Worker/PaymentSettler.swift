@@ -1,5 +1,6 @@
 import Metrics
 import Postgres
+import ShopDomain
 import ShopJobs
 import Storage
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import JobQueue
 import Observability
-import OpenRunGate
 import Postgres
 import Redis
 import Scheduler
@@ -29,14 +28,10 @@ struct SchedulerCommand: AsyncParsableCommand {
         let redis = RedisClient(configuration: settings.redisConfiguration, connections: 1)
         defer { redis.shutdown() }
         let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
-        let scheduler = SchedulerService(
-            configuration: .init(
-                tickMilliseconds: settings.schedulerTickMilliseconds,
-                candidateName: "\(ProcessInfo.processInfo.hostName)-\(getpid())"),
-            pool: pool, queue: queue,
-            hooks: OpenRunGateHooks(pool: pool, gate: AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)),
-            logger: logger)
-        services.append(scheduler)
+        let scheduler = SchedulerRole(
+            settings: settings, pool: pool, redis: redis, queue: queue,
+            candidateName: "\(ProcessInfo.processInfo.hostName)-\(getpid())", logger: logger)
+        services.append(scheduler.service)
         try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CurlHTTP
 import JobQueue
 import Observability
 import OpenRunGate
@@ -41,31 +40,11 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { redis.shutdown() }
         let queue = ProcessSetup.jobQueue(settings, redis: redis, catalog: catalog)
         let pool = PostgresPool(configuration: settings.postgresConfiguration, size: settings.postgres.poolSize, name: "worker-pg")
-        let http = CurlHTTPClient(name: "payments-http")
-        defer { http.shutdown() }
-        let payments = PaymentClient(
-            configuration: .init(
-                url: settings.payments.url, secret: settings.payments.secret,
-                timeoutMilliseconds: settings.payments.timeoutMilliseconds,
-                connectTimeoutMilliseconds: settings.payments.connectTimeoutMilliseconds),
-            http: http)
-        if settings.worker.queues.contains("payments") { try settings.require("payments.secret", settings.payments.secret) }
-        let handlers = WorkerHandlers.make(.init(
-            pool: pool, redis: redis, queue: queue, payments: payments,
-            paymentWindowSeconds: settings.payments.windowSeconds,
-            callbackGraceSeconds: settings.payments.callbackGraceSeconds,
-            returnUnits: { [gate = AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix)] in
-                try await gate.returnUnits(dropID: $0, count: $1)
-            }))
-        let worker = JobWorker(
-            queue: queue,
-            handlers: handlers,
-            configuration: .init(
-                queues: settings.worker.queues,
-                concurrency: settings.worker.concurrency,
-                heartbeatMilliseconds: settings.worker.heartbeatMilliseconds,
-                shutdownGraceSeconds: Double(settings.worker.shutdownGraceSeconds)),
-            logger: logger)
+        let role = WorkerRole(
+            configuration: try WorkerRole.Configuration(settings: settings), pool: pool, redis: redis, queue: queue,
+            gate: AdmissionGate(redis: redis, keyPrefix: settings.redis.keyPrefix))
+        defer { role.shutdown() }
+        let worker = role.makeWorker(logger: logger)
         services.append(worker)
         try await ProcessSetup.run(services, logger: logger)
         await pool.shutdown()

@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
+import Postgres
 import ShopDomain
 import Storage
 
 /// Orders, read side: the owner or an operator sees one; to anyone else it does not exist.
 struct OrderRoutes: RouteGroup {
-    let entries: EntryStore
+    let pool: PostgresPool
 
     func addRoutes(to routes: RouteRegistry) {
         routes.add(.get, "/v1/orders/{id}", read)
@@ -14,7 +15,8 @@ struct OrderRoutes: RouteGroup {
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let id = try context.id(of: "order")
-        guard let order = try await entries.order(id: id), order.userID == user.id || user.role == .operator else {
+        guard let order = try await pool.withConnection({ try OrderStore.order($0, id: id) }),
+              order.userID == user.id || user.role == .operator else {
             throw Problem.notFound("order")
         }
         return try .json(OrderDocument(order))

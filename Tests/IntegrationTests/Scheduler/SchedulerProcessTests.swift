@@ -11,7 +11,7 @@ import Testing
     static func environment(_ database: PostgresConfiguration, redisPrefix: String, scratchRedis: ScratchServices? = nil) async throws -> [String: String] {
         var environment = try await workerEnvironment(redisPrefix: redisPrefix)
         environment["FASTEST_SHOP_POSTGRES_DATABASE"] = database.database
-        environment["FASTEST_SHOP_SCHEDULER_TICK_MS"] = "100"
+        environment.merge(SchedulerPace.environment) { _, pace in pace }
         if let scratchRedis { environment.merge(scratchRedis.redisEnvironment) { _, scratch in scratch } }
         return environment
     }

@@ -36,7 +36,7 @@ final class ShopStack: @unchecked Sendable {
         environment["FASTEST_SHOP_AUTH_JWT_SECRET"] = Self.jwtSecret
         environment["FASTEST_SHOP_PAYMENTS_SECRET"] = Self.paymentsSecret
         environment["FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET"] = Self.callbackSecret
-        environment["FASTEST_SHOP_SCHEDULER_TICK_MS"] = "100"
+        environment.merge(SchedulerPace.environment) { _, pace in pace }
         environment["FASTEST_SHOP_POSTGRES_POOL_SIZE"] = "4"
         environment["FASTEST_SHOP_LIMITS_IP_PER_S"] = "1000000"
         environment["FASTEST_SHOP_LIMITS_IP_BURST"] = "1000000"
