@@ -20,13 +20,10 @@ final class SharedRateLimiter: Sendable {
         /// Microseconds between two tokens (at least 1).
         let intervalMicroseconds: Int
         let burst: Int
-        /// Tokens asked for at once (``TokenLeases/leaseSize(intervalMicroseconds:burst:)``).
-        let leaseSize: Int
 
         init(ratePerSecond: Double, burst: Int) {
             intervalMicroseconds = max(1, Int((1_000_000 / ratePerSecond).rounded()))
             self.burst = burst
-            leaseSize = TokenLeases<Int>.leaseSize(intervalMicroseconds: intervalMicroseconds, burst: burst)
         }
     }
 
@@ -101,15 +98,17 @@ final class SharedRateLimiter: Sendable {
                 if case .refused(let wait)? = forCustomer { return .customer(wait) }
             }
             var calls: [(keys: [String], arguments: [any RedisArgument])] = []
-            if forAddress == .askShared {
+            var askedAddress = false
+            if case .askShared(let tokens) = forAddress {
+                askedAddress = true
                 calls.append((
                     keys: [keyPrefix + "ip:" + addressKey],
-                    arguments: [perAddress.intervalMicroseconds, perAddress.burst, perAddress.leaseSize]))
+                    arguments: [perAddress.intervalMicroseconds, perAddress.burst, tokens]))
             }
-            if forCustomer == .askShared, let customer, let perCustomer {
+            if case .askShared(let tokens)? = forCustomer, let customer, let perCustomer {
                 calls.append((
                     keys: [keyPrefix + "customer:" + String(customer)],
-                    arguments: [perCustomer.intervalMicroseconds, perCustomer.burst, perCustomer.leaseSize]))
+                    arguments: [perCustomer.intervalMicroseconds, perCustomer.burst, tokens]))
             }
             if calls.isEmpty { return nil }
             do {
@@ -120,19 +119,17 @@ final class SharedRateLimiter: Sendable {
                     return answer
                 }[...]
                 var refusal: Refusal?
-                if forAddress == .askShared, let answer = answers.popFirst() {
+                if askedAddress, let answer = answers.popFirst() {
                     if answer > 0 {
                         addressLeases.withLock { $0.record(addressKey, taken: answer, now: now) }
-                    } else {
-                        addressLeases.withLock { $0.recordRefusal(addressKey, waitMicroseconds: -answer, now: now) }
+                    } else if !addressLeases.withLock({ $0.recordRefusal(addressKey, waitMicroseconds: -answer, now: now) }) {
                         refusal = .address(TokenLeases<String>.wholeSeconds(.microseconds(-answer)))
                     }
                 }
                 if let customer, let answer = answers.popFirst() {
                     if answer > 0 {
                         customerLeases.withLock { $0.record(customer, taken: answer, now: now) }
-                    } else {
-                        customerLeases.withLock { $0.recordRefusal(customer, waitMicroseconds: -answer, now: now) }
+                    } else if !customerLeases.withLock({ $0.recordRefusal(customer, waitMicroseconds: -answer, now: now) }) {
                         refusal = refusal ?? .customer(TokenLeases<Int>.wholeSeconds(.microseconds(-answer)))
                     }
                 }

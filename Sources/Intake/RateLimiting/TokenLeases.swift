@@ -7,7 +7,9 @@
 ///   forgotten when it expires, its leftovers wasted, never returned (a client near its limit
 ///   may therefore be refused slightly early, never late). A lease covers ``window`` of the
 ///   limit's rate, so a client at the limit's rate costs Redis one call per window instead of
-///   one per request.
+///   one per request. One lease per key is asked for at a time: requests arriving meanwhile ask
+///   for their own token only, so a crowd of concurrent requests cannot drain the shared bucket
+///   into leases and be refused by it.
 /// - A refusal is remembered until the moment the shared bucket holds a token again: only time
 ///   refills a GCRA cell, so no request anywhere can make it true earlier. A flood from one
 ///   address is then answered 429 here without a call to Redis.
@@ -17,6 +19,9 @@ struct TokenLeases<Key: Hashable & Sendable>: Sendable {
 
     enum Entry: Equatable, Sendable {
         case lease(remaining: Int, until: ContinuousClock.Instant)
+        /// A lease has been asked for and not yet answered (forgotten after a ``window``, so a
+        /// call that failed does not keep the key from leasing).
+        case leasing(until: ContinuousClock.Instant)
         case refused(until: ContinuousClock.Instant)
     }
 
@@ -25,8 +30,8 @@ struct TokenLeases<Key: Hashable & Sendable>: Sendable {
         case allowed
         /// Refused without asking Redis: no token before `retryAfter` (whole seconds, ≥ 1).
         case refused(retryAfterSeconds: Int)
-        /// Ask the shared bucket for ``leaseSize`` tokens.
-        case askShared
+        /// Ask the shared bucket for `tokens` (a lease, or the request's own one).
+        case askShared(tokens: Int)
     }
 
     /// Tokens asked for at once: the limit's tokens in ``window``, at most an eighth of the burst
@@ -57,29 +62,51 @@ struct TokenLeases<Key: Hashable & Sendable>: Sendable {
             return .allowed
         case .refused(let until)? where until > now:
             return .refused(retryAfterSeconds: Self.wholeSeconds(until - now))
-        case .some:
-            entries[key] = nil
-            return .askShared
-        case nil:
-            return .askShared
+        case .leasing(let until)? where until > now:
+            return .askShared(tokens: 1)
+        case .some, nil:
+            guard leaseSize > 1 else {
+                entries[key] = nil
+                return .askShared(tokens: 1)
+            }
+            if entries[key] != nil {
+                entries[key] = .leasing(until: now + Self.window)
+            } else {
+                remember(key, .leasing(until: now + Self.window), now: now)
+            }
+            return .askShared(tokens: entries[key] == nil ? 1 : leaseSize)
         }
     }
 
-    /// Remembers the shared bucket's answer to ``Decision/askShared``: `taken` tokens (one of
-    /// them spent by the request that asked), or a refusal with the microseconds until a token.
-    ///
-    /// Concurrent requests may each have asked; their leftovers add up rather than replace one
-    /// another, and a refusal does not replace a lease still holding tokens.
+    /// Remembers the shared bucket's answer to ``Decision/askShared(tokens:)``: `taken` tokens,
+    /// one of them spent by the request that asked. Leftovers of answers that cross add up.
     mutating func record(_ key: Key, taken: Int, now: ContinuousClock.Instant) {
         var left = taken - 1
-        if case .lease(let remaining, let until)? = entries[key], until > now { left += remaining }
-        guard left > 0 else { return }
-        remember(key, .lease(remaining: left, until: now + Self.window), now: now)
+        switch entries[key] {
+        case .lease(let remaining, let until)? where until > now:
+            left += remaining
+        case .leasing? where taken == 1:
+            // A request's own token; the lease asked for is still on its way.
+            return
+        default:
+            break
+        }
+        if left > 0 {
+            remember(key, .lease(remaining: left, until: now + Self.window), now: now)
+        } else if case .leasing? = entries[key] {
+            entries[key] = nil
+        }
     }
 
-    mutating func recordRefusal(_ key: Key, waitMicroseconds: Int, now: ContinuousClock.Instant) {
-        if case .lease(_, let until)? = entries[key], until > now { return }
+    /// Remembers a refusal, unless a lease answered meanwhile holds tokens for `key`: then the
+    /// refused request takes one of those (true), since they are this instance's already.
+    mutating func recordRefusal(_ key: Key, waitMicroseconds: Int, now: ContinuousClock.Instant) -> Bool {
+        if case .lease(let remaining, let until)? = entries[key], until > now {
+            if remaining <= 1 { entries[key] = nil } else { entries[key] = .lease(remaining: remaining - 1, until: until) }
+            return true
+        }
         remember(key, .refused(until: now + .microseconds(waitMicroseconds)), now: now)
+        return false
     }
 
     static func wholeSeconds(_ wait: Duration) -> Int {
@@ -93,7 +120,7 @@ struct TokenLeases<Key: Hashable & Sendable>: Sendable {
             nextSweep = now + Self.window
             entries = entries.filter { _, entry in
                 switch entry {
-                case .lease(_, let until), .refused(let until): until > now
+                case .lease(_, let until), .leasing(let until), .refused(let until): until > now
                 }
             }
             guard entries.count < capacity else { return }

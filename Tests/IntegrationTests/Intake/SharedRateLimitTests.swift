@@ -80,6 +80,25 @@ import Testing
         }
     }
 
+    /// Hundreds of requests from one address at once, well within its burst, are all admitted:
+    /// concurrent requests that find no lease ask for their own token while one lease is on its
+    /// way, so the crowd cannot drain the shared bucket into leases and then be refused by it
+    /// (the demo's open-run rush from one address got 429s that way).
+    @Test func aConcurrentCrowdWithinTheBurstIsNeverRefused() async throws {
+        try await AuthAttemptLimitTests.withTwoInstances(["limits.ip_per_s": "2000", "limits.ip_burst": "4000"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
+            for round in 0..<3 {
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for request in 0..<300 {
+                        group.addTask { try await (request % 2 == 0 ? one : two).call("GET", "/v1/products/999999").status }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0 == 404 }, "round \(round): \(statuses.reduce(into: [:]) { $0[$1, default: 0] += 1 })")
+            }
+        }
+    }
+
     /// Redis stops under a running server: routes that need only PostgreSQL keep answering, and
     /// the customer limit still holds, counted by the instance itself.
     @Test func withRedisDownEachInstanceLimitsByItself() async throws {
