@@ -58,7 +58,9 @@ enum Timestamp {
         return text
     }
 
+    /// RFC 3339 lets `T` and `Z` be written in lower case (§5.6); Foundation reads only upper case.
     static func parse(_ text: String) -> Date? {
+        let text = text.uppercased()
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

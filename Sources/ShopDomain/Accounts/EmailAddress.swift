@@ -3,7 +3,8 @@
 public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public let normalized: String
 
-    /// Longest address accepted (RFC 5321's path limit).
+    /// Longest address accepted, in Unicode code points as sent (RFC 5321's path limit, counted
+    /// the way JSON Schema's maxLength counts, so the OpenAPI document can state it).
     public static let maximumLength = 254
 
     /// Normalises `text`; nil when it is not plausibly an address (one `@` with text on both
@@ -12,8 +13,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         // Tabs and line breaks are trimmed as whitespace below; a NUL or another control
         // character is not, and must never reach the store.
         guard !ControlCharacters.occur(in: text) else { return nil }
+        guard text.unicodeScalars.count <= Self.maximumLength else { return nil }
         let normalized = text.trimmingWhitespace().lowercased()
-        guard normalized.utf8.count <= Self.maximumLength else { return nil }
         let parts = normalized.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
