@@ -163,6 +163,8 @@ public struct IntakeService: Sendable {
             router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(settings.http.corsOrigins)))
         }
         router.add(middleware: ProblemMiddleware())
+        let table = RouteTable()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
         let operations = RouteRegistry(router)
         OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
@@ -185,7 +187,9 @@ public struct IntakeService: Sendable {
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
             .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
-        return (router, operations.registered + api.registered + callback.registered)
+        let routes = operations.registered + api.registered + callback.registered
+        table.record(routes)
+        return (router, routes)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with `http.port` 0).
