@@ -150,11 +150,6 @@ public struct IntakeService: Sendable {
             maxBodyBytes: settings.http.maxBodyBytes)
     }
 
-    /// The OpenAPI document of every route group.
-    public var openAPIDocument: JSONValue {
-        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) } + [PaymentCallbackRoutes.self])
-    }
-
     /// The router and the routes it serves.
     public func makeRouter() throws -> (router: Router<IntakeRequestContext>, routes: [RouteSignature]) {
         let router = Router(context: IntakeRequestContext.self)
@@ -167,7 +162,7 @@ public struct IntakeService: Sendable {
         router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
         let operations = RouteRegistry(router)
-        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
+        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: try OpenAPIDocument.load())
             .addRoutes(to: operations)
 
         let api = RouteRegistry(

@@ -52,6 +52,11 @@ import Testing
         try await withIntakeServer { server in
             let response = try await server.call("GET", "/openapi.json")
             #expect(response.status == 200)
+            // Served as checked in: Sources/Intake/OpenAPI/openapi.json is the one source.
+            let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            let checkedIn = try Data(contentsOf: repository.appendingPathComponent("Sources/Intake/OpenAPI/openapi.json"))
+            #expect(response.bodyText == String(decoding: checkedIn, as: UTF8.self))
             let document = response.json
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: [String: Any]])
