@@ -36,4 +36,13 @@ import Testing
         #expect(EmailAddress(address + "   ") == nil)
         #expect(EmailAddress(String(repeating: "é", count: 240) + "@example.com") != nil)
     }
+
+    /// An email is read code point by code point: a space before an emoji modifier is one
+    /// grapheme cluster, yet still leading whitespace to trim; `@` before a combining mark is
+    /// still the `@`.
+    @Test func emailsAreReadByCodePoints() {
+        #expect(EmailAddress("\u{2000}\u{1F3FB}@example.com")?.normalized == "\u{1F3FB}@example.com")
+        #expect(EmailAddress("a@\u{301}example.com")?.normalized == "a@\u{301}example.com")
+        #expect(EmailAddress("a\u{2000}\u{301}b@example.com") == nil)
+    }
 }
