@@ -163,7 +163,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Console/Templates")],
+            resources: [.copy("Console/Templates"), .copy("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings),
 
         // `fastest-shop mock-payments`: a real HTTP payment provider for tests, demos, benchmarks.

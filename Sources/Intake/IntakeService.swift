@@ -155,11 +155,6 @@ public struct IntakeService: Sendable {
             maxBodyBytes: settings.http.maxBodyBytes)
     }
 
-    /// The OpenAPI document of every route group.
-    public var openAPIDocument: JSONValue {
-        OpenAPIDocument.make(groups: [OperationsRoutes.self] + apiRouteGroups.map { type(of: $0) } + [PaymentCallbackRoutes.self])
-    }
-
     /// The router and the routes it serves.
     public func makeRouter() throws -> (router: Router<IntakeRequestContext>, routes: [RouteSignature]) {
         let router = Router(context: IntakeRequestContext.self)
@@ -168,9 +163,11 @@ public struct IntakeService: Sendable {
             router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(settings.http.corsOrigins)))
         }
         router.add(middleware: ProblemMiddleware())
+        let table = RouteTable()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
         let operations = RouteRegistry(router)
-        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: Array(try IntakeJSON.encoder.encode(openAPIDocument)))
+        OperationsRoutes(readinessMonitor: readinessMonitor, metrics: metrics, openAPIDocument: try OpenAPIDocument.load())
             .addRoutes(to: operations)
 
         let api = RouteRegistry(
@@ -190,7 +187,9 @@ public struct IntakeService: Sendable {
         consoleRoutes.addRoutes(to: router.group()
             .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
             .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
-        return (router, operations.registered + api.registered + callback.registered)
+        let routes = operations.registered + api.registered + callback.registered
+        table.record(routes)
+        return (router, routes)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with `http.port` 0).

@@ -58,7 +58,12 @@ enum Timestamp {
         return text
     }
 
+    /// RFC 3339 lets `T` and `Z` be written in lower case (§5.6); Foundation reads only upper case.
+    /// Foundation also stops at the end of a timestamp and ignores what follows (`…Z*` was read),
+    /// so the whole text must have the RFC's shape first.
     static func parse(_ text: String) -> Date? {
+        let text = text.uppercased()
+        guard text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/) != nil else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

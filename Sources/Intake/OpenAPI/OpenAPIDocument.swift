@@ -1,37 +1,21 @@
-/// The OpenAPI 3.1 document: the fixed parts here, each route group's paths and schemas from
-/// the group itself.
-enum OpenAPIDocument {
-    static func make(groups: [any RouteGroup.Type]) -> JSONValue {
-        var paths: [String: JSONValue] = [:]
-        var schemas: [String: JSONValue] = ["Problem": problemSchema]
-        for group in groups {
-            for (path, item) in group.openAPIPaths {
-                // Two groups may serve one path with different methods.
-                paths[path] = .object(paths[path, default: [:]].members.merging(item.members) { first, _ in first })
-            }
-            schemas.merge(group.openAPISchemas) { first, _ in first }
+import Foundation
+
+/// The OpenAPI 3.1 document of the intake API: `openapi.json` beside this file, a resource of this
+/// module, checked in as the one source of the API's description (docs/http-api.md links to it).
+/// `serve` answers `GET /openapi.json` with its bytes as they are. Tests hold it to the server:
+/// every served route is documented and every documented one served, and `scripts/api-fuzz`
+/// (schemathesis) checks every bound, status and schema it states against the running server.
+public enum OpenAPIDocument {
+    /// The document's bytes.
+    public static func load() throws -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
+            throw OpenAPIDocumentMissing()
         }
-        return [
-            "openapi": "3.1.0",
-            "info": [
-                "title": "fastest-shop intake API",
-                "version": "1",
-                "description": "Limited-stock drops: draws, raffles and open-runs. Errors are RFC 9457 problem documents.",
-            ],
-            "paths": .object(paths),
-            "components": [
-                "schemas": .object(schemas),
-                "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
-            ],
-        ]
+        return Array(try Data(contentsOf: url))
     }
+}
 
-    static let problemSchema: JSONValue = OpenAPI.object(
-        ["type": ["type": "string", "description": "urn:fastest-shop:problem:<slug>",
-                  "enum": .array(Problem.Code.all.map { .string($0.type) })],
-         "title": OpenAPI.string, "status": OpenAPI.integer, "detail": OpenAPI.string,
-         "errors": ["type": "array", "items": OpenAPI.object(["field": OpenAPI.string, "message": OpenAPI.string],
-                                                             required: ["field", "message"])]],
-        required: ["type", "title", "status", "detail"])
-
+/// The build did not copy `openapi.json` into the module's resources.
+struct OpenAPIDocumentMissing: Error, CustomStringConvertible {
+    var description: String { "the OpenAPI document is not in the intake module's resources" }
 }

@@ -22,6 +22,7 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         public static let unauthorized = Code(slug: "unauthorized", title: "Authentication required", status: .unauthorized)
         public static let forbidden = Code(slug: "forbidden", title: "Not allowed", status: .forbidden)
         public static let notFound = Code(slug: "not-found", title: "Not found", status: .notFound)
+        public static let methodNotAllowed = Code(slug: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed)
         public static let emailTaken = Code(slug: "email-taken", title: "Email already registered", status: .conflict)
         public static let notOpen = Code(slug: "not-open", title: "Drop not open", status: .conflict)
         public static let soldOut = Code(slug: "sold-out", title: "Sold out", status: .conflict)
@@ -35,7 +36,7 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         public static let internalError = Code(slug: "internal", title: "Internal error", status: .internalServerError)
 
         public static let all: [Code] = [
-            .invalidRequest, .unauthorized, .forbidden, .notFound, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn, .notPaid, .dropFinal,
+            .invalidRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn, .notPaid, .dropFinal,
             .payloadTooLarge, .rateLimited, .unavailable, .internalError,
         ]
     }
@@ -46,12 +47,17 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
     public var errors: [ValidationIssue]
     /// Seconds until a retry may succeed (`Retry-After`), for `rate-limited` and `unavailable`.
     public var retryAfterSeconds: Int?
+    /// The methods the path does take (`Allow`), for `method-not-allowed`.
+    public var allowedMethods: [String]?
 
-    public init(_ code: Code, _ detail: String, errors: [ValidationIssue] = [], retryAfterSeconds: Int? = nil) {
+    public init(
+        _ code: Code, _ detail: String, errors: [ValidationIssue] = [], retryAfterSeconds: Int? = nil, allowedMethods: [String]? = nil
+    ) {
         self.code = code
         self.detail = detail
         self.errors = errors
         self.retryAfterSeconds = retryAfterSeconds
+        self.allowedMethods = allowedMethods
     }
 
     public var status: HTTPResponse.Status { code.status }
@@ -64,6 +70,7 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let allowedMethods { headers[.allow] = allowedMethods.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encodedBody())))
     }
 

@@ -44,29 +44,3 @@ struct AuditRoutes: RouteGroup {
         case response(Response)
     }
 }
-
-extension AuditRoutes {
-    static let openAPIPaths: [String: JSONValue] = [
-        "/v1/drops/{id}/audit": [
-            "get": OpenAPI.operation(
-                "Read a drawn drop's audit bundle", tag: "drops", access: .anyone, parameters: [OpenAPI.pathID("Drop id.")],
-                responses: [
-                    (200, "The audit bundle (draw protocol v1), streamed; gzip-encoded when Accept-Encoding allows it. Named by its ETag and cacheable for good (Cache-Control: immutable).", "AuditBundle"),
-                    (304, "If-None-Match names this bundle: not modified.", nil),
-                ],
-                errors: [404, 409, 429, 503]),
-        ],
-    ]
-
-    static let openAPISchemas: [String: JSONValue] = [
-        "AuditBundle": OpenAPI.object(
-            ["protocol": OpenAPI.string, "drop_id": OpenAPI.integer, "commitment": OpenAPI.string, "seed": OpenAPI.string,
-             "beacon": OpenAPI.string, "entries_digest": OpenAPI.string, "stock": OpenAPI.integer,
-             "waitlist_depth": OpenAPI.integer,
-             "entries": ["type": "array", "items": ["type": "array", "items": OpenAPI.integer]],
-             "winners": ["type": "array", "items": OpenAPI.integer],
-             "waitlist": ["type": "array", "items": OpenAPI.integer]],
-            required: ["protocol", "drop_id", "commitment", "seed", "beacon", "entries_digest", "stock", "waitlist_depth",
-                       "entries", "winners", "waitlist"]),
-    ]
-}

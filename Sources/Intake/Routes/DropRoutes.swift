@@ -42,6 +42,9 @@ struct DropRoutes: RouteGroup {
         return try .json(DropDocument(created), status: .created)
     }
 
+    /// The earliest opening or closing time a drop takes (the OpenAPI document's year pattern).
+    static let earliestTimestamp = Date(timeIntervalSince1970: 0)
+
     /// Parses what JSON cannot type (kind, timestamps) and applies the domain's rules, reporting
     /// every issue at once; a field that failed to parse is not also reported as missing.
     static func validate(_ body: DropBody, now: Date) throws -> NewDrop {
@@ -57,6 +60,12 @@ struct DropRoutes: RouteGroup {
             guard let text else { return nil }
             guard let date = Timestamp.parse(text) else {
                 parseIssues.append(ValidationIssue(field: field, message: "must be an RFC 3339 timestamp with a time zone"))
+                return nil
+            }
+            // Foundation reads dates before 1582 in the Julian calendar and PostgreSQL has no
+            // year 0: such a time failed as a 500 or was stored days off. No drop needs one.
+            guard date >= Self.earliestTimestamp else {
+                parseIssues.append(ValidationIssue(field: field, message: "must be in 1970 or later"))
                 return nil
             }
             return date

@@ -134,15 +134,4 @@ extension PurchaseRoutes {
         case .notFound: .notFound
         }
     }
-
-    static let openAPIPaths: [String: JSONValue] = [
-        "/v1/drops/{id}/purchase": [
-            "post": OpenAPI.operation(
-                "Buy one unit of an open-run (first come, first served; one per customer)", tag: "purchases",
-                access: .customer, parameters: [OpenAPI.pathID("Drop id.")],
-                responses: [(201, "The order, pending payment.", "Order")], errors: [401, 403, 404, 409, 429, 503]),
-        ],
-    ]
-
-    static let openAPISchemas: [String: JSONValue] = [:]
 }

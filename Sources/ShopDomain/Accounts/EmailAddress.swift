@@ -3,7 +3,8 @@
 public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public let normalized: String
 
-    /// Longest address accepted (RFC 5321's path limit).
+    /// Longest address accepted, in Unicode code points as sent (RFC 5321's path limit, counted
+    /// the way JSON Schema's maxLength counts, so the OpenAPI document can state it).
     public static let maximumLength = 254
 
     /// Normalises `text`; nil when it is not plausibly an address (one `@` with text on both
@@ -12,12 +13,15 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         // Tabs and line breaks are trimmed as whitespace below; a NUL or another control
         // character is not, and must never reach the store.
         guard !ControlCharacters.occur(in: text) else { return nil }
+        guard text.unicodeScalars.count <= Self.maximumLength else { return nil }
+        // Read code point by code point, as the OpenAPI document's pattern reads it: grapheme
+        // clusters would glue a space to the emoji modifier after it, or `@` to a combining mark.
         let normalized = text.trimmingWhitespace().lowercased()
-        guard normalized.utf8.count <= Self.maximumLength else { return nil }
-        let parts = normalized.split(separator: "@", omittingEmptySubsequences: false)
+        let scalars = normalized.unicodeScalars
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !normalized.contains(where: { $0.isWhitespace })
+              parts[1].first != ".", parts[1].last != ".",
+              !scalars.contains(where: \.properties.isWhitespace)
         else { return nil }
         self.normalized = normalized
     }
@@ -26,10 +30,11 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
+    /// Without leading and trailing Unicode `White_Space` code points.
     func trimmingWhitespace() -> String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
+        var scalars = Substring(self).unicodeScalars
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(scalars)
     }
 }

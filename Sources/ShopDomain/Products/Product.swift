@@ -27,7 +27,10 @@ public enum ProductRules {
     public static func nameIssues(_ name: String) -> [ValidationIssue] {
         let control = ControlCharacters.issues(name, field: "name")
         if !control.isEmpty { return control }
-        return nameLengths.contains(name.count) && !name.allSatisfy(\.isWhitespace)
+        // Counted in code points, as PostgreSQL's length() counts them in the table's CHECK: counted
+        // in grapheme clusters, 200 letters with combining accents passed here and failed there.
+        let scalars = name.unicodeScalars
+        return nameLengths.contains(scalars.count) && !scalars.allSatisfy(\.properties.isWhitespace)
             ? [] : [ValidationIssue(field: "name", message: "must be 1 to 200 characters, not only spaces")]
     }
 

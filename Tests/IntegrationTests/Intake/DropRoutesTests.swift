@@ -48,6 +48,31 @@ import Testing
         }
     }
 
+    /// RFC 3339 as JSON Schema's date-time reads it: `t` and `z` in lower case are the same time;
+    /// a time before 1970 is refused (it was a 500: PostgreSQL has no year 0), and so is an offset
+    /// past 18 hours (Foundation's limit, stated in the OpenAPI document's pattern), and so is
+    /// anything after the time (Foundation read the timestamp and ignored the rest).
+    @Test func dropTimestampsAreReadAsTheDocumentStates() async throws {
+        try await withIntakeServer { server in
+            let operatorUser = try await server.makeUser(role: .operator)
+            let product = try await server.makeProduct()
+            func create(opensAt: String) async throws -> HTTPResponse {
+                try await server.call(
+                    "POST", "/v1/drops", token: operatorUser.token,
+                    body: #"{"product_id":\#(product.id),"kind":"open_run","stock":1,"opens_at":"\#(opensAt)"}"#)
+            }
+            let lower = try await create(opensAt: "2031-01-02t03:04:05z")
+            #expect(lower.status == 201)
+            #expect(lower.json["opens_at"] as? String == "2031-01-02T03:04:05.000Z")
+            #expect(try await create(opensAt: "2031-01-02T03:04:05+18:00").status == 201)
+            for refused in ["0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2031-01-02T03:04:05+18:01", "2031-01-02T03:04:05Z*"] {
+                let answer = try await create(opensAt: refused)
+                #expect(answer.status == 400, "\(refused)")
+                #expect(answer.problemSlug == "invalid-request", "\(refused)")
+            }
+        }
+    }
+
     @Test func aDropWhoseOpeningHasPassedStartsOpen() async throws {
         try await withIntakeServer { server in
             let operatorUser = try await server.makeUser(role: .operator)

@@ -26,11 +26,37 @@ import Testing
         }
     }
 
+    /// A method a path does not take is 405 with the methods it does take, as a problem; a path
+    /// nothing serves stays 404.
+    @Test func aMethodAPathDoesNotTakeIs405WithAllow() async throws {
+        try await withIntakeServer { server in
+            let delete = try await server.call("DELETE", "/v1/drops")
+            #expect(delete.status == 405)
+            #expect(delete.header("Allow") == "GET, POST")
+            #expect(delete.header("Content-Type") == "application/problem+json")
+            #expect(delete.problemSlug == "method-not-allowed")
+            // A templated segment matches any id, as the router's does.
+            let put = try await server.call("PUT", "/v1/drops/12345", body: "{}")
+            #expect(put.status == 405)
+            #expect(put.header("Allow") == "GET")
+            #expect(try await server.call("TRACE", "/healthz").header("Allow") == "GET")
+            #expect(try await server.call("POST", "/v1/payments/callback/extra").status == 404)
+            #expect(try await server.call("DELETE", "/v1/nowhere").status == 404)
+            // Routes that exist answer as before.
+            #expect(try await server.call("GET", "/v1/drops/12345").problemSlug == "not-found")
+        }
+    }
+
     /// Every served route is documented, and every documented route is served.
     @Test func theOpenAPIDocumentMatchesTheRoutes() async throws {
         try await withIntakeServer { server in
             let response = try await server.call("GET", "/openapi.json")
             #expect(response.status == 200)
+            // Served as checked in: Sources/Intake/OpenAPI/openapi.json is the one source.
+            let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            let checkedIn = try Data(contentsOf: repository.appendingPathComponent("Sources/Intake/OpenAPI/openapi.json"))
+            #expect(response.bodyText == String(decoding: checkedIn, as: UTF8.self))
             let document = response.json
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: [String: Any]])
