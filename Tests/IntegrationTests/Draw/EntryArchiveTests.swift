@@ -123,6 +123,8 @@ import Testing
                 before.append(NSDictionary(dictionary: try await stack.call("GET", "/v1/drops/\(dropID)/entries/me", token: customer.token).jsonObject))
             }
             #expect(statuses.sorted() == ["lost", "waitlisted", "won"], "one unit, a waitlist of one: \(statuses)")
+            let chart = try await ConsoleFigures(pool: stack.pool).entriesOverTime(dropID: dropID)
+            #expect(chart.reduce(0) { $0 + $1.count } == 3)
 
             let archived = try await stack.command(["admin", "archive-drop", String(dropID)])
             #expect(archived.status == 0, "\(archived.output)")
@@ -137,6 +139,8 @@ import Testing
                 #expect(standing.status == 200)
                 #expect(NSDictionary(dictionary: standing.jsonObject) == before[index], "the standing answers as before archiving")
             }
+            // The console's entries chart reads the archived partition.
+            #expect(try await ConsoleFigures(pool: stack.pool).entriesOverTime(dropID: dropID) == chart)
             // The winner's entry still shows its order.
             let winner = customers[try #require(statuses.firstIndex(of: "won"))]
             let order = try await listed(winner.token).first?["order"] as? [String: Any]
