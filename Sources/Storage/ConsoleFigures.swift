@@ -105,13 +105,19 @@ public struct ConsoleFigures: Sendable {
             [.int(minutes), .int(bucketMinutes)])
     }
 
-    /// A drop's entries per minute, over its last 500 minutes with entries.
+    /// A drop's entries per minute, over its last 500 minutes with entries; an archived drop's
+    /// from its detached partition in `entries_archive`, which keeps them whole.
     public func entriesOverTime(dropID: Int) async throws -> [BucketCount] {
-        try await buckets(
+        let archived = try await pool.query(
+            "SELECT entries_archived_at IS NOT NULL FROM drops WHERE id = $1", [.int(dropID)]
+        ).first.map { try $0.bool(0) } ?? false
+        // The table name is built from an integer id, never from caller text.
+        let table = archived ? "entries_archive.\(EntryArchive.partitionName(dropID))" : "entries"
+        return try await buckets(
             """
             SELECT * FROM (
                 SELECT date_trunc('minute', created_at) AS bucket, 'entries'::text, count(*)
-                FROM entries WHERE drop_id = $1 GROUP BY 1 ORDER BY 1 DESC LIMIT 500
+                FROM \(table) WHERE drop_id = $1 GROUP BY 1 ORDER BY 1 DESC LIMIT 500
             ) recent ORDER BY 1
             """,
             [.int(dropID)])

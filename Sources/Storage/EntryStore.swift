@@ -211,12 +211,14 @@ public struct EntryStore: Sendable {
     }
 
     /// The customer's entry in a drop and where it stands; nil when they have not entered.
+    /// Read from the customer's own rows (`customer_entries`, migration 0009), which outlive the
+    /// drop's archived entries partition.
     public func standing(dropID: Int, userID: Int) async throws -> EntryStanding? {
         try await pool.withConnection { connection in
             let rows = try connection.query(
                 """
                 SELECT e.drop_id, e.user_id, e.tickets, e.created_at, d.status, d.stock, r.position, r.order_id
-                FROM entries e
+                FROM customer_entries e
                 JOIN drops d ON d.id = e.drop_id
                 LEFT JOIN drop_rankings r ON r.drop_id = e.drop_id AND r.user_id = e.user_id
                 WHERE e.drop_id = $1 AND e.user_id = $2

@@ -32,7 +32,7 @@ public struct EntryCursor: Sendable, Hashable, CustomStringConvertible {
 
 /// The listings of docs/contract.md, "HTTP API" (`GET /v1/drops`, `/v1/me/entries`, `/v1/me/orders`),
 /// each paged by keyset so a page costs the same however deep it is, and rows added meanwhile never
-/// shift a later page (no duplicates, no gaps). Indexes: migration 0005.
+/// shift a later page (no duplicates, no gaps). Indexes: migrations 0005 and 0009.
 public struct ListingStore: Sendable {
     let pool: PostgresPool
 
@@ -50,22 +50,29 @@ public struct ListingStore: Sendable {
         return try rows.map(DropOverview.init(row:))
     }
 
-    /// The customer's entries, newest first, strictly after `cursor`.
+    /// The statement of ``entries(userID:after:limit:)``: $1 the customer, $2/$3 the cursor
+    /// (microseconds, drop id; both null for the first page), $4 the page size. Public so that a
+    /// test can EXPLAIN exactly what the listing runs.
+    public static let entriesSQL = """
+        SELECT e.drop_id, e.user_id, e.tickets, e.created_at, d.status, d.stock, r.position, r.order_id,
+               (extract(epoch FROM e.created_at) * 1000000)::bigint AS micros
+        FROM customer_entries e
+        JOIN drops d ON d.id = e.drop_id
+        LEFT JOIN drop_rankings r ON r.drop_id = e.drop_id AND r.user_id = e.user_id
+        WHERE e.user_id = $1
+          AND ($2::bigint IS NULL
+               OR (e.created_at, e.drop_id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint))
+        ORDER BY e.created_at DESC, e.drop_id DESC
+        LIMIT $4
+        """
+
+    /// The customer's entries, newest first, strictly after `cursor`: read from
+    /// `customer_entries` (migration 0009), one index range of the customer's own rows whatever
+    /// the number of drops, and still there after a drop's entries are archived.
     public func entries(userID: Int, after cursor: EntryCursor?, limit: Int) async throws -> [ListedEntry] {
         try await pool.withConnection { connection in
             let rows = try connection.query(
-                """
-                SELECT e.drop_id, e.user_id, e.tickets, e.created_at, d.status, d.stock, r.position, r.order_id,
-                       (extract(epoch FROM e.created_at) * 1000000)::bigint AS micros
-                FROM entries e
-                JOIN drops d ON d.id = e.drop_id
-                LEFT JOIN drop_rankings r ON r.drop_id = e.drop_id AND r.user_id = e.user_id
-                WHERE e.user_id = $1
-                  AND ($2::bigint IS NULL
-                       OR (e.created_at, e.drop_id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint))
-                ORDER BY e.created_at DESC, e.drop_id DESC
-                LIMIT $4
-                """,
+                Self.entriesSQL,
                 [.int(userID), cursor.map { .int($0.createdMicroseconds) } ?? .null,
                  cursor.map { .int($0.dropID) } ?? .null, .int(limit)])
             // One query for the orders of the whole page, not one per entry.

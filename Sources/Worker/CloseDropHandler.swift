@@ -31,11 +31,13 @@ struct CloseDropHandler: JobHandler {
         if drop.status == .closing {
             guard let seed = drop.seed else { throw PermanentJobFailure("drop \(dropID) has no seed") }
             let started = ContinuousClock.now
+            var phases = DrawPhases()
             let (entries, digest) = try await pool.withConnection { try DrawStore.canonicalEntries($0, dropID: dropID) }
+            phases.record("entries", started.duration(to: .now))
             let input = DrawInput(
                 dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
                 waitlistDepth: drop.waitlistDepth)
-            let result = try DrawProtocolV1.draw(input, entriesDigest: digest)
+            let result = try phases.measure("draw") { try DrawProtocolV1.draw(input, entriesDigest: digest) }
             CrashPoint.closeAfterDraw.reached()
             // The bundle shares the entries' arrays; it is written in chunks inside the commit.
             let bundle = AuditBundle(input: input, result: result)
@@ -46,19 +48,25 @@ struct CloseDropHandler: JobHandler {
                         connection, dropID: dropID, result: result, bundle: bundle, paymentWindowSeconds: paymentWindowSeconds)
                 }
             }
+            CrashPoint.closeAfterCommit.reached()
+            let enqueueStarted = ContinuousClock.now
+            try await queue.enqueue(committed.orders.map { ShopJob.chargeOrder(orderID: $0) })
             if committed.drewNow {
-                context.logger.info("drew drop", metadata: [
+                phases.append(committed.phases)
+                phases.record("enqueue", enqueueStarted.duration(to: .now))
+                var metadata: Logger.Metadata = [
                     "drop": .stringConvertible(dropID), "entries": .stringConvertible(entries.count),
                     "winners": .stringConvertible(result.winners.count), "waitlist": .stringConvertible(result.waitlist.count),
                     "seconds": .stringConvertible(started.duration(to: .now)),
-                ])
+                ]
+                for (key, value) in phases.secondsByKey { metadata[key] = .string(value) }
+                context.logger.info("drew drop", metadata: metadata)
             }
-            CrashPoint.closeAfterCommit.reached()
         } else {
             // Drawn earlier; a crash may have come between the commit and the charge jobs.
             committed = DrawStore.Committed(
                 orders: try await pool.withConnection { try DrawStore.pendingChargeOrders($0, dropID: dropID) }, drewNow: false)
+            try await queue.enqueue(committed.orders.map { ShopJob.chargeOrder(orderID: $0) })
         }
-        try await queue.enqueue(committed.orders.map { ShopJob.chargeOrder(orderID: $0) })
     }
 }

@@ -31,11 +31,11 @@ import Testing
                 """).map { (try $0.string(0), try $0.string(1)) }
             #expect(partitions.map(\.0) == ["entries_drop_\(draw)"], "open-runs take no entries: no partition")
             #expect(partitions.first?.1 == "FOR VALUES IN ('\(draw)')")
-            // The partition has its own primary key and listing index.
+            // The partition has its own primary key (customers' listings read customer_entries, 0009).
             let indexes = try await pool.query(
                 "SELECT indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", [.text("entries_drop_\(draw)")]
             ).map { try $0.string(0) }
-            #expect(indexes.count == 2)
+            #expect(indexes.count == 1)
             #expect(indexes.contains { $0.contains("UNIQUE") && $0.contains("(drop_id, user_id)") })
             let customers = try await DropFixtures.insertCustomers(pool, count: 3)
             try await DropFixtures.insertEntries(pool, dropID: draw, users: customers)
@@ -94,6 +94,57 @@ import Testing
             let broken = try await stack.command(["audit"])
             #expect(broken.status == 1, "\(broken.output)")
             #expect(broken.output.contains("the stored ranking is not the stored audit bundle's"), "\(broken.output)")
+        }
+    }
+
+    /// Archiving detaches the drop's entries, not the customers' history: `/v1/me/entries` and
+    /// `/v1/drops/{id}/entries/me` answer as before, results included (issue 20).
+    @Test func anArchivedDropsEntriesStayInTheCustomersListingsWithTheirResults() async throws {
+        try await withShopStack { stack in
+            let customers = try await stack.users(3)
+            let dropID = try await DropFixtures.insertDrop(stack.pool, kind: .raffle, status: .closing, stock: 1, waitlistDepth: 1, maxTickets: 3)
+            try await DropFixtures.insertEntries(stack.pool, dropID: dropID, users: customers.map(\.id), tickets: { 1 + $0 % 3 })
+            try await DrawCloser.close(stack, dropID: dropID)
+            let orders = try await stack.pool.query("SELECT id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) }
+            try await MoneyFixtures.pay(stack.pool, orders: orders)
+            try await stack.startServe()
+
+            func listed(_ token: String) async throws -> [[String: Any]] {
+                let response = try await stack.call("GET", "/v1/me/entries", token: token)
+                try #require(response.status == 200, "\(response.status)")
+                return response.jsonObject["entries"] as? [[String: Any]] ?? []
+            }
+            var before: [NSDictionary] = []
+            var statuses: [String] = []
+            for customer in customers {
+                let entries = try await listed(customer.token)
+                #expect(entries.count == 1 && entries.first?["drop_id"] as? Int == dropID)
+                statuses.append(entries.first?["status"] as? String ?? "")
+                before.append(NSDictionary(dictionary: try await stack.call("GET", "/v1/drops/\(dropID)/entries/me", token: customer.token).jsonObject))
+            }
+            #expect(statuses.sorted() == ["lost", "waitlisted", "won"], "one unit, a waitlist of one: \(statuses)")
+            let chart = try await ConsoleFigures(pool: stack.pool).entriesOverTime(dropID: dropID)
+            #expect(chart.reduce(0) { $0 + $1.count } == 3)
+
+            let archived = try await stack.command(["admin", "archive-drop", String(dropID)])
+            #expect(archived.status == 0, "\(archived.output)")
+            #expect(try await stack.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(dropID)])[0].int(0) == 0)
+
+            for (index, customer) in customers.enumerated() {
+                let entries = try await listed(customer.token)
+                #expect(entries.count == 1 && entries.first?["drop_id"] as? Int == dropID, "archived entries stay listed")
+                #expect(entries.first?["status"] as? String == statuses[index])
+                #expect(entries.first?["tickets"] as? Int == 1 + customer.id % 3)
+                let standing = try await stack.call("GET", "/v1/drops/\(dropID)/entries/me", token: customer.token)
+                #expect(standing.status == 200)
+                #expect(NSDictionary(dictionary: standing.jsonObject) == before[index], "the standing answers as before archiving")
+            }
+            // The console's entries chart reads the archived partition.
+            #expect(try await ConsoleFigures(pool: stack.pool).entriesOverTime(dropID: dropID) == chart)
+            // The winner's entry still shows its order.
+            let winner = customers[try #require(statuses.firstIndex(of: "won"))]
+            let order = try await listed(winner.token).first?["order"] as? [String: Any]
+            #expect(order?["status"] as? String == "paid")
         }
     }
 
