@@ -38,7 +38,7 @@ import Testing
             let bravo = try #require(map.master(forSlot: RedisClusterSlot.of(queue.waitingListKey("bravo"))))
             #expect(alpha != bravo, "both queues on one shard: \(queue.waitingListKey("alpha")), \(queue.waitingListKey("bravo"))")
             for (name, master) in [("alpha", alpha), ("bravo", bravo)] {
-                let node = RedisClient(configuration: RedisConfiguration(host: master.host, port: master.port))
+                let node = RedisClient(configuration: RedisConfiguration(host: master.host, port: master.port, password: redis.configuration.password))
                 defer { node.shutdown() }
                 #expect(try await node.send(RedisCommand("LLEN", queue.waitingListKey(name))).requireInt() == 16, "\(name) on \(master)")
             }
