@@ -114,14 +114,22 @@ public struct ClientsBenchmark: Sendable {
         let psql = try ReferenceTool.find("psql", extraDirectories: ["/usr/lib/postgresql/*/bin"])
 
         var samples = Result.Samples()
-        for round in 0..<parameters.rounds {
-            // Alternate who goes first, so neither side always runs on a warmer (or busier) server.
-            let referenceFirst = round % 2 == 1
-            if referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark)) }
-            samples.redisPipelinedOpsPerSecond.append(try await measureRedisClient())
-            if !referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark)) }
-            log("round \(round + 1): redis ours \(Int(samples.redisPipelinedOpsPerSecond.last!)) ops/s, redis-benchmark \(Int(samples.redisBenchmarkOpsPerSecond.last!)) ops/s")
+        // A server with a password: redis-benchmark authenticates as a throwaway user instead.
+        let user = redis.password == nil ? nil : try await BenchmarkUser.create(on: redis)
+        do {
+            for round in 0..<parameters.rounds {
+                // Alternate who goes first, so neither side always runs on a warmer (or busier) server.
+                let referenceFirst = round % 2 == 1
+                if referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark, user: user)) }
+                samples.redisPipelinedOpsPerSecond.append(try await measureRedisClient())
+                if !referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark, user: user)) }
+                log("round \(round + 1): redis ours \(Int(samples.redisPipelinedOpsPerSecond.last!)) ops/s, redis-benchmark \(Int(samples.redisBenchmarkOpsPerSecond.last!)) ops/s")
+            }
+        } catch {
+            try? await user?.delete(on: redis)
+            throw error
         }
+        try await user?.delete(on: redis)
         try await deleteBenchmarkKey()
 
         let rowsFile = try writeCopyFile()
@@ -197,9 +205,11 @@ public struct ClientsBenchmark: Sendable {
         return Double(parameters.redisRequests) / seconds
     }
 
-    func measureRedisBenchmark(_ tool: ReferenceTool) throws -> Double {
+    /// `user`: the throwaway account of a server with a password (``BenchmarkUser``); the
+    /// deployment's own password is never on redis-benchmark's command line.
+    func measureRedisBenchmark(_ tool: ReferenceTool, user: BenchmarkUser?) throws -> Double {
         var arguments = ["-h", redis.host, "-p", String(redis.port)]
-        if let password = redis.password { arguments += ["-a", password, "--no-auth-warning"] }
+        if let user { arguments += user.arguments }
         arguments += [
             "-t", "set", "-P", String(parameters.pipelineDepth), "-c", String(parameters.connections),
             "-n", String(parameters.redisRequests), "--csv",

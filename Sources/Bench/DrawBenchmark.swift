@@ -131,7 +131,7 @@ public enum DrawBenchmark {
         progress("measuring COPY out of the same entries")
         let copySeconds = try await copyOut()
         let orders = try await pool.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(dropID)])[0].int(0)
-        let enqueued = try await redis.send(RedisCommand("LLEN", prefix + "q:payments")).requireInt()
+        let enqueued = try await redis.send(RedisCommand("LLEN", queue.waitingListKey("payments"))).requireInt()
         guard enqueued == orders else {
             throw BenchmarkError("the close job enqueued \(enqueued) charge jobs for \(orders) orders")
         }

@@ -53,13 +53,16 @@ public struct LocalCluster: Sendable {
     /// The Redis Cluster's client configuration.
     public var redisConfiguration: RedisConfiguration {
         let seeds = (environment["FASTEST_SHOP_REDIS_CLUSTER_NODES"] ?? "").split(separator: ",").compactMap(RedisEndpoint.init(parsing:))
-        return RedisConfiguration(host: seeds.first?.host ?? "127.0.0.1", port: seeds.first?.port ?? 6379, clusterSeeds: seeds)
+        return RedisConfiguration(
+            host: seeds.first?.host ?? "127.0.0.1", port: seeds.first?.port ?? 6379,
+            password: environment["FASTEST_SHOP_REDIS_PASSWORD"], clusterSeeds: seeds)
     }
 
     /// The primary and its standby, as libpq's multi-host string that finds the primary.
     public var postgresConfiguration: PostgresConfiguration {
         PostgresConfiguration(
-            database: "fastest_shop", user: "fastest", applicationName: "fastest-shop-bench", connectTimeoutSeconds: 2,
+            database: "fastest_shop", user: "fastest", password: environment["FASTEST_SHOP_POSTGRES_PASSWORD"],
+            applicationName: "fastest-shop-bench", connectTimeoutSeconds: 2,
             servers: (environment["FASTEST_SHOP_POSTGRES_HOSTS"] ?? "").split(separator: ",").compactMap(PostgresServer.init(parsing:)))
     }
 

@@ -81,7 +81,7 @@ public enum QueueBenchmark {
         let drainSeconds: Double = try await run(worker) {
             while done.load(ordering: .relaxed) < parameters.jobs { try await Task.sleep(for: .milliseconds(2)) }
             // Drained means acknowledged: nothing left in flight.
-            while try await redis.send(RedisCommand("HLEN", prefix + "inflight:" + worker.configuration.workerID)).requireInt() > 0 {
+            while try await redis.send(RedisCommand("HLEN", queue.inFlightKey("bench", worker: worker.configuration.workerID))).requireInt() > 0 {
                 try await Task.sleep(for: .milliseconds(1))
             }
             return drainStart.duration(to: .now).seconds

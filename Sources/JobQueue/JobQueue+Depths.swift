@@ -1,7 +1,7 @@
 import Redis
 
 /// The queues' sizes for the metrics sampler: counts only, in two pipelined round trips of
-/// O(1) commands (one per queue and per registered worker), unlike ``JobQueue/overview(liveWithinMilliseconds:)``,
+/// O(1) commands (a few per queue, and one per queue and registered worker), unlike ``JobQueue/overview(liveWithinMilliseconds:)``,
 /// which reads whole structures to split them by queue.
 public struct QueueDepths: Sendable, Equatable {
     /// Jobs waiting in each queue's list, by queue name.
@@ -22,12 +22,10 @@ extension JobQueue {
         let base = try await redis.pipeline([
             RedisCommand("SMEMBERS", keys.queues),
             RedisCommand("ZRANGE", keys.workers, 0, -1, "WITHSCORES"),
-            RedisCommand("ZCARD", keys.delayed),
-            RedisCommand("ZCARD", keys.dead),
             RedisCommand("TIME"),
         ])
         // Heartbeats are on Redis's clock (or the test's), so liveness is judged on it too.
-        let now = try clock.manualMilliseconds ?? base[4].timeMilliseconds()
+        let now = try clock.manualMilliseconds ?? base[2].timeMilliseconds()
         let queueNames = try base[0].requireArray().compactMap(\.string).sorted()
         let workerPairs = try base[1].requireArray()
         var workers: [String] = []
@@ -38,12 +36,24 @@ extension JobQueue {
             workers.append(worker)
             if now - beat <= liveWithinMilliseconds { live += 1 }
         }
-        let replies = try await redis.pipeline(
-            queueNames.map { RedisCommand("LLEN", keys.queue($0)) } + workers.map { RedisCommand("HLEN", keys.inFlight($0)) })
+        // Per queue: its list, delayed and dead sets, and every worker's in-flight hash for it.
+        let perQueue = 3 + workers.count
+        var commands: [RedisCommand] = []
+        for queue in queueNames {
+            let queueKeys = keys.of(queue)
+            commands += [RedisCommand("LLEN", queueKeys.list), RedisCommand("ZCARD", queueKeys.delayed), RedisCommand("ZCARD", queueKeys.dead)]
+            commands += workers.map { RedisCommand("HLEN", queueKeys.inFlight($0)) }
+        }
+        let replies = commands.isEmpty ? [] : try await redis.pipeline(commands)
         var ready: [String: Int] = [:]
-        for (index, queue) in queueNames.enumerated() { ready[queue] = try replies[index].requireInt() }
-        let inFlight = try replies.dropFirst(queueNames.count).reduce(0) { $0 + (try $1.requireInt()) }
-        return QueueDepths(
-            ready: ready, inFlight: inFlight, delayed: try base[2].requireInt(), dead: try base[3].requireInt(), liveWorkers: live)
+        var inFlight = 0, delayed = 0, dead = 0
+        for (index, queue) in queueNames.enumerated() {
+            let counts = try replies[(index * perQueue)..<((index + 1) * perQueue)].map { try $0.requireInt() }
+            ready[queue] = counts[0]
+            delayed += counts[1]
+            dead += counts[2]
+            inFlight += counts.dropFirst(3).reduce(0, +)
+        }
+        return QueueDepths(ready: ready, inFlight: inFlight, delayed: delayed, dead: dead, liveWorkers: live)
     }
 }

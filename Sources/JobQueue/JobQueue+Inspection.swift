@@ -29,19 +29,11 @@ extension JobQueue {
         let base = try await redis.pipeline([
             RedisCommand("SMEMBERS", keys.queues),
             RedisCommand("ZRANGE", keys.workers, 0, -1, "WITHSCORES"),
-            RedisCommand("ZRANGE", keys.delayed, 0, -1),
-            RedisCommand("HVALS", keys.deadJobs),
             RedisCommand("TIME"),
         ])
         // Heartbeats are on Redis's clock (or the test's), so liveness is judged on it too.
-        let now = try clock.manualMilliseconds ?? base[4].timeMilliseconds()
-        var stats: [String: QueueStats] = [:]
-        func bump(_ queue: String, _ update: (inout QueueStats) -> Void) {
-            var entry = stats[queue] ?? QueueStats(queue: queue, waiting: 0, inFlight: 0, delayed: 0, dead: 0)
-            update(&entry)
-            stats[queue] = entry
-        }
-        let queueNames = try base[0].requireArray().compactMap(\.string)
+        let now = try clock.manualMilliseconds ?? base[2].timeMilliseconds()
+        let queueNames = try base[0].requireArray().compactMap(\.string).sorted()
         let workerPairs = try base[1].requireArray()
         var workers: [String] = []
         var live: [String] = []
@@ -51,48 +43,49 @@ extension JobQueue {
             workers.append(worker)
             if now - beat <= liveWithinMilliseconds { live.append(worker) }
         }
-        for element in try base[2].requireArray() {
-            if case .bulk(let bytes) = element, let job = Job(encoded: bytes) { bump(job.queue) { $0.delayed += 1 } }
+        // Per queue: its list, delayed and dead sets, and every worker's in-flight hash for it.
+        let perQueue = 3 + workers.count
+        var commands: [RedisCommand] = []
+        for queue in queueNames {
+            let queueKeys = keys.of(queue)
+            commands += [RedisCommand("LLEN", queueKeys.list), RedisCommand("ZCARD", queueKeys.delayed), RedisCommand("ZCARD", queueKeys.dead)]
+            commands += workers.map { RedisCommand("HLEN", queueKeys.inFlight($0)) }
         }
-        for element in try base[3].requireArray() {
-            if case .bulk(let bytes) = element, let job = Job(encoded: bytes) { bump(job.queue) { $0.dead += 1 } }
+        let replies = commands.isEmpty ? [] : try await redis.pipeline(commands)
+        let stats = try queueNames.enumerated().map { index, queue in
+            let counts = try replies[(index * perQueue)..<((index + 1) * perQueue)].map { try $0.requireInt() }
+            return QueueStats(
+                queue: queue, waiting: counts[0], inFlight: counts.dropFirst(3).reduce(0, +), delayed: counts[1], dead: counts[2])
         }
-        var commands = queueNames.map { RedisCommand("LLEN", keys.queue($0)) }
-        commands += workers.map { RedisCommand("HVALS", keys.inFlight($0)) }
-        let replies = try await redis.pipeline(commands)
-        for (index, queue) in queueNames.enumerated() {
-            let depth = try replies[index].requireInt()
-            bump(queue) { $0.waiting = depth }
-        }
-        for reply in replies.dropFirst(queueNames.count) {
-            for element in try reply.requireArray() {
-                if case .bulk(let bytes) = element, let job = Job(encoded: bytes) { bump(job.queue) { $0.inFlight += 1 } }
-            }
-        }
-        return Overview(queues: stats.values.sorted { $0.queue < $1.queue }, liveWorkers: live.sorted())
+        return Overview(queues: stats, liveWorkers: live.sorted())
     }
 
     /// Dead jobs, most recent first.
+    /// (Each queue has its own dead set: the most recent `limit` of each, merged.)
     public func deadJobs(limit: Int = 100) async throws -> [DeadJob] {
-        let ids = try await redis.send(RedisCommand("ZREVRANGE", keys.dead, 0, limit - 1, "WITHSCORES")).requireArray()
-        var pairs: [(String, Int)] = []
-        for index in stride(from: 0, to: ids.count - 1, by: 2) {
-            guard let id = ids[index].string, let score = ids[index + 1].string.flatMap(Double.init) else { continue }
-            pairs.append((id, Int(score)))
+        guard limit > 0 else { return [] }
+        let queues = try await queueNames().map { keys.of($0) }
+        guard !queues.isEmpty else { return [] }
+        let lists = try await redis.pipeline(queues.map { RedisCommand("ZREVRANGE", $0.dead, 0, limit - 1, "WITHSCORES") })
+        var pairs: [(queue: Int, id: String, died: Int)] = []
+        for (queue, list) in lists.enumerated() {
+            let ids = try list.requireArray()
+            for index in stride(from: 0, to: ids.count - 1, by: 2) {
+                guard let id = ids[index].string, let score = ids[index + 1].string.flatMap(Double.init) else { continue }
+                pairs.append((queue, id, Int(score)))
+            }
         }
+        pairs = Array(pairs.sorted { $0.died > $1.died }.prefix(limit))
         guard !pairs.isEmpty else { return [] }
-        var fetch = RedisCommand("HMGET", keys.deadJobs)
-        var errors = RedisCommand("HMGET", keys.deadErrors)
-        for (id, _) in pairs {
-            fetch.append(id)
-            errors.append(id)
+        var commands: [RedisCommand] = []
+        for pair in pairs {
+            commands.append(RedisCommand("HGET", queues[pair.queue].deadJobs, pair.id))
+            commands.append(RedisCommand("HGET", queues[pair.queue].deadErrors, pair.id))
         }
-        let replies = try await redis.pipeline([fetch, errors])
-        let envelopes = try replies[0].requireArray()
-        let messages = try replies[1].requireArray()
+        let replies = try await redis.pipeline(commands)
         return pairs.indices.compactMap { index in
-            guard case .bulk(let bytes) = envelopes[index], let job = Job(encoded: bytes) else { return nil }
-            return DeadJob(job: job, error: messages[index].string ?? "", diedAtMilliseconds: pairs[index].1)
+            guard case .bulk(let bytes) = replies[index * 2], let job = Job(encoded: bytes) else { return nil }
+            return DeadJob(job: job, error: replies[index * 2 + 1].string ?? "", diedAtMilliseconds: pairs[index].died)
         }
     }
 
@@ -105,9 +98,15 @@ extension JobQueue {
 
     /// Re-queues a dead job as a fresh first attempt.
     public func resurrect(id: String) async throws -> ResurrectResult {
+        guard let queueKeys = try await queueOfDeadJob(id) else { return .notFound }
+        return try await resurrect(id: id, in: queueKeys)
+    }
+
+    func resurrect(id: String, in queueKeys: QueueKeys.Queue) async throws -> ResurrectResult {
         let result = try await redis.run(
-            QueueScripts.resurrect, keys: [keys.dead, keys.deadJobs, keys.deadErrors, keys.unique],
-            arguments: [id, keys.prefix]
+            QueueScripts.resurrect,
+            keys: [queueKeys.dead, queueKeys.deadJobs, queueKeys.deadErrors, queueKeys.unique, queueKeys.list],
+            arguments: [id]
         ).requireInt()
         switch result {
         case 1: return .requeued

@@ -17,7 +17,7 @@ public struct QueueThroughput: Sendable {
 
 extension JobQueue {
     /// The last `minutes` minutes (the current one included) of every queue's counters, which
-    /// the workers' acknowledge, retry and bury scripts keep (``QueueKeys/stats(_:queue:)``):
+    /// the workers' acknowledge, retry and bury scripts keep (``QueueKeys/Queue/stats(_:)``):
     /// one read per queue, whatever the traffic was.
     public func throughput(minutes: Int = 60) async throws -> [QueueThroughput] {
         let base = try await redis.pipeline([RedisCommand("SMEMBERS", keys.queues), RedisCommand("TIME")])
@@ -29,7 +29,7 @@ extension JobQueue {
         var commands: [RedisCommand] = []
         for queue in queues {
             for what in ["processed", "failed"] {
-                let stem = keys.stats(what, queue: queue)
+                let stem = keys.of(queue).stats(what)
                 commands.append(RedisCommand("MGET", range.map { (stem + String($0)) as any RedisArgument }))
             }
         }

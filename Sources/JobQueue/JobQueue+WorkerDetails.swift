@@ -30,14 +30,18 @@ extension JobQueue {
             beats.append((id, beat))
         }
         guard !beats.isEmpty else { return [] }
-        let replies = try await redis.pipeline(
-            beats.map { RedisCommand("HLEN", keys.inFlight($0.0)) } + [RedisCommand("HMGET", [keys.workerInfo] + beats.map { $0.0 as any RedisArgument })])
-        let infos = try replies[beats.count].requireArray()
+        // A worker holds jobs in one in-flight hash per queue.
+        let queues = try await queueNames().map { keys.of($0) }
+        var commands = [RedisCommand("HMGET", [keys.workerInfo] + beats.map { $0.0 as any RedisArgument })]
+        for (worker, _) in beats { commands += queues.map { RedisCommand("HLEN", $0.inFlight(worker)) } }
+        let replies = try await redis.pipeline(commands)
+        let infos = try replies[0].requireArray()
         return try beats.enumerated().map { index, pair in
+            let held = try replies[(1 + index * queues.count)..<(1 + (index + 1) * queues.count)].reduce(0) { $0 + (try $1.requireInt()) }
             let info = infos[index].string?.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             return WorkerDetail(
                 id: pair.0, lastHeartbeatMilliseconds: pair.1, silentMilliseconds: max(0, now - pair.1),
-                jobsInFlight: try replies[index].requireInt(),
+                jobsInFlight: held,
                 host: info.map { String($0[0]) }, startedAtMilliseconds: info.flatMap { $0.count > 1 ? Int($0[1]) : nil })
         }
     }
@@ -46,8 +50,12 @@ extension JobQueue {
     /// enqueued to run later).
     public func retryingCounts() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for element in try await redis.send(RedisCommand("ZRANGE", keys.delayed, 0, -1)).requireArray() {
-            if case .bulk(let bytes) = element, let job = Job(encoded: bytes), job.attempt > 1 { counts[job.queue, default: 0] += 1 }
+        let queues = try await queueNames()
+        guard !queues.isEmpty else { return counts }
+        for reply in try await redis.pipeline(queues.map { RedisCommand("ZRANGE", keys.of($0).delayed, 0, -1) }) {
+            for element in try reply.requireArray() {
+                if case .bulk(let bytes) = element, let job = Job(encoded: bytes), job.attempt > 1 { counts[job.queue, default: 0] += 1 }
+            }
         }
         return counts
     }

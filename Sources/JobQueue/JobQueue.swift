@@ -4,8 +4,9 @@ import Redis
 /// The job queue: enqueueing, and the operations workers and maintenance services build on.
 ///
 /// Jobs wait in one Redis list per queue. A worker takes jobs by moving them atomically into its
-/// own in-flight hash (at-least-once delivery); acknowledging removes them; failures go to a
-/// delayed sorted set for their retry or, after the last attempt, to the dead set.
+/// own in-flight hash for that queue (at-least-once delivery); acknowledging removes them;
+/// failures go to the queue's delayed sorted set for their retry or, after the last attempt, to
+/// its dead set. Each queue's keys share one hash tag (``QueueKeys``).
 public final class JobQueue: Sendable {
     public let redis: RedisClient
     public let catalog: JobCatalog
@@ -54,6 +55,7 @@ public final class JobQueue: Sendable {
         let enqueuedAt = clock.localMilliseconds
         var plain: [String: [[UInt8]]] = [:]  // queue → envelopes that need no script
         var scripted: [(keys: [String], arguments: [any RedisArgument])] = []
+        var scriptedQueues = Set<String>()
         for newJob in jobs {
             let definition = try catalog.definition(newJob.kind)
             if let uniqueKey = newJob.uniqueKey, uniqueKey.isEmpty || uniqueKey.contains("|") {
@@ -67,18 +69,20 @@ public final class JobQueue: Sendable {
             if newJob.uniqueKey == nil && newJob.runAtMilliseconds == nil {
                 plain[job.queue, default: []].append(job.encoded)
             } else {
+                let queueKeys = keys.of(job.queue)
                 scripted.append((
-                    [keys.queue(job.queue), keys.unique, keys.delayed, keys.queues],
-                    [job.encoded, job.id, newJob.uniqueKey ?? "", max(0, newJob.runAtMilliseconds ?? 0), job.queue,
-                     clock.scriptArgument]))
+                    [queueKeys.list, queueKeys.unique, queueKeys.delayed],
+                    [job.encoded, job.id, newJob.uniqueKey ?? "", max(0, newJob.runAtMilliseconds ?? 0), clock.scriptArgument]))
+                scriptedQueues.insert(job.queue)
             }
         }
-        var commands: [RedisCommand] = []
+        // Every queue is named in the set of queues before its first job arrives (the scripts
+        // cannot do it: the set is in another slot), so maintenance always finds it.
+        var commands = Set(plain.keys).union(scriptedQueues).sorted().map { RedisCommand("SADD", keys.queues, $0) }
         for (queue, envelopes) in plain {
-            commands.append(RedisCommand("SADD", keys.queues, queue))
             // One RPUSH per chunk keeps each command a reasonable size.
             for start in stride(from: 0, to: envelopes.count, by: 1000) {
-                var push = RedisCommand("RPUSH", keys.queue(queue))
+                var push = RedisCommand("RPUSH", keys.of(queue).list)
                 for envelope in envelopes[start..<min(start + 1000, envelopes.count)] { push.append(envelope) }
                 commands.append(push)
             }
@@ -86,8 +90,8 @@ public final class JobQueue: Sendable {
         var enqueued = 0
         if !commands.isEmpty {
             for reply in try await redis.pipeline(commands) { try reply.throwingError() }
-            enqueued += plain.values.reduce(0) { $0 + $1.count }
         }
+        enqueued += plain.values.reduce(0) { $0 + $1.count }
         if !scripted.isEmpty {
             for reply in try await redis.runAll(QueueScripts.enqueue, calls: scripted) {
                 enqueued += try reply.requireInt()

@@ -103,7 +103,7 @@ public final class JobWorker: Service {
             self.stopping.store(true, ordering: .sequentiallyConsistent)
         }
         do {
-            let handedBack = try await queue.retire(worker: configuration.workerID)
+            let handedBack = try await queue.retire(worker: configuration.workerID, queues: configuration.queues)
             if handedBack > 0 {
                 logger.warning("handed back jobs still in flight at the stop", metadata: ["jobs": .stringConvertible(handedBack)])
             }
@@ -133,16 +133,19 @@ public final class JobWorker: Service {
             do {
                 var jobs: [Job]
                 if mustReread {
-                    jobs = try await reread(room: room)
+                    jobs = try await reread(queue: queueName, room: room)
                     mustReread = false
                 } else {
                     jobs = try await holdings.take { try await queue.fetch(queue: queueName, worker: worker, limit: room) }
                     if jobs.isEmpty {
                         // Idle: block on the queue instead of polling it.
+                        // (The queue's list and this worker's landing list for it share the
+                        // queue's hash tag: on a cluster the move stays on one node.)
+                        let queueKeys = queue.keys.of(queueName)
                         let landed = try await blocking.blmove(
-                            from: queue.keys.queue(queueName), to: queue.keys.landing(worker),
+                            from: queueKeys.list, to: queueKeys.landing(worker),
                             timeoutSeconds: configuration.idleBlockSeconds)
-                        if landed != nil { jobs = try await holdings.take { try await queue.adopt(worker: worker) } }
+                        if landed != nil { jobs = try await holdings.take { try await queue.adopt(queue: queueName, worker: worker) } }
                     }
                 }
                 dispatch.unreserve(room - jobs.count)
@@ -164,14 +167,14 @@ public final class JobWorker: Service {
         }
     }
 
-    /// After a taking call failed: adopts what is still landed, and claims the jobs of the
-    /// in-flight hash this worker does not know it holds — up to `room` to run, the rest handed
+    /// After a taking call on `queueName` failed: adopts what is still landed, and claims the
+    /// jobs of the queue's in-flight hash this worker does not know it holds — up to `room` to run, the rest handed
     /// back to their queues (before anything is claimed, so a failed hand-back leaves the
     /// re-read to be done again, with nothing half-claimed).
-    private func reread(room: Int) async throws -> [Job] {
+    private func reread(queue queueName: String, room: Int) async throws -> [Job] {
         let worker = configuration.workerID
         let found = try await holdings.take {
-            let unknown = holdings.unknown(try await queue.recover(worker: worker))
+            let unknown = holdings.unknown(try await queue.recover(queue: queueName, worker: worker))
             try await queue.release(Array(unknown.dropFirst(room)), worker: worker)
             return Array(unknown.prefix(room))
         }

@@ -3,6 +3,10 @@ import Redis
 /// The queue's atomic operations. Each moves a job between structures in one script, so a job is
 /// always in exactly one place (queue, a worker's in-flight hash, delayed, dead) even if the
 /// process issuing the script dies right after.
+///
+/// Every script works on ONE queue's keys (``QueueKeys/Queue``, one hash tag): the keys it
+/// computes inside Lua (a worker's in-flight hash, a counter) are built from that queue's stem,
+/// so on a Redis Cluster each call stays on the queue's slot.
 enum QueueScripts {
     /// Envelope fields: v1|id|kind|queue|attempt|max_attempts|visibility_ms|enqueued_ms|unique|payload
     private static let parse = """
@@ -37,16 +41,17 @@ enum QueueScripts {
         end
         """
 
-    /// KEYS: queue list, unique hash, delayed zset, queues set.
-    /// ARGV: envelope, id, unique key ('' for none), run-at ms (0 = now), queue name, now ms.
+    /// KEYS: queue list, unique hash, delayed zset.
+    /// ARGV: envelope, id, unique key ('' for none), run-at ms (0 = now), now ms.
     /// A run-at still ahead of now delays the job; one already past queues it.
     /// Returns 1 when enqueued, 0 when a job with the unique key already waits or runs.
+    /// (The queue's name goes into the set of queues beforehand, outside: that set is in
+    /// another slot.)
     static let enqueue = RedisScript(now + """
 
         if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[2]) == 0 then return 0 end
-        redis.call('SADD', KEYS[4], ARGV[5])
         local at = tonumber(ARGV[4])
-        if at > 0 and at > nowFrom(ARGV[6]) then
+        if at > 0 and at > nowFrom(ARGV[5]) then
           redis.call('ZADD', KEYS[3], at, ARGV[1])
         else
           redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -129,8 +134,9 @@ enum QueueScripts {
         return redis.call('HVALS', KEYS[2])
         """)
 
-    /// KEYS: in-flight hash, unique hash, deadlines zset. ARGV: worker, now ms, processed-counter
-    /// stem (prefix + `stats:processed:`), then id, unique key, queue of each job.
+    /// KEYS: in-flight hash, unique hash, deadlines zset (all of the jobs' queue). ARGV: worker,
+    /// now ms, processed-counter stem (the queue's stem + `stats:processed:`), then id, unique
+    /// key, queue of each job.
     /// Removes finished jobs; releases their unique keys; counts them per queue and minute.
     /// Returns how many were still in flight.
     static let acknowledge = RedisScript(now + countMinute + """
@@ -195,149 +201,166 @@ enum QueueScripts {
         return 1
         """)
 
-    /// Puts a job taken from a worker back at the front of its queue, its attempt not spent
-    /// (unreadable ones to the malformed list). The unique key stays held: the job still waits.
+    /// Puts a job taken from a worker back at the front of its queue (`queueKey`), its attempt
+    /// not spent (unreadable ones to the malformed list). The unique key stays held: the job
+    /// still waits.
     private static let handBack = parse + """
 
-        local function handBack(prefix, env)
-          local id, kind, queue = parse(env)
-          if queue then
-            redis.call('LPUSH', prefix .. 'q:' .. queue, env)
+        local function handBack(queueKey, malformedKey, env)
+          if parse(env) then
+            redis.call('LPUSH', queueKey, env)
           else
-            redis.call('RPUSH', prefix .. 'malformed', env)
+            redis.call('RPUSH', malformedKey, env)
           end
         end
         """
 
-    /// KEYS: in-flight hash, deadlines zset. ARGV: prefix, worker, ids…
-    /// Hands jobs back to the front of their queues (graceful shutdown); the attempt is not spent.
+    /// KEYS: in-flight hash, deadlines zset, queue list, malformed list (one queue's). ARGV: worker, ids…
+    /// Hands jobs back to the front of their queue (graceful shutdown); the attempt is not spent.
     static let release = RedisScript(handBack + """
 
         local released = 0
-        for i = 3, #ARGV do
+        for i = 2, #ARGV do
           local env = redis.call('HGET', KEYS[1], ARGV[i])
           if env then
-            handBack(ARGV[1], env)
+            handBack(KEYS[3], KEYS[4], env)
             redis.call('HDEL', KEYS[1], ARGV[i])
-            redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. ARGV[i])
+            redis.call('ZREM', KEYS[2], ARGV[1] .. '|' .. ARGV[i])
             released = released + 1
           end
         end
         return released
         """)
 
-    /// KEYS: workers zset, in-flight hash, landing list, deadlines zset. ARGV: prefix, worker.
-    /// A worker's graceful end: hands back whatever is still in flight or landed (a job whose
-    /// taking call went unanswered, an outcome that could not be recorded before the stop), and
-    /// only then deregisters the worker, in one step, so no job is deleted with the hash and no
-    /// unique key is left held by a job that no longer exists. Returns how many were handed back.
+    /// KEYS: in-flight hash, landing list, deadlines zset, queue list, malformed list (one
+    /// queue's). ARGV: worker.
+    /// A worker's graceful end, queue by queue: hands back to the queue whatever the worker still
+    /// holds from it, in flight or landed (a job whose taking call went unanswered, an outcome
+    /// that could not be recorded before the stop), so no job is deleted with the hash and no
+    /// unique key is left held by a job that no longer exists. The worker deregisters only after
+    /// every queue. Returns how many were handed back.
     static let retire = RedisScript(handBack + """
 
         local handed = 0
-        local all = redis.call('HGETALL', KEYS[2])
+        local all = redis.call('HGETALL', KEYS[1])
         for j = 1, #all, 2 do
-          handBack(ARGV[1], all[j + 1])
-          redis.call('ZREM', KEYS[4], ARGV[2] .. '|' .. all[j])
+          handBack(KEYS[4], KEYS[5], all[j + 1])
+          redis.call('ZREM', KEYS[3], ARGV[1] .. '|' .. all[j])
           handed = handed + 1
         end
-        for _, env in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-          handBack(ARGV[1], env)
+        for _, env in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+          handBack(KEYS[4], KEYS[5], env)
           handed = handed + 1
         end
-        redis.call('DEL', KEYS[2], KEYS[3])
-        redis.call('ZREM', KEYS[1], ARGV[2])
-        redis.call('HDEL', ARGV[1] .. 'workers:info', ARGV[2])
+        redis.call('DEL', KEYS[1], KEYS[2])
         return handed
         """)
 
-    /// KEYS: delayed zset. ARGV: now ms, limit, prefix. Moves due jobs to the tail of their queues.
+    /// KEYS: delayed zset, queue list, malformed list (one queue's). ARGV: now ms, limit.
+    /// Moves the queue's due jobs to its tail.
     static let promote = RedisScript(parse + now + """
 
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', nowFrom(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
         for _, env in ipairs(due) do
-          local id, kind, queue = parse(env)
-          if queue then
-            redis.call('RPUSH', ARGV[3] .. 'q:' .. queue, env)
+          if parse(env) then
+            redis.call('RPUSH', KEYS[2], env)
           else
-            redis.call('RPUSH', ARGV[3] .. 'malformed', env)
+            redis.call('RPUSH', KEYS[3], env)
           end
           redis.call('ZREM', KEYS[1], env)
         end
         return #due
         """)
 
-    /// KEYS: workers zset, dead zset, dead jobs hash, dead errors hash, unique hash, deadlines zset.
-    /// ARGV: now ms, prefix, smallest visibility ms of any kind, forget-after ms, most deadlines per call.
-    /// Puts back at the front of its queue as its next attempt (or buries, if that was its last)
-    /// every job whose worker's heartbeat is older than the job's visibility timeout, and every
-    /// job whose own in-flight deadline has passed, whether its worker heartbeats or not (a job
-    /// its worker lost track of). Each such attempt counts as failed in its queue's minute, like
-    /// an attempt its worker retried or buried (the console's "failed per minute"), whether the
-    /// job goes back to its queue or, its attempts spent, to the dead jobs. Returns {rescued, buried}.
+    /// KEYS (one queue's): dead zset, dead jobs hash, dead errors hash, unique hash, deadlines
+    /// zset, queue list, malformed list.
+    /// ARGV: now ms, the queue's stem, smallest visibility ms of any kind, forget-after ms, most
+    /// deadlines per call, then worker, last heartbeat ms of every registered worker (read from
+    /// the workers zset just before: that zset is in another slot).
+    /// Puts back at the front of the queue as its next attempt (or buries, if that was its last)
+    /// every job of the queue whose worker's heartbeat is older than the job's visibility timeout,
+    /// and every job whose own in-flight deadline has passed, whether its worker heartbeats or not
+    /// (a job its worker lost track of). Each such attempt counts as failed in its queue's minute,
+    /// like an attempt its worker retried or buried (the console's "failed per minute"), whether
+    /// the job goes back to its queue or, its attempts spent, to the dead jobs.
+    /// Returns {rescued, buried, {workers silent past forget-after that hold nothing of this
+    /// queue}}: a worker idle in every queue is then deregistered.
     static let rescue = RedisScript(parse + now + countMinute + """
 
         local now = nowFrom(ARGV[1])
-        local prefix = ARGV[2]
+        local stem = ARGV[2]
         local minute = math.floor(now / 60000)
-        local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'WITHSCORES')
         local rescued, buried = 0, 0
+        local idle = {}
         local function recover(env, age, why)
           local id, kind, queue, attempt, max, vis, enq, uniq, payload = parse(env)
           if not id then
-            redis.call('RPUSH', prefix .. 'malformed', env)
+            redis.call('RPUSH', KEYS[7], env)
             return true
           end
           if age <= tonumber(vis) then return false end
-          countMinute(prefix .. 'stats:failed:' .. queue .. ':' .. minute, 1)
+          countMinute(stem .. 'stats:failed:' .. queue .. ':' .. minute, 1)
           if tonumber(attempt) >= tonumber(max) then
-            redis.call('ZADD', KEYS[2], now, id)
-            redis.call('HSET', KEYS[3], id, env)
-            redis.call('HSET', KEYS[4], id, why)
-            if uniq ~= '' and redis.call('HGET', KEYS[5], uniq) == id then redis.call('HDEL', KEYS[5], uniq) end
+            redis.call('ZADD', KEYS[1], now, id)
+            redis.call('HSET', KEYS[2], id, env)
+            redis.call('HSET', KEYS[3], id, why)
+            if uniq ~= '' and redis.call('HGET', KEYS[4], uniq) == id then redis.call('HDEL', KEYS[4], uniq) end
             buried = buried + 1
           else
             local next = rebuild(id, kind, queue, tonumber(attempt) + 1, max, vis, enq, uniq, payload)
-            redis.call('LPUSH', prefix .. 'q:' .. queue, next)
+            redis.call('LPUSH', KEYS[6], next)
             rescued = rescued + 1
           end
           return true
         end
-        for i = 1, #stale, 2 do
-          local worker = stale[i]
-          local age = now - tonumber(stale[i + 1])
-          local inflight = prefix .. 'inflight:' .. worker
-          local landing = prefix .. 'wip:' .. worker
-          local all = redis.call('HGETALL', inflight)
-          for j = 1, #all, 2 do
-            if recover(all[j + 1], age, 'worker stopped heartbeating during the last attempt') then
-              redis.call('HDEL', inflight, all[j])
-              redis.call('ZREM', KEYS[6], worker .. '|' .. all[j])
+        for i = 6, #ARGV - 1, 2 do
+          local worker = ARGV[i]
+          local age = now - tonumber(ARGV[i + 1])
+          if age >= tonumber(ARGV[3]) then
+            local inflight = stem .. 'inflight:' .. worker
+            local landing = stem .. 'wip:' .. worker
+            local all = redis.call('HGETALL', inflight)
+            for j = 1, #all, 2 do
+              if recover(all[j + 1], age, 'worker stopped heartbeating during the last attempt') then
+                redis.call('HDEL', inflight, all[j])
+                redis.call('ZREM', KEYS[5], worker .. '|' .. all[j])
+              end
             end
-          end
-          for _, env in ipairs(redis.call('LRANGE', landing, 0, -1)) do
-            if recover(env, age, 'worker stopped heartbeating during the last attempt') then redis.call('LREM', landing, 1, env) end
-          end
-          if age > tonumber(ARGV[4]) and redis.call('HLEN', inflight) == 0 and redis.call('LLEN', landing) == 0 then
-            redis.call('ZREM', KEYS[1], worker)
-            redis.call('HDEL', prefix .. 'workers:info', worker)
+            for _, env in ipairs(redis.call('LRANGE', landing, 0, -1)) do
+              if recover(env, age, 'worker stopped heartbeating during the last attempt') then redis.call('LREM', landing, 1, env) end
+            end
+            if age > tonumber(ARGV[4]) and redis.call('HLEN', inflight) == 0 and redis.call('LLEN', landing) == 0 then
+              idle[#idle + 1] = worker
+            end
           end
         end
         -- (Exclusive: a deadline is passed once now is after it, as a heartbeat's age must exceed
         -- the visibility timeout.)
-        local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[5]))
+        local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[5]))
         for _, member in ipairs(due) do
           local worker, id = string.match(member, '^(.*)|([^|]*)$')
-          local env = worker and redis.call('HGET', prefix .. 'inflight:' .. worker, id)
+          local env = worker and redis.call('HGET', stem .. 'inflight:' .. worker, id)
           if env then
             recover(env, math.huge, 'the job outlived its in-flight deadline during the last attempt')
-            redis.call('HDEL', prefix .. 'inflight:' .. worker, id)
+            redis.call('HDEL', stem .. 'inflight:' .. worker, id)
           end
-          redis.call('ZREM', KEYS[6], member)
+          redis.call('ZREM', KEYS[5], member)
         end
-        return {rescued, buried}
+        return {rescued, buried, idle}
         """)
 
-    /// KEYS: dead zset, dead jobs hash, dead errors hash, unique hash. ARGV: id, prefix.
+    /// KEYS: workers zset, worker info hash. ARGV: worker, the heartbeat the rescue saw.
+    /// Deregisters a worker the rescue found long silent and idle in every queue, unless it
+    /// heartbeated since.
+    static let forget = RedisScript("""
+        local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not beat or tonumber(beat) ~= tonumber(ARGV[2]) then return 0 end
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        return 1
+        """)
+
+    /// KEYS (one queue's): dead zset, dead jobs hash, dead errors hash, unique hash, queue list. ARGV: id.
     /// Re-queues a dead job as a fresh first attempt. Returns 1, 0 when there is no such dead job,
     /// -1 when another job now holds its unique key.
     static let resurrect = RedisScript(parse + """
@@ -346,7 +369,7 @@ enum QueueScripts {
         if not env then return 0 end
         local id, kind, queue, attempt, max, vis, enq, uniq, payload = parse(env)
         if uniq ~= '' and redis.call('HSETNX', KEYS[4], uniq, id) == 0 then return -1 end
-        redis.call('RPUSH', ARGV[2] .. 'q:' .. queue, rebuild(id, kind, queue, 1, max, vis, enq, uniq, payload))
+        redis.call('RPUSH', KEYS[5], rebuild(id, kind, queue, 1, max, vis, enq, uniq, payload))
         redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[1])

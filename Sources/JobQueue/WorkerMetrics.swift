@@ -57,7 +57,7 @@ struct WorkerMetrics: Sendable {
 
     func recordDepths(_ queue: JobQueue) async throws {
         let names = Array(depth.keys)
-        let replies = try await queue.redis.pipeline(names.map { RedisCommand("LLEN", queue.keys.queue($0)) })
+        let replies = try await queue.redis.pipeline(names.map { RedisCommand("LLEN", queue.keys.of($0).list) })
         for (name, reply) in zip(names, replies) {
             if let value = reply.int { depth[name]?.record(value) }
         }

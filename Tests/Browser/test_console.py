@@ -348,8 +348,8 @@ def test_a_dead_job_retried_from_queues_runs(operator, stack):
     # A probe that fails its five attempts (jobs/probe.json) and succeeds on its sixth start.
     payload = json.dumps({"key": key, "fail_times": 5})
     envelope = f"v1|{job_id}|probe|diagnostics|1|5|5000|{int(time.time() * 1000)}||{payload}"
-    stack.redis("SADD", "fs:{jobs}:queues", "diagnostics")
-    stack.redis("RPUSH", "fs:{jobs}:q:diagnostics", envelope)
+    stack.redis("SADD", "fs:jobs:{jobs}:queues", "diagnostics")
+    stack.redis("RPUSH", "fs:jobs:{diagnostics}:q", envelope)
 
     def dead():
         browser.open("/console/queues")

@@ -8,9 +8,10 @@ import Testing
 /// and `MOVED` during a real slot migration, blocking commands, tagged scripts, and a master
 /// killed with SIGKILL whose replica takes over.
 @Suite(.serialized) struct RedisClusterTests {
-    /// A plain client to one node (no routing), to look at where keys really are.
-    static func node(_ endpoint: RedisEndpoint) -> RedisClient {
-        RedisClient(configuration: RedisConfiguration(host: endpoint.host, port: endpoint.port))
+    /// A plain client to one node (no routing), to look at where keys really are; with the
+    /// cluster client's password.
+    static func node(_ endpoint: RedisEndpoint, of redis: RedisClient) -> RedisClient {
+        RedisClient(configuration: RedisConfiguration(host: endpoint.host, port: endpoint.port, password: redis.configuration.password))
     }
 
     @Test func routesMigratesAndSurvivesAMasterDying() async throws {
@@ -28,7 +29,7 @@ import Testing
             #expect(map.masters.count == 3)
             #expect(map.coversAllSlots)
             for master in map.masters {
-                let direct = Self.node(master)
+                let direct = Self.node(master, of: redis)
                 defer { direct.shutdown() }
                 #expect(try await direct.execute("DBSIZE").requireInt() > 50, "the keys are spread over the shards")
             }
@@ -60,8 +61,8 @@ import Testing
         let slot = RedisClusterSlot.of("{mig}")
         let source = try #require(map.master(forSlot: slot))
         let destination = try #require(map.masters.first { $0 != source })
-        let sourceClient = Self.node(source)
-        let destinationClient = Self.node(destination)
+        let sourceClient = Self.node(source, of: redis)
+        let destinationClient = Self.node(destination, of: redis)
         defer {
             sourceClient.shutdown()
             destinationClient.shutdown()
@@ -78,9 +79,14 @@ import Testing
         let onSource = try await sourceClient.send(RedisCommand("GET", "{mig}new"))
         #expect(onSource == .error("ASK \(slot) \(destination.host):\(destination.port)"))
         #expect(redis.clusterMap?.master(forSlot: slot) == source, "ASK does not change the map")
-        try await sourceClient.execute("MIGRATE", destination.host, destination.port, "", 0, 5000, "KEYS", "{mig}old")
+        // (The nodes ask for a password: MIGRATE gives it to the destination.)
+        var migrate = RedisCommand("MIGRATE", destination.host, destination.port, "", 0, 5000)
+        if let password = redis.configuration.password { migrate.append("AUTH"); migrate.append(password) }
+        migrate.append("KEYS")
+        migrate.append("{mig}old")
+        try await sourceClient.send(migrate).throwingError()
         for master in map.masters {
-            let client = Self.node(master)
+            let client = Self.node(master, of: redis)
             defer { client.shutdown() }
             try await client.execute("CLUSTER", "SETSLOT", slot, "NODE", destinationID)
         }
@@ -98,7 +104,7 @@ import Testing
         let replicas = cluster.seeds.filter { !(redis.clusterMap?.masters.contains($0) ?? true) }
         #expect(try await eventually(within: 10) {
             for replica in replicas {
-                let client = Self.node(replica)
+                let client = Self.node(replica, of: redis)
                 defer { client.shutdown() }
                 let replies = try? await client.pipeline([RedisCommand("READONLY"), RedisCommand("GET", key)])
                 if replies?[1].string == "survives" { return true }

@@ -187,9 +187,9 @@ extension IntakeTestServer {
                           enqueuedAtMilliseconds: 1_000, uniqueKey: nil, payload: "{\"order_id\":1}")
             let prefix = JobQueue.keyPrefix(deployment: server.keyPrefix)
             _ = try await server.redis.pipeline([
-                RedisCommand("ZADD", prefix + "dead", 1_000, job.id), RedisCommand("HSET", prefix + "dead:jobs", job.id, job.encoded),
-                RedisCommand("HSET", prefix + "dead:errors", job.id, "<script>alert(1)</script>"),
-                RedisCommand("SADD", prefix + "queues", "payments"),
+                RedisCommand("ZADD", prefix + "{payments}:dead", 1_000, job.id), RedisCommand("HSET", prefix + "{payments}:dead:jobs", job.id, job.encoded),
+                RedisCommand("HSET", prefix + "{payments}:dead:errors", job.id, "<script>alert(1)</script>"),
+                RedisCommand("SADD", prefix + "{jobs}:queues", "payments"),
             ])
             let queues = try await browser.get("/console/queues")
             #expect(queues.bodyText.contains("data-job-id=\"dead-1\""))
@@ -229,13 +229,13 @@ extension IntakeTestServer {
             let minute = (now[0].int ?? 0) / 60
             let started = (now[0].int ?? 0) * 1000 - 90_000
             _ = try await server.redis.pipeline([
-                RedisCommand("SADD", prefix + "queues", "payments"),
-                RedisCommand("SET", prefix + "stats:processed:payments:\(minute)", 40),
-                RedisCommand("SET", prefix + "stats:processed:payments:\(minute - 5)", 2),
-                RedisCommand("SET", prefix + "stats:failed:payments:\(minute - 1)", 3),
-                RedisCommand("SET", prefix + "stats:processed:payments:\(minute - 61)", 1000),
-                RedisCommand("ZADD", prefix + "workers", (now[0].int ?? 0) * 1000, "worker-a"),
-                RedisCommand("HSET", prefix + "workers:info", "worker-a", "box-7|\(started)"),
+                RedisCommand("SADD", prefix + "{jobs}:queues", "payments"),
+                RedisCommand("SET", prefix + "{payments}:stats:processed:payments:\(minute)", 40),
+                RedisCommand("SET", prefix + "{payments}:stats:processed:payments:\(minute - 5)", 2),
+                RedisCommand("SET", prefix + "{payments}:stats:failed:payments:\(minute - 1)", 3),
+                RedisCommand("SET", prefix + "{payments}:stats:processed:payments:\(minute - 61)", 1000),
+                RedisCommand("ZADD", prefix + "{jobs}:workers", (now[0].int ?? 0) * 1000, "worker-a"),
+                RedisCommand("HSET", prefix + "{jobs}:workers:info", "worker-a", "box-7|\(started)"),
             ])
             let page = try await browser.get("/console/queues")
             #expect(page.status == 200)
@@ -260,10 +260,10 @@ extension IntakeTestServer {
             // v1|id|kind|queue|attempt|max_attempts|visibility_ms|enqueued_ms|unique|payload: its last attempt.
             let envelope = "v1|rescued-1|order.charge|payments|3|3|1000|\(milliseconds - 120_000)||{\"order_id\":1}"
             _ = try await server.redis.pipeline([
-                RedisCommand("SADD", prefix + "queues", "payments"),
-                RedisCommand("HSET", prefix + "inflight:gone", "rescued-1", envelope),
+                RedisCommand("SADD", prefix + "{jobs}:queues", "payments"),
+                RedisCommand("HSET", prefix + "{payments}:inflight:gone", "rescued-1", envelope),
                 // Its worker's last heartbeat was half an hour ago.
-                RedisCommand("ZADD", prefix + "workers", milliseconds - 1_800_000, "gone"),
+                RedisCommand("ZADD", prefix + "{jobs}:workers", milliseconds - 1_800_000, "gone"),
             ])
             let before = try await browser.get("/console/queues").bodyText
             #expect(before.contains("<td class=\"num failed-hour\">0</td>"), "\(before)")

@@ -64,7 +64,7 @@ import Testing
             #expect(try figures.int(0) == 0 && figures.int(1) == 0 && figures.int(2) == 1)
             #expect(try figures.string(3) == "settled")
             // Nothing to charge: no charge job was enqueued.
-            let queued = try await server.redis.send(RedisCommand("LLEN", JobQueue.keyPrefix(deployment: server.keyPrefix) + "q:payments")).requireInt()
+            let queued = try await server.redis.send(RedisCommand("LLEN", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q")).requireInt()
             #expect(queued == 0)
         }
     }

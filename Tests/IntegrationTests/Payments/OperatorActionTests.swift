@@ -11,7 +11,7 @@ import Testing
 /// idempotent, recorded (who, when), and money follows units afterwards.
 @Suite struct OperatorActionTests {
     static func refundJobs(_ server: IntakeTestServer) async throws -> [String] {
-        try await server.redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: server.keyPrefix) + "q:payments", 0, -1)).requireArray().compactMap {
+        try await server.redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q", 0, -1)).requireArray().compactMap {
             guard case .bulk(let bytes) = $0, let text = String(bytes: bytes, encoding: .utf8), text.contains("order.refund") else { return nil }
             return text
         }

@@ -19,10 +19,10 @@ import Testing
     static func bury(_ jobs: [Job], redis: RedisClient, prefix: String) async throws {
         for (index, job) in jobs.enumerated() {
             _ = try await redis.pipeline([
-                RedisCommand("ZADD", prefix + "dead", 1_000 + index, job.id),
-                RedisCommand("HSET", prefix + "dead:jobs", job.id, job.encoded),
-                RedisCommand("HSET", prefix + "dead:errors", job.id, "boom \(job.id)"),
-                RedisCommand("SADD", prefix + "queues", job.queue),
+                RedisCommand("ZADD", prefix + "{main}:dead", 1_000 + index, job.id),
+                RedisCommand("HSET", prefix + "{main}:dead:jobs", job.id, job.encoded),
+                RedisCommand("HSET", prefix + "{main}:dead:errors", job.id, "boom \(job.id)"),
+                RedisCommand("SADD", prefix + "{jobs}:queues", job.queue),
             ])
         }
     }
@@ -36,11 +36,11 @@ import Testing
             #expect(try await queue.deleteDead(id: "j1"))
             #expect(try await queue.deleteDead(id: "j1") == false, "already gone")
             #expect(try await queue.deadJobs().map(\.job.id).sorted() == ["j2", "j3", "j4", "j5"])
-            #expect(try await redis.execute("HEXISTS", prefix + "dead:errors", "j1").int == 0)
+            #expect(try await redis.execute("HEXISTS", prefix + "{main}:dead:errors", "j1").int == 0)
 
             // A dead job whose unique key a live job holds stays dead through Retry all.
             try await Self.bury([Self.job("held", uniqueKey: "order:9")], redis: redis, prefix: prefix)
-            _ = try await redis.execute("HSET", prefix + "unique", "order:9", "live-job")
+            _ = try await redis.execute("HSET", prefix + "{main}:unique", "order:9", "live-job")
             #expect(try await queue.retryAllDead() == 4)
             #expect(try await queue.deadJobs().map(\.job.id) == ["held"])
             let overview = try await queue.overview()
@@ -57,8 +57,9 @@ import Testing
         try await withRedisNamespace { redis, prefix in
             let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix)
             _ = try await redis.pipeline([
-                RedisCommand("ZADD", prefix + "delayed", 5_000, Self.job("retry", attempt: 2).encoded),
-                RedisCommand("ZADD", prefix + "delayed", 5_000, Self.job("later", attempt: 1).encoded),
+                RedisCommand("ZADD", prefix + "{main}:delayed", 5_000, Self.job("retry", attempt: 2).encoded),
+                RedisCommand("ZADD", prefix + "{main}:delayed", 5_000, Self.job("later", attempt: 1).encoded),
+                RedisCommand("SADD", prefix + "{jobs}:queues", "main"),
             ])
             #expect(try await queue.retryingCounts() == ["main": 1])
             #expect(try await queue.overview().queues.first?.delayed == 2)
@@ -70,9 +71,9 @@ import Testing
             let clock = ManualJobClock(milliseconds: 10_000_000)
             let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             _ = try await redis.pipeline([
-                RedisCommand("ZADD", prefix + "workers", 10_000_000 - 500, "busy"),
-                RedisCommand("ZADD", prefix + "workers", 10_000_000 - 60_000, "quiet"),
-                RedisCommand("HSET", prefix + "inflight:busy", "a", Self.job("a").encoded, "b", Self.job("b").encoded),
+                RedisCommand("ZADD", prefix + "{jobs}:workers", 10_000_000 - 500, "busy"),
+                RedisCommand("ZADD", prefix + "{jobs}:workers", 10_000_000 - 60_000, "quiet"),
+                RedisCommand("HSET", prefix + "{main}:inflight:busy", "a", Self.job("a").encoded, "b", Self.job("b").encoded),
             ])
             let workers = try await queue.workerDetails()
             #expect(workers.map(\.id) == ["busy", "quiet"])

@@ -79,7 +79,7 @@ import Testing
                         try await queue.overview().queues.first?.delayed == 1
                     }
                     // Full jitter: the retry is due within 0...min(cap, base × 2^(attempt−1)).
-                    let due = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1, "WITHSCORES")).requireArray()
+                    let due = try await redis.send(RedisCommand("ZRANGE", prefix + "{main}:delayed", 0, -1, "WITHSCORES")).requireArray()
                     let dueAt = Int(try #require(due.last?.string.flatMap(Double.init)))
                     let ceiling = min(4000, 1000 << (attempt - 1))
                     #expect(dueAt >= clock.nowMilliseconds() && dueAt <= clock.nowMilliseconds() + ceiling)
@@ -117,7 +117,7 @@ import Testing
             try await runWorker(worker) {
                 try await eventually("the retry is scheduled") { try await queue.overview().queues.first?.delayed == 1 }
             }
-            let due = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1, "WITHSCORES")).requireArray()
+            let due = try await redis.send(RedisCommand("ZRANGE", prefix + "{main}:delayed", 0, -1, "WITHSCORES")).requireArray()
             #expect(Int(try #require(due.last?.string.flatMap(Double.init))) == clock.nowMilliseconds() + 60_000)
         }
     }
@@ -160,10 +160,10 @@ import Testing
             let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             try await queue.enqueue(.init(kind: "work", payload: "{}", uniqueKey: "u"))
             // A worker that takes the job and then dies without a trace.
-            try await redis.execute("ZADD", prefix + "workers", clock.nowMilliseconds(), "ghost")
+            try await redis.execute("ZADD", prefix + "{jobs}:workers", clock.nowMilliseconds(), "ghost")
             let taken = try await redis.run(
                 RedisScript("local j = redis.call('LPOP', KEYS[1]); redis.call('HSET', KEYS[2], string.match(j, '^v1|([^|]+)|'), j); return j"),
-                keys: [prefix + "q:main", prefix + "inflight:ghost"])
+                keys: [prefix + "{main}:q", prefix + "{main}:inflight:ghost"])
             #expect(taken.string != nil)
             clock.advance(milliseconds: 1999)
             #expect(try await queue.rescueOrphanedJobs().rescued == 0, "within the visibility timeout")
@@ -172,7 +172,7 @@ import Testing
             let overview = try await queue.overview()
             #expect(overview.queues.first?.waiting == 1 && overview.queues.first?.inFlight == 0)
             #expect(try await queue.isHeld(uniqueKey: "u"), "still waiting: the unique key stays held")
-            let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "q:main", 0))
+            let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "{main}:q", 0))
             guard case .bulk(let bytes) = envelope else { Issue.record("no job in the queue"); return }
             #expect(Job(encoded: bytes)?.attempt == 2, "a rescue spends the attempt that died")
         }
@@ -205,9 +205,9 @@ import Testing
             #expect(stats.delayed == 1 && stats.waiting == 1, "a run-at behind Redis's time queues the job at once")
             #expect(try await queue.promoteDueJobs() == 0, "ten minutes ahead of Redis's time")
             // Move the delayed job's due time to just behind Redis's time.
-            let delayed = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1)).requireArray()
+            let delayed = try await redis.send(RedisCommand("ZRANGE", prefix + "{main}:delayed", 0, -1)).requireArray()
             guard case .bulk(let envelope) = try #require(delayed.first) else { Issue.record("no delayed job"); return }
-            try await redis.execute("ZADD", prefix + "delayed", "XX", now - 1, envelope)
+            try await redis.execute("ZADD", prefix + "{main}:delayed", "XX", now - 1, envelope)
             #expect(try await queue.promoteDueJobs() == 1)
             stats = try #require(try await queue.overview().queues.first)
             #expect(stats.delayed == 0 && stats.waiting == 2)
@@ -216,10 +216,10 @@ import Testing
             // (past the 60 s visibility timeout), one just now.
             let take = RedisScript("local j = redis.call('LPOP', KEYS[1]); redis.call('HSET', KEYS[2], string.match(j, '^v1|([^|]+)|'), j); return j")
             for worker in ["quiet", "alive"] {
-                _ = try await redis.run(take, keys: [prefix + "q:main", prefix + "inflight:\(worker)"])
+                _ = try await redis.run(take, keys: [prefix + "{main}:q", prefix + "{main}:inflight:\(worker)"])
             }
-            try await redis.execute("ZADD", prefix + "workers", now - 600_000, "quiet")
-            try await redis.execute("ZADD", prefix + "workers", try await Self.redisNow(redis), "alive")
+            try await redis.execute("ZADD", prefix + "{jobs}:workers", now - 600_000, "quiet")
+            try await redis.execute("ZADD", prefix + "{jobs}:workers", try await Self.redisNow(redis), "alive")
             #expect(try await queue.overview(liveWithinMilliseconds: 60_000).liveWorkers == ["alive"])
             #expect(try await queue.rescueOrphanedJobs().rescued == 1, "only the quiet worker's job")
             stats = try #require(try await queue.overview().queues.first)
@@ -239,14 +239,14 @@ import Testing
             try await queue.enqueue(.init(kind: "work", payload: "{}"))
             try await runWorker(worker) {
                 try await eventually("the retry is scheduled") { try await queue.overview().queues.first?.delayed == 1 }
-                let beats = try await redis.send(RedisCommand("ZRANGE", prefix + "workers", 0, -1, "WITHSCORES")).requireArray()
+                let beats = try await redis.send(RedisCommand("ZRANGE", prefix + "{jobs}:workers", 0, -1, "WITHSCORES")).requireArray()
                 let beat = Int(try #require(beats.last?.string.flatMap(Double.init)))
                 let now = try await Self.redisNow(redis)
                 #expect(beat >= start && beat <= now, "heartbeat \(beat) within Redis's \(start)...\(now)")
                 #expect(try await queue.overview(liveWithinMilliseconds: 60_000).liveWorkers.count == 1)
             }
             let end = try await Self.redisNow(redis)
-            let due = try await redis.send(RedisCommand("ZRANGE", prefix + "delayed", 0, -1, "WITHSCORES")).requireArray()
+            let due = try await redis.send(RedisCommand("ZRANGE", prefix + "{main}:delayed", 0, -1, "WITHSCORES")).requireArray()
             let dueAt = Int(try #require(due.last?.string.flatMap(Double.init)))
             #expect(dueAt >= start + 60_000 && dueAt <= end + 60_000, "due \(dueAt): Redis's time then, plus 60 s")
         }

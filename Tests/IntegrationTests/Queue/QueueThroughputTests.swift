@@ -27,7 +27,7 @@ import Testing
             // One batch over two queues; a repeat of it finds nothing in flight and counts nothing.
             #expect(try await queue.acknowledge(Array(main.prefix(3)) + side, worker: "w") == 4)
             #expect(try await queue.acknowledge(Array(main.prefix(3)), worker: "w") == 0)
-            let key = prefix + "stats:processed:main:1000"
+            let key = prefix + "{main}:stats:processed:main:1000"
             #expect(try await redis.execute("GET", key).int == 3)
             let ttl = try await redis.execute("TTL", key).int ?? -2
             #expect(ttl > 3600 && ttl <= 3900, "the counter outlives the hour shown, then goes")
@@ -96,7 +96,7 @@ import Testing
             #expect(worker.startedAtMilliseconds == 10_000_000)
             #expect(worker.lastHeartbeatMilliseconds == 10_002_000)
             try await queue.retire(worker: "w1")
-            #expect(try await redis.execute("HEXISTS", prefix + "workers:info", "w1").int == 0)
+            #expect(try await redis.execute("HEXISTS", prefix + "{jobs}:workers:info", "w1").int == 0)
             #expect(try await queue.workerDetails().isEmpty)
         }
     }

@@ -37,7 +37,9 @@ import Testing
         let overview = try await queue.overview()
         #expect(overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.delayed == 0 && $0.dead == 0 },
                 "\(overview.queues)")
-        #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 0)
+        for queueName in ["main", "side"] {
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{\(queueName)}:inflight-deadlines")).requireInt() == 0)
+        }
         for key in keys { #expect(try await queue.isHeld(uniqueKey: key) == false, "\(key) released") }
     }
 
@@ -72,7 +74,7 @@ import Testing
                     proxy.hold()
                     await gate.open()
                     try await eventually("a fetch whose answer is held took second-wave jobs into the in-flight hash") {
-                        let held = try await redis.send(RedisCommand("HVALS", prefix + "inflight:lost-fetch")).requireArray()
+                        let held = try await redis.send(RedisCommand("HVALS", prefix + "{main}:inflight:lost-fetch")).requireArray()
                         return held.contains { $0.string?.contains("second") == true }
                     }
                     try await eventually(timeout: 60, "every job ran") { await done.count == 24 }
@@ -123,16 +125,16 @@ import Testing
             try await queue.enqueue(.init(kind: "aside", payload: "{}", uniqueKey: "aside"))
             try await runWorker(worker) {
                 try await eventually("the worker registered") {
-                    try await !redis.send(RedisCommand("ZSCORE", prefix + "workers", "stopping")).isNull
+                    try await !redis.send(RedisCommand("ZSCORE", prefix + "{jobs}:workers", "stopping")).isNull
                 }
                 #expect(try await queue.fetch(queue: "side", worker: "stopping", limit: 10).count == 1)
             }
             let side = try #require(try await queue.overview().queues.first { $0.queue == "side" })
             #expect(side.waiting == 1 && side.inFlight == 0, "handed back: \(side)")
             #expect(try await queue.isHeld(uniqueKey: "aside"), "it still waits: its key stays held")
-            #expect(try await redis.send(RedisCommand("ZSCORE", prefix + "workers", "stopping")).isNull, "the worker retired")
-            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 0)
-            let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "q:side", 0))
+            #expect(try await redis.send(RedisCommand("ZSCORE", prefix + "{jobs}:workers", "stopping")).isNull, "the worker retired")
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{side}:inflight-deadlines")).requireInt() == 0)
+            let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "{side}:q", 0))
             guard case .bulk(let bytes) = envelope else { Issue.record("no job in the queue"); return }
             #expect(Job(encoded: bytes)?.attempt == 1, "a hand-back spends no attempt")
         }
@@ -160,7 +162,7 @@ import Testing
             /// Waits until the worker heartbeated at the manual clock's present time.
             func heartbeatCaughtUp() async throws {
                 try await eventually("the worker heartbeated at the present time") {
-                    let score = try await redis.send(RedisCommand("ZSCORE", prefix + "workers", "beating")).string
+                    let score = try await redis.send(RedisCommand("ZSCORE", prefix + "{jobs}:workers", "beating")).string
                     return score.flatMap(Double.init).map(Int.init) == clock.nowMilliseconds()
                 }
             }
@@ -168,7 +170,7 @@ import Testing
                 try await eventually("attempt 1 runs") { await attempts.count == 1 }
                 let taken = clock.nowMilliseconds()
                 let id = try #require(await attempts.ids.first)
-                let deadline = try await redis.send(RedisCommand("ZSCORE", prefix + "inflight-deadlines", "beating|" + id))
+                let deadline = try await redis.send(RedisCommand("ZSCORE", prefix + "{main}:inflight-deadlines", "beating|" + id))
                 #expect(deadline.string.flatMap(Double.init).map(Int.init) == taken + 7000, "taken at \(taken): timeout + visibility")
 
                 clock.advance(milliseconds: 7000)
@@ -199,7 +201,7 @@ import Testing
             let clock = ManualJobClock(milliseconds: 5_000_000_000)
             let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
             func deadlines() async throws -> Int {
-                try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt()
+                try await redis.send(RedisCommand("ZCARD", prefix + "{main}:inflight-deadlines")).requireInt()
             }
             func take(_ kind: String, _ key: String) async throws -> Job {
                 try await queue.enqueue(.init(kind: kind, payload: "{}", uniqueKey: key))
@@ -215,7 +217,7 @@ import Testing
                 #expect(isHeld == held, "\(key) held", sourceLocation: sourceLocation)
                 #expect(left == 0, "deadlines left", sourceLocation: sourceLocation)
             }
-            func drainQueue() async throws { _ = try await redis.send(RedisCommand("DEL", prefix + "q:main", prefix + "delayed")) }
+            func drainQueue() async throws { _ = try await redis.send(RedisCommand("DEL", prefix + "{main}:q", prefix + "{main}:delayed")) }
 
             // Acknowledged: gone, key released.
             var job = try await take("work", "acked")
@@ -258,7 +260,7 @@ import Testing
             try await drainQueue()
             // A lost answer: found again by the re-read; then the stop hands back what is left.
             job = try await take("work", "found")
-            #expect(try await queue.recover(worker: "w").map(\.id) == [job.id])
+            #expect(try await queue.recover(queue: "main", worker: "w").map(\.id) == [job.id])
             #expect(try await queue.retire(worker: "w") == 1)
             try await expectOutOfFlight("found", held: true)
             #expect(try await queue.overview().queues.first { $0.queue == "main" }?.waiting == 1)
@@ -273,10 +275,10 @@ import Testing
             try await queue.enqueue((0..<1200).map { JobQueue.NewJob(kind: "work", payload: "{\"n\":\($0)}") })
             let jobs = try await queue.fetch(queue: "main", worker: "big", limit: 1200)
             #expect(jobs.count == 1200)
-            #expect(try await redis.send(RedisCommand("HLEN", prefix + "inflight:big")).requireInt() == 1200)
-            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 1200)
+            #expect(try await redis.send(RedisCommand("HLEN", prefix + "{main}:inflight:big")).requireInt() == 1200)
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{main}:inflight-deadlines")).requireInt() == 1200)
             #expect(try await queue.acknowledge(jobs, worker: "big") == 1200)
-            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "inflight-deadlines")).requireInt() == 0)
+            #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{main}:inflight-deadlines")).requireInt() == 0)
         }
     }
 }

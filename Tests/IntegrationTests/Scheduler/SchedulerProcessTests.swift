@@ -19,7 +19,7 @@ import Testing
     /// Close jobs waiting in the drops queue, by drop id.
     static func closeJobs(_ redis: RedisClient, prefix: String) async throws -> [Int: Int] {
         var counts: [Int: Int] = [:]
-        let envelopes = try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "q:drops", 0, -1)).requireArray()
+        let envelopes = try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "{drops}:q", 0, -1)).requireArray()
         for envelope in envelopes {
             guard case .bulk(let bytes) = envelope, let job = Job(encoded: bytes) else { continue }
             let id = Int(job.payload.filter(\.isNumber)) ?? -1
@@ -115,7 +115,7 @@ import Testing
                 let scheduler = try ShopProcess(
                     ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, scratchRedis: scratch))
                 func chargeJobs() async throws -> [String] {
-                    try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "q:payments", 0, -1)).requireArray().compactMap {
+                    try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "{payments}:q", 0, -1)).requireArray().compactMap {
                         guard case .bulk(let bytes) = $0 else { return nil }
                         return Job(encoded: bytes)?.payload
                     }

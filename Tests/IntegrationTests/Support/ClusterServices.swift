@@ -20,14 +20,16 @@ struct ClusterServices: Sendable {
     /// Both PostgreSQL servers, as a multi-host configuration that finds the primary.
     var postgresConfiguration: PostgresConfiguration {
         PostgresConfiguration(
-            database: "fastest_shop", user: "fastest", applicationName: "fastest-shop-cluster-tests", connectTimeoutSeconds: 2,
+            database: "fastest_shop", user: "fastest", password: settings["FASTEST_SHOP_POSTGRES_PASSWORD"],
+            applicationName: "fastest-shop-cluster-tests", connectTimeoutSeconds: 2,
             servers: (settings["FASTEST_SHOP_POSTGRES_HOSTS"] ?? "").split(separator: ",").compactMap(PostgresServer.init(parsing:)),
             targetSessionAttributes: "read-write")
     }
 
     func configuration(retryMilliseconds: Int = 15_000) -> RedisConfiguration {
         RedisConfiguration(
-            host: seeds[0].host, port: seeds[0].port, connectTimeoutMilliseconds: 1000, commandTimeoutMilliseconds: 5000,
+            host: seeds[0].host, port: seeds[0].port, password: settings["FASTEST_SHOP_REDIS_PASSWORD"],
+            connectTimeoutMilliseconds: 1000, commandTimeoutMilliseconds: 5000,
             clusterSeeds: seeds, clusterRetryMilliseconds: retryMilliseconds)
     }
 
