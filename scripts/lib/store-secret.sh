@@ -1,5 +1,4 @@
-# Sourced by scripts/cluster (scripts/services has the same two functions of its own; the lead
-# may switch it to these): the stores' password, generated once per DIR.
+# Sourced by scripts/services and scripts/cluster: the stores' password, generated once per DIR.
 #
 # A loopback port is open to every account on the machine, so the stores ask for a password,
 # kept in $DIR/secret (0600). Our own tools get it through the environment (PGPASSWORD,
