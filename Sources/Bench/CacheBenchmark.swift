@@ -47,11 +47,19 @@ public struct CacheBenchmark: Sendable {
         public var concurrency: Int
 
         enum CodingKeys: String, CodingKey {
-            case reads, cachedPerSecond = "cached_per_s", uncachedPerSecond = "uncached_per_s", healthzPerSecond = "healthz_per_s"
-            case redisHitPerSecond = "redis_hit_per_s", hotProducts = "hot_products"
-            case cachedToHealthz = "cached_to_healthz", cachedToUncached = "cached_to_uncached"
-            case cachedP99Milliseconds = "cached_p99_ms", uncachedP99Milliseconds = "uncached_p99_ms"
-            case cacheHits = "cache_hits", cacheMisses = "cache_misses", concurrency
+            case reads
+            case cachedPerSecond = "cached_per_s"
+            case uncachedPerSecond = "uncached_per_s"
+            case healthzPerSecond = "healthz_per_s"
+            case redisHitPerSecond = "redis_hit_per_s"
+            case hotProducts = "hot_products"
+            case cachedToHealthz = "cached_to_healthz"
+            case cachedToUncached = "cached_to_uncached"
+            case cachedP99Milliseconds = "cached_p99_ms"
+            case uncachedP99Milliseconds = "uncached_p99_ms"
+            case cacheHits = "cache_hits"
+            case cacheMisses = "cache_misses"
+            case concurrency
         }
     }
 
@@ -93,12 +101,13 @@ public struct CacheBenchmark: Sendable {
             let health = HTTPLoad.Outcome(combining: healthRounds)
             let exposition = server.service.metrics.exposition()
             guard uncached.count(status: 200) == ids.count, cached.count(status: 200) == ids.count * Self.rounds,
-                  redisHits.count(status: 200) == ids.count,
-                  health.count(status: 200) == ids.count * Self.rounds
+                redisHits.count(status: 200) == ids.count,
+                health.count(status: 200) == ids.count * Self.rounds
             else {
                 throw BenchFailure("some reads failed: cold \(uncached.statuses), warm \(cached.statuses), healthz \(health.statuses)")
             }
-            try await server.service.redis.execute("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, isolated.redis.keyPrefix + "*")
+            try await server.service.redis.execute(
+                "EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, isolated.redis.keyPrefix + "*")
             return Result(
                 reads: ids.count, cachedPerSecond: cached.perSecond, uncachedPerSecond: uncached.perSecond,
                 redisHitPerSecond: redisHits.perSecond, hotProducts: hot.count,

@@ -108,7 +108,7 @@ public struct ClientsBenchmark: Sendable {
 
     public func run() async throws -> Result {
         guard parameters.pipelineDepth > 0, parameters.connections > 0, parameters.redisRequests > 0,
-              parameters.copyRows > 0, parameters.rounds > 0
+            parameters.copyRows > 0, parameters.rounds > 0
         else { throw BenchmarkError("every parameter must be positive") }
         let redisBenchmark = try ReferenceTool.find("redis-benchmark")
         let psql = try ReferenceTool.find("psql", extraDirectories: ["/usr/lib/postgresql/*/bin"])
@@ -123,7 +123,9 @@ public struct ClientsBenchmark: Sendable {
                 if referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark, user: user)) }
                 samples.redisPipelinedOpsPerSecond.append(try await measureRedisClient())
                 if !referenceFirst { samples.redisBenchmarkOpsPerSecond.append(try measureRedisBenchmark(redisBenchmark, user: user)) }
-                log("round \(round + 1): redis ours \(Int(samples.redisPipelinedOpsPerSecond.last!)) ops/s, redis-benchmark \(Int(samples.redisBenchmarkOpsPerSecond.last!)) ops/s")
+                log(
+                    "round \(round + 1): redis ours \(Int(samples.redisPipelinedOpsPerSecond.last!)) ops/s, redis-benchmark \(Int(samples.redisBenchmarkOpsPerSecond.last!)) ops/s"
+                )
             }
         } catch {
             try? await user?.delete(on: redis)
@@ -141,7 +143,9 @@ public struct ClientsBenchmark: Sendable {
                 if referenceFirst { samples.psqlCopyInRowsPerSecond.append(try await measurePsqlCopy(psql, rowsFile, pool)) }
                 samples.pgCopyInRowsPerSecond.append(try await measureClientCopy(pool))
                 if !referenceFirst { samples.psqlCopyInRowsPerSecond.append(try await measurePsqlCopy(psql, rowsFile, pool)) }
-                log("round \(round + 1): COPY ours \(Int(samples.pgCopyInRowsPerSecond.last!)) rows/s, psql \\copy \(Int(samples.psqlCopyInRowsPerSecond.last!)) rows/s")
+                log(
+                    "round \(round + 1): COPY ours \(Int(samples.pgCopyInRowsPerSecond.last!)) rows/s, psql \\copy \(Int(samples.psqlCopyInRowsPerSecond.last!)) rows/s"
+                )
             }
             await pool.shutdown()
         } catch {
@@ -246,8 +250,12 @@ public struct ClientsBenchmark: Sendable {
 
     private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
         precondition(value >= 0)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         var rest = value
         withUnsafeMutableBytes(of: &digits) { scratch in
@@ -300,7 +308,9 @@ public struct ClientsBenchmark: Sendable {
 
     func measurePsqlCopy(_ psql: ReferenceTool, _ rowsFile: String, _ pool: PostgresPool) async throws -> Double {
         let table = try await freshTable(pool, "psql")
-        var arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", postgres.host, "-p", String(postgres.port), "-U", postgres.user, "-d", postgres.database]
+        var arguments = [
+            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", postgres.host, "-p", String(postgres.port), "-U", postgres.user, "-d", postgres.database,
+        ]
         arguments += ["-c", "\\copy \(table) (id, name, quantity, note) FROM '\(rowsFile)'"]
         let environment = postgres.password.map { ["PGPASSWORD": $0] } ?? [:]
         let started = ContinuousClock.now

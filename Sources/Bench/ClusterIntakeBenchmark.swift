@@ -48,7 +48,7 @@ public struct ClusterIntakeBenchmark: Sendable {
 
     private func measure(_ cluster: LocalCluster, progress: @escaping @Sendable (String) -> Void) async throws -> Result {
         guard let url = cluster.environment["FASTEST_SHOP_CLUSTER_URL"], let secret = cluster.environment["FASTEST_SHOP_AUTH_JWT_SECRET"],
-              let port = url.split(separator: ":").last.flatMap({ Int($0) })
+            let port = url.split(separator: ":").last.flatMap({ Int($0) })
         else { throw BenchFailure("scripts/cluster up printed no cluster settings") }
         let pool = PostgresPool(configuration: cluster.postgresConfiguration, size: 2, name: "bench-cluster-setup")
         defer { Task { await pool.shutdown() } }
@@ -62,9 +62,10 @@ public struct ClusterIntakeBenchmark: Sendable {
         requests.reserveCapacity(entries)
         for id in customers {
             let bearer = try await tokens.issue(for: AuthenticatedUser(id: id, role: .customer))
-            requests.append(HTTPLoadGenerator.request(
-                method: "POST", path: "/v1/drops/\(drop)/entries", host: "127.0.0.1",
-                headers: [("Authorization", "Bearer \(bearer)"), ("Content-Type", "application/json")], body: #"{"tickets":1}"#))
+            requests.append(
+                HTTPLoadGenerator.request(
+                    method: "POST", path: "/v1/drops/\(drop)/entries", host: "127.0.0.1",
+                    headers: [("Authorization", "Bearer \(bearer)"), ("Content-Type", "application/json")], body: #"{"tickets":1}"#))
         }
         let load = HTTPLoadGenerator(host: "127.0.0.1", port: port, threads: 1)
         let channels = try await load.connect(count: concurrency)

@@ -69,23 +69,29 @@ public enum DrawBenchmark {
         progress("loading \(parameters.entries) customers and entries (in PostgreSQL)")
         let product = try await database.insertProduct()
         let seed = DrawProtocolV1.makeSeed()
-        let dropID = try await pool.query("""
+        let dropID = try await pool.query(
+            """
             INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, waitlist_depth, max_tickets,
                                seed, commitment)
             VALUES ($1, $2, 'open', $3, $3, now() - interval '1 hour', now() + interval '1 hour', $4, $5, $6::bytea, $7)
             RETURNING id
-            """, [.int(product), .text(parameters.kind.rawValue), .int(parameters.stock), .int(parameters.waitlistDepth),
-                  .int(parameters.maxTickets), .bytes(seed), .text(DrawProtocolV1.commitment(seed: seed))])[0].int(0)
+            """,
+            [
+                .int(product), .text(parameters.kind.rawValue), .int(parameters.stock), .int(parameters.waitlistDepth),
+                .int(parameters.maxTickets), .bytes(seed), .text(DrawProtocolV1.commitment(seed: seed)),
+            ])[0].int(0)
         let tickets = try await pool.withConnection { [parameters] connection in
             try connection.withoutReplyTimeout {
                 // Generated server-side: the benchmark process holds no list of customers, so its
                 // peak memory is the close job's.
-                try connection.query("""
+                try connection.query(
+                    """
                     INSERT INTO users (email, password_hash, role)
                     SELECT 'b' || g || '-' || $1 || '@bench.example', 'not-a-login', 'customer' FROM generate_series(1, $2) g
                     """, [.int(dropID), .int(parameters.entries)])
                 // Mixed tickets for a raffle: a fixed scramble of the user id, 1…max_tickets.
-                try connection.query("""
+                try connection.query(
+                    """
                     INSERT INTO entries (drop_id, user_id, tickets)
                     SELECT $1, id, 1 + ((id * 2654435761) % $2) FROM users WHERE email LIKE $3
                     """, [.int(dropID), .int(parameters.maxTickets), .text("%-\(dropID)@bench.example")])
@@ -108,10 +114,12 @@ public enum DrawBenchmark {
 
         progress("running the close job")
         let catalog = JobCatalog([
-            JobDefinition(kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
-                          backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-            JobDefinition(kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
-                          backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+            JobDefinition(
+                kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
+                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+            JobDefinition(
+                kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
+                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
         ])
         let prefix = "bench:draw:\(UUID().uuidString.prefix(8)):"
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
@@ -121,9 +129,10 @@ public enum DrawBenchmark {
             pool: pool, redis: redis, queue: queue, gate: nil)
         defer { role.shutdown() }
         let handlers = role.handlers
-        let job = Job(id: "bench-close", kind: ShopJob.closeDropKind, queue: "drops", attempt: 1, maxAttempts: 1,
-                      visibilityMilliseconds: 60_000, enqueuedAtMilliseconds: 0, uniqueKey: nil,
-                      payload: ShopJob.closeDrop(dropID: dropID).payload)
+        let job = Job(
+            id: "bench-close", kind: ShopJob.closeDropKind, queue: "drops", attempt: 1, maxAttempts: 1,
+            visibilityMilliseconds: 60_000, enqueuedAtMilliseconds: 0, uniqueKey: nil,
+            payload: ShopJob.closeDrop(dropID: dropID).payload)
         let start = ContinuousClock.now
         try await handlers[ShopJob.closeDropKind]!.handle(JobContext(job: job, logger: Logger(label: "bench-draw")))
         let closeSeconds = start.duration(to: .now).seconds

@@ -17,16 +17,18 @@ struct DrillClient: Sendable {
 
     /// One operator call; a 503 (HAProxy still marking its servers up) is tried again for a while.
     func json(_ method: String, _ path: String, token: String, body: String) async throws -> Object {
-        var response = try await http.execute(HTTPRequest(
-            method: method, url: api + path,
-            headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")], body: Array(body.utf8),
-            timeoutMilliseconds: 30_000))
-        for _ in 0..<60 where response.status == 503 {
-            try await Task.sleep(for: .milliseconds(500))
-            response = try await http.execute(HTTPRequest(
+        var response = try await http.execute(
+            HTTPRequest(
                 method: method, url: api + path,
                 headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")], body: Array(body.utf8),
                 timeoutMilliseconds: 30_000))
+        for _ in 0..<60 where response.status == 503 {
+            try await Task.sleep(for: .milliseconds(500))
+            response = try await http.execute(
+                HTTPRequest(
+                    method: method, url: api + path,
+                    headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")], body: Array(body.utf8),
+                    timeoutMilliseconds: 30_000))
         }
         guard (200..<300).contains(response.status) else {
             throw BenchFailure("\(method) \(path) answered \(response.status): \(response.bodyText)")
@@ -62,8 +64,10 @@ final class DrillLoad: Sendable {
     }
     private let tally: Mutex<Tally>
 
-    init(client: DrillClient, drawID: Int, openRunID: Int, work: [(kind: Kind, user: Int, bearer: String)],
-         until: ContinuousClock.Instant, concurrency: Int) {
+    init(
+        client: DrillClient, drawID: Int, openRunID: Int, work: [(kind: Kind, user: Int, bearer: String)],
+        until: ContinuousClock.Instant, concurrency: Int
+    ) {
         self.client = client
         self.drawID = drawID
         self.openRunID = openRunID
@@ -100,15 +104,17 @@ final class DrillLoad: Sendable {
     private func attempt(_ item: (kind: Kind, user: Int, bearer: String)) async {
         let path = item.kind == .entry ? "/v1/drops/\(drawID)/entries" : "/v1/drops/\(openRunID)/purchase"
         while ContinuousClock.now < until {
-            let response = try? await client.http.execute(HTTPRequest(
-                method: "POST", url: client.api + path,
-                headers: [("Authorization", item.bearer), ("Content-Type", "application/json")], body: Array("{}".utf8),
-                timeoutMilliseconds: 10_000))
+            let response = try? await client.http.execute(
+                HTTPRequest(
+                    method: "POST", url: client.api + path,
+                    headers: [("Authorization", item.bearer), ("Content-Type", "application/json")], body: Array("{}".utf8),
+                    timeoutMilliseconds: 10_000))
             let status = response?.status ?? 0
             let now = ContinuousClock.now
             var orderID: Int?
             if status == 201, item.kind == .purchase, let response,
-               let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
+                let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            {
                 orderID = object["id"] as? Int
             }
             tally.withLock { tally in

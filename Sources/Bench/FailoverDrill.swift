@@ -82,7 +82,7 @@ public struct FailoverDrill: Sendable {
 
     private func drill(cluster: LocalCluster, environment: [String: String]) async throws -> Result {
         guard let api = environment["FASTEST_SHOP_CLUSTER_URL"], let secret = environment["FASTEST_SHOP_AUTH_JWT_SECRET"],
-              let paymentsURL = environment["FASTEST_SHOP_PAYMENTS_URL"]
+            let paymentsURL = environment["FASTEST_SHOP_PAYMENTS_URL"]
         else { throw BenchFailure("scripts/cluster up printed no cluster settings") }
         let pool = PostgresPool(configuration: cluster.postgresConfiguration, size: 2, name: "drill-pg")
         let http = CurlHTTPClient(name: "drill")
@@ -94,18 +94,25 @@ public struct FailoverDrill: Sendable {
         let operatorToken = try await tokens.issue(for: AuthenticatedUser(id: operatorID, role: .operator))
         let client = DrillClient(http: http, api: api)
 
-        let product = try await client.json("POST", "/v1/products", token: operatorToken,
-                                            body: #"{"name":"Drill Runner","price_cents":12000,"currency":"EUR"}"#)
+        let product = try await client.json(
+            "POST", "/v1/products", token: operatorToken,
+            body: #"{"name":"Drill Runner","price_cents":12000,"currency":"EUR"}"#)
         let productID = try product.int("id")
         let window = parameters.windowSeconds
-        let openRun = try await client.json("POST", "/v1/drops", token: operatorToken, body: """
-            {"product_id":\(productID),"kind":"open_run","stock":\(parameters.openRunStock),\
-            "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(Double(window)))"}
-            """).int("id")
-        let draw = try await client.json("POST", "/v1/drops", token: operatorToken, body: """
-            {"product_id":\(productID),"kind":"draw","stock":\(parameters.drawStock),"waitlist_depth":\(parameters.drawStock * 2),\
-            "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(Double(window)))"}
-            """).int("id")
+        let openRun = try await client.json(
+            "POST", "/v1/drops", token: operatorToken,
+            body: """
+                {"product_id":\(productID),"kind":"open_run","stock":\(parameters.openRunStock),\
+                "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(Double(window)))"}
+                """
+        ).int("id")
+        let draw = try await client.json(
+            "POST", "/v1/drops", token: operatorToken,
+            body: """
+                {"product_id":\(productID),"kind":"draw","stock":\(parameters.drawStock),"waitlist_depth":\(parameters.drawStock * 2),\
+                "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(Double(window)))"}
+                """
+        ).int("id")
         let windowEnds = ContinuousClock.now + .seconds(window)
         progress("drops \(openRun) (open-run, \(parameters.openRunStock) units) and \(draw) (draw) open for \(window) s")
 
@@ -118,17 +125,21 @@ public struct FailoverDrill: Sendable {
         var work: [(kind: DrillLoad.Kind, user: Int, bearer: String)] = []
         let entrants = Array(zip(ids.prefix(parameters.entrants), bearers.prefix(parameters.entrants)))
         let buyers = Array(zip(ids.suffix(parameters.buyers), bearers.suffix(parameters.buyers)))
-        var e = 0, b = 0
+        var e = 0
+        var b = 0
         while e < entrants.count || b < buyers.count {
             if e < entrants.count, b * entrants.count >= e * max(buyers.count, 1) || b >= buyers.count {
-                work.append((.entry, entrants[e].0, entrants[e].1)); e += 1
+                work.append((.entry, entrants[e].0, entrants[e].1))
+                e += 1
             } else {
-                work.append((.purchase, buyers[b].0, buyers[b].1)); b += 1
+                work.append((.purchase, buyers[b].0, buyers[b].1))
+                b += 1
             }
         }
 
-        let load = DrillLoad(client: client, drawID: draw, openRunID: openRun, work: work,
-                             until: windowEnds - .seconds(2), concurrency: parameters.concurrency)
+        let load = DrillLoad(
+            client: client, drawID: draw, openRunID: openRun, work: work,
+            until: windowEnds - .seconds(2), concurrency: parameters.concurrency)
         let loadTask = Task { await load.run() }
 
         // The kills, spread over the window's first two thirds (the load runs on meanwhile).
@@ -140,7 +151,8 @@ public struct FailoverDrill: Sendable {
         }
         await at(0)
         let slot = Self.slot(ofGate: openRun)
-        progress("killing the Redis master of slot \(slot) (drop \(openRun)'s gate): \(try await cluster.run(["kill", "redis-slot:\(slot)"]).trimmed)")
+        progress(
+            "killing the Redis master of slot \(slot) (drop \(openRun)'s gate): \(try await cluster.run(["kill", "redis-slot:\(slot)"]).trimmed)")
         killed.append("redis-master")
         await at(1)
         progress("killing the PostgreSQL primary: \(try await cluster.run(["kill", "postgres-primary"]).trimmed)")
@@ -186,17 +198,20 @@ public struct FailoverDrill: Sendable {
         result.answers = Dictionary(uniqueKeysWithValues: outcome.answers.map { (String($0.key), $0.value) })
         result.longest_unavailable_s = (Self.seconds(outcome.longestGap) * 10).rounded() / 10
         result.acknowledged_entries = outcome.entered.count
-        let stored = Set(try await pool.withConnection { connection in
-            try connection.query("SELECT user_id FROM entries WHERE drop_id = $1", [.int(draw)]).map { try $0.int(0) }
-        })
+        let stored = Set(
+            try await pool.withConnection { connection in
+                try connection.query("SELECT user_id FROM entries WHERE drop_id = $1", [.int(draw)]).map { try $0.int(0) }
+            })
         result.entries_in_db = outcome.entered.filter { stored.contains($0) }.count
         result.acknowledged_orders = outcome.orders.count
-        let orders = Set(try await pool.withConnection { connection in
-            try connection.query("SELECT id FROM orders WHERE drop_id = ANY($1)", [.intArray([openRun, draw])]).map { try $0.int(0) }
-        })
+        let orders = Set(
+            try await pool.withConnection { connection in
+                try connection.query("SELECT id FROM orders WHERE drop_id = ANY($1)", [.intArray([openRun, draw])]).map { try $0.int(0) }
+            })
         result.orders_in_db = outcome.orders.filter { orders.contains($0) }.count
         result.oversold = try await pool.withConnection { connection in
-            try connection.query("""
+            try connection.query(
+                """
                 SELECT coalesce(sum(greatest(0, paid - stock)), 0) FROM (
                   SELECT d.stock, (SELECT count(*) FROM orders o WHERE o.drop_id = d.id AND o.status = 'paid') AS paid
                   FROM drops d WHERE d.id = ANY($1)) AS figures
@@ -225,7 +240,8 @@ public struct FailoverDrill: Sendable {
     private func schedulerLeader(pool: PostgresPool, cluster: LocalCluster) async throws -> String {
         for _ in 0..<100 {
             if let holder = try? await pool.withConnection({ try $0.query("SELECT holder FROM scheduler_leadership")[0].string(0) }),
-               let pid = holder.split(separator: "-").last.map(String.init) {
+                let pid = holder.split(separator: "-").last.map(String.init)
+            {
                 for name in ["scheduler-1", "scheduler-2"] where cluster.pid(of: name) == pid { return name }
             }
             try await Task.sleep(for: .milliseconds(200))

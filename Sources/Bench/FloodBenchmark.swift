@@ -79,28 +79,31 @@ public enum FloodBenchmark {
         let product = try await database.insertProduct()
         func openDraw() async throws -> Int {
             let seed = DrawProtocolV1.makeSeed()
-            return try await database.pool.query("""
+            return try await database.pool.query(
+                """
                 INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, max_tickets, waitlist_depth, seed, commitment)
                 VALUES ($1, 'draw', 'open', 10, 10, now() - interval '1 minute', now() + interval '1 hour', 1, 0, $2::bytea, $3)
                 RETURNING id
                 """, [.int(product), .bytes(seed), .text(DrawProtocolV1.commitment(seed: seed))])[0].int(0)
         }
 
-        let server = try ServeProcess(executable: parameters.executable, environment: [
-            "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
-            "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
-            "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
-            "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
-            "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
-            "FASTEST_SHOP_REDIS_HOST": redis.host,
-            "FASTEST_SHOP_REDIS_PORT": String(redis.port),
-            "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
-            "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
-            "FASTEST_SHOP_AUTH_JWT_SECRET": UUID().uuidString + UUID().uuidString,
-            "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
-            "FASTEST_SHOP_HTTP_PORT": "0",
-            "FASTEST_SHOP_LOG_LEVEL": "error",
-        ])
+        let server = try ServeProcess(
+            executable: parameters.executable,
+            environment: [
+                "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
+                "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
+                "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
+                "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
+                "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
+                "FASTEST_SHOP_REDIS_HOST": redis.host,
+                "FASTEST_SHOP_REDIS_PORT": String(redis.port),
+                "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
+                "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+                "FASTEST_SHOP_AUTH_JWT_SECRET": UUID().uuidString + UUID().uuidString,
+                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
+                "FASTEST_SHOP_HTTP_PORT": "0",
+                "FASTEST_SHOP_LOG_LEVEL": "error",
+            ])
         defer { server.stop() }
         let announced = try await server.waitForURL()
         guard let port = announced.split(separator: ":").last.flatMap({ Int($0) }) else {
@@ -115,8 +118,9 @@ public enum FloodBenchmark {
         let baselineDrop = try await openDraw()
         let baseline = await customersEnter(http, baseURL, emails: emails, dropID: baselineDrop)
 
-        progress("flood: \(parameters.singleAddressLogins) wrong-password logins from one address, "
-            + "\(parameters.spreadLogins) over \(parameters.spreadAddresses) addresses at one email, while the customers log in")
+        progress(
+            "flood: \(parameters.singleAddressLogins) wrong-password logins from one address, "
+                + "\(parameters.spreadLogins) over \(parameters.spreadAddresses) addresses at one email, while the customers log in")
         let floodDrop = try await openDraw()
         let counts = FloodCounts()
         let floodStart = ContinuousClock.now
@@ -133,7 +137,8 @@ public enum FloodBenchmark {
             customers: parameters.customers, customers_ok: ok.count,
             customers_p99_ms: percentile(ok.sorted(), 0.99),
             baseline_p99_ms: percentile(baseline.compactMap { $0 }.sorted(), 0.99),
-            flood_requests: totals.requests, flood_wall_s: rounded(Double(floodWall.components.seconds) + Double(floodWall.components.attoseconds) * 1e-18),
+            flood_requests: totals.requests,
+            flood_wall_s: rounded(Double(floodWall.components.seconds) + Double(floodWall.components.attoseconds) * 1e-18),
             server_max_rss_mb: rss, errors_5xx: totals.errors5xx,
             shed_503: totals.shed503, rate_limited_429: totals.limited429)
     }
@@ -196,14 +201,15 @@ public enum FloodBenchmark {
                     let address = "127.0.1.\(index % 250 + 1)"
                     let start = ContinuousClock.now
                     guard let login = await retrying({ try await Self.login(http, baseURL, email: email, password: password, from: address) }),
-                          login.status == 200,
-                          let token = (try? JSONSerialization.jsonObject(with: Data(login.body)) as? [String: Any])?["access_token"] as? String
+                        login.status == 200,
+                        let token = (try? JSONSerialization.jsonObject(with: Data(login.body)) as? [String: Any])?["access_token"] as? String
                     else { return nil }
                     let entry = await retrying {
-                        try await http.execute(HTTPRequest(
-                            method: "POST", url: baseURL + "/v1/drops/\(dropID)/entries",
-                            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                            body: Array("{}".utf8), timeoutMilliseconds: 60_000, localAddress: address))
+                        try await http.execute(
+                            HTTPRequest(
+                                method: "POST", url: baseURL + "/v1/drops/\(dropID)/entries",
+                                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                body: Array("{}".utf8), timeoutMilliseconds: 60_000, localAddress: address))
                     }
                     guard entry?.status == 201 || entry?.status == 200 else { return nil }
                     let elapsed = start.duration(to: .now)
@@ -228,17 +234,18 @@ public enum FloodBenchmark {
     }
 
     static func login(_ http: CurlHTTPClient, _ baseURL: String, email: String, password: String, from address: String) async throws -> HTTPResponse {
-        try await http.execute(HTTPRequest(
-            method: "POST", url: baseURL + "/v1/auth/login", headers: [("Content-Type", "application/json")],
-            body: Array(#"{"email":"\#(email)","password":"\#(password)"}"#.utf8), timeoutMilliseconds: 60_000,
-            localAddress: address))
+        try await http.execute(
+            HTTPRequest(
+                method: "POST", url: baseURL + "/v1/auth/login", headers: [("Content-Type", "application/json")],
+                body: Array(#"{"email":"\#(email)","password":"\#(password)"}"#.utf8), timeoutMilliseconds: 60_000,
+                localAddress: address))
     }
 
     /// The child's peak resident set (VmHWM), in MB.
     static func peakResidentMegabytes(pid: pid_t) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
         else { return 0 }
         return rounded(kilobytes / 1024, 1)
     }

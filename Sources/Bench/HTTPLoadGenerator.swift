@@ -235,7 +235,8 @@ final class ResponseReader: ChannelInboundHandler, RemovableChannelHandler {
                 var end = line
                 while end < headerEnd && bytes[end] != 13 { end += 1 }
                 if end - line > Self.contentLength.count,
-                   zip(Self.contentLength, bytes[line..<(line + Self.contentLength.count)]).allSatisfy({ $0 == ($1 | 0x20) }) {
+                    zip(Self.contentLength, bytes[line..<(line + Self.contentLength.count)]).allSatisfy({ $0 == ($1 | 0x20) })
+                {
                     var position = line + Self.contentLength.count
                     while position < end && bytes[position] == 32 { position += 1 }
                     while position < end, bytes[position] >= 48, bytes[position] <= 57 {

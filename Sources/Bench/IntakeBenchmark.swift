@@ -45,9 +45,16 @@ public struct IntakeBenchmark: Sendable {
         public var concurrency: Int
 
         enum CodingKeys: String, CodingKey {
-            case entries, accepted, rows, entriesPerSecond = "entries_per_s", p50Milliseconds = "p50_ms"
-            case p99Milliseconds = "p99_ms", healthzPerSecond = "healthz_per_s", naiveEntriesPerSecond = "naive_entries_per_s"
-            case naiveAccepted = "naive_accepted", naiveRows = "naive_rows", meanBatchSize = "mean_batch_size", concurrency
+            case entries, accepted, rows
+            case entriesPerSecond = "entries_per_s"
+            case p50Milliseconds = "p50_ms"
+            case p99Milliseconds = "p99_ms"
+            case healthzPerSecond = "healthz_per_s"
+            case naiveEntriesPerSecond = "naive_entries_per_s"
+            case naiveAccepted = "naive_accepted"
+            case naiveRows = "naive_rows"
+            case meanBatchSize = "mean_batch_size"
+            case concurrency
         }
     }
 
@@ -89,7 +96,12 @@ public struct IntakeBenchmark: Sendable {
                 // being measured.
                 let load = HTTPLoadGenerator(host: "127.0.0.1", port: server.port, threads: 1)
                 let naiveLoad = HTTPLoadGenerator(host: "127.0.0.1", port: naiveServer.port, threads: 1)
-                defer { Task { await load.shutdown(); await naiveLoad.shutdown() } }
+                defer {
+                    Task {
+                        await load.shutdown()
+                        await naiveLoad.shutdown()
+                    }
+                }
                 let channels = try await load.connect(count: concurrency)
                 let naiveChannels = try await naiveLoad.connect(count: concurrency)
                 defer { for channel in channels + naiveChannels { channel.close(promise: nil) } }
@@ -116,8 +128,10 @@ public struct IntakeBenchmark: Sendable {
                     let naiveRequests = customers.map { entry(drop: naiveDrop, customer: $0) }
                     naive.append(try await measure(naiveLoad, naiveRequests, on: naiveChannels))
                 }
-                return (HTTPLoad.Outcome(combining: healthz), HTTPLoad.Outcome(combining: group),
-                        HTTPLoad.Outcome(combining: naive), server.service.metrics)
+                return (
+                    HTTPLoad.Outcome(combining: healthz), HTTPLoad.Outcome(combining: group),
+                    HTTPLoad.Outcome(combining: naive), server.service.metrics
+                )
             }
         }
         let rows = try await BenchData.entryCount(pool: pool, dropID: groupDrop)

@@ -69,14 +69,15 @@ public struct LocalCluster: Sendable {
     static func run(script: String, _ arguments: [String]) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Swift.Result {
-                    let completion = try ChildProcess.runToCompletion(
-                        executable: "/bin/bash", arguments: [script] + arguments, tiedToParent: false)
-                    guard completion.status == 0 else {
-                        throw BenchFailure("scripts/cluster \(arguments.joined(separator: " ")) failed: \(completion.errorOutput)")
-                    }
-                    return completion.output
-                })
+                continuation.resume(
+                    with: Swift.Result {
+                        let completion = try ChildProcess.runToCompletion(
+                            executable: "/bin/bash", arguments: [script] + arguments, tiedToParent: false)
+                        guard completion.status == 0 else {
+                            throw BenchFailure("scripts/cluster \(arguments.joined(separator: " ")) failed: \(completion.errorOutput)")
+                        }
+                        return completion.output
+                    })
             }.start()
         }
     }

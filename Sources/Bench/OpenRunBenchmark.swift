@@ -84,7 +84,8 @@ public enum OpenRunBenchmark {
         let warmUpBearer = Array(allBearer.suffix(warmUps))
         let product = try await database.insertProduct()
         func openRun(status: String = "open") async throws -> Int {
-            try await database.pool.query("""
+            try await database.pool.query(
+                """
                 INSERT INTO drops (product_id, kind, status, stock, available, opens_at)
                 VALUES ($1, 'open_run', $3, $2, $2, now() - interval '1 minute') RETURNING id
                 """, [.int(product), .int(parameters.stock), .text(status)])[0].int(0)
@@ -98,13 +99,15 @@ public enum OpenRunBenchmark {
         // What the scheduler does when the drop opens.
         try await AdmissionGate(redis: redis, keyPrefix: prefix).reconcile(
             AdmissionGate.Snapshot(dropID: gated, phase: .open, isOpen: true, available: parameters.stock, buyers: []))
-        let gate = try await rush(parameters, strategy: "gate", dropID: gated, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
-                                  secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
+        let gate = try await rush(
+            parameters, strategy: "gate", dropID: gated, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
+            secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
 
         progress("rush through the classic design (one FOR UPDATE transaction per request)")
         let classicDrop = try await openRun()
-        let classic = try await rush(parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
-                                     secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
+        let classic = try await rush(
+            parameters, strategy: "classic", dropID: classicDrop, bearer: bearer, warmUp: (warmUpDrop, warmUpBearer),
+            secret: secret, database: database, redis: redisConfiguration, prefix: prefix, progress: progress)
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
         let sorted = gate.latencies.sorted()
@@ -125,27 +128,29 @@ public enum OpenRunBenchmark {
         secret: String,
         database: BenchDatabase, redis: RedisConfiguration, prefix: String, progress: @Sendable (String) -> Void
     ) async throws -> Rush {
-        let server = try ServeProcess(executable: parameters.executable, environment: [
-            "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
-            "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
-            "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
-            "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
-            "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
-            "FASTEST_SHOP_REDIS_HOST": redis.host,
-            "FASTEST_SHOP_REDIS_PORT": String(redis.port),
-            "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
-            "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
-            "FASTEST_SHOP_AUTH_JWT_SECRET": secret,
-            "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
-            "FASTEST_SHOP_HTTP_PORT": "0",
-            "FASTEST_SHOP_OPEN_RUN_STRATEGY": strategy,
-            // One address sends everything; per-address limits would measure themselves.
-            "FASTEST_SHOP_LIMITS_IP_PER_S": "10000000",
-            "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
-            // Every buyer's connection comes from this one machine.
-            "FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
-            "FASTEST_SHOP_LOG_LEVEL": "warning",
-        ])
+        let server = try ServeProcess(
+            executable: parameters.executable,
+            environment: [
+                "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
+                "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
+                "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
+                "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
+                "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
+                "FASTEST_SHOP_REDIS_HOST": redis.host,
+                "FASTEST_SHOP_REDIS_PORT": String(redis.port),
+                "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
+                "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+                "FASTEST_SHOP_AUTH_JWT_SECRET": secret,
+                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
+                "FASTEST_SHOP_HTTP_PORT": "0",
+                "FASTEST_SHOP_OPEN_RUN_STRATEGY": strategy,
+                // One address sends everything; per-address limits would measure themselves.
+                "FASTEST_SHOP_LIMITS_IP_PER_S": "10000000",
+                "FASTEST_SHOP_LIMITS_IP_BURST": "100000000",
+                // Every buyer's connection comes from this one machine.
+                "FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+                "FASTEST_SHOP_LOG_LEVEL": "warning",
+            ])
         defer { server.stop() }
         let baseURL = try await server.waitForURL()
         guard let portText = baseURL.split(separator: ":").last, let port = Int(portText) else {

@@ -103,23 +103,29 @@ public enum PaymentsBenchmark {
         let pool = database.pool
         let customers = try await database.insertCustomers(parameters.orders)
         let product = try await database.insertProduct()
-        let dropID = try await pool.query("""
+        let dropID = try await pool.query(
+            """
             INSERT INTO drops (product_id, kind, status, stock, available, held, opens_at)
             VALUES ($1, 'open_run', 'open', $2, 0, $2, now() - interval '1 hour') RETURNING id
             """, [.int(product), .int(parameters.orders)])[0].int(0)
-        let orderIDs = try await pool.query("""
+        let orderIDs = try await pool.query(
+            """
             INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
             SELECT $1::bigint, u, 15000, 'EUR', now() + interval '1 hour'
             FROM unnest($2::bigint[]) AS u RETURNING id
-            """, [.int(dropID), .intArray(customers)]).map { try $0.int(0) }
+            """, [.int(dropID), .intArray(customers)]
+        ).map { try $0.int(0) }
 
         let catalog = JobCatalog([
-            JobDefinition(kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
-                          backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
-            JobDefinition(kind: ShopJob.expireOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
-                          backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
-            JobDefinition(kind: ShopJob.refundOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
-                          backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
+            JobDefinition(
+                kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
+                backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
+            JobDefinition(
+                kind: ShopJob.expireOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
+                backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
+            JobDefinition(
+                kind: ShopJob.refundOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
+                backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2000, visibilityTimeoutSeconds: 30),
         ])
         // The intake's queue: its callbacks enqueue the refunds this worker sends.
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: JobQueue.keyPrefix(deployment: prefix))
@@ -128,8 +134,9 @@ public enum PaymentsBenchmark {
         }
         let role = WorkerRole(
             configuration: .init(
-                payments: .init(url: "http://127.0.0.1:\(port)/v1/charges", secret: secret + secret,
-                                timeoutMilliseconds: 10_000, connectTimeoutMilliseconds: 2000),
+                payments: .init(
+                    url: "http://127.0.0.1:\(port)/v1/charges", secret: secret + secret,
+                    timeoutMilliseconds: 10_000, connectTimeoutMilliseconds: 2000),
                 paymentWindowSeconds: 3600,
                 worker: .init(queues: ["payments"], concurrency: parameters.concurrency, fetchBatch: 500, idleBlockSeconds: 0.2),
                 maxIdleConnections: parameters.concurrency + 64),
@@ -148,11 +155,13 @@ public enum PaymentsBenchmark {
             sweep += 1
             var awaiting: [Int] = []
             if sweep % 5 == 0 {
-                awaiting = try await pool.query("""
+                awaiting = try await pool.query(
+                    """
                     UPDATE orders SET expires_at = now() - interval '1 millisecond'
                     WHERE status = 'pending_payment' AND charge_state = '\(ChargeState.awaitingCallback.rawValue)' AND expires_at > now()
                     RETURNING id
-                    """).map { try $0.int(0) }
+                    """
+                ).map { try $0.int(0) }
             }
             if !awaiting.isEmpty {
                 // Expired here rather than by their expiry jobs, which wait for the original window.
@@ -170,7 +179,8 @@ public enum PaymentsBenchmark {
         let lateExpected = provider.stats().pending
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let row = try await pool.query("""
+            let row = try await pool.query(
+                """
                 SELECT count(*) FILTER (WHERE reason = 'late_success'), count(*) FILTER (WHERE status = 'pending') FROM refunds
                 """)[0]
             if try row.int(0) >= lateExpected && row.int(1) == 0 { break }
@@ -181,7 +191,8 @@ public enum PaymentsBenchmark {
         try await QueueBenchmark.deleteKeys(redis, prefix: prefix)
 
         let paid = try await pool.query("SELECT count(*) FROM orders WHERE status = 'paid'")[0].int(0)
-        let late = try await pool.query("""
+        let late = try await pool.query(
+            """
             SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM refunds WHERE reason = 'late_success'
             """)[0]
         let paidOrders = Set(try await pool.query("SELECT id FROM orders WHERE status = 'paid'").map { try $0.int(0) })

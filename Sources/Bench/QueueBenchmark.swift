@@ -47,8 +47,9 @@ public enum QueueBenchmark {
         // cluster they must share a slot), and the clean-up finds them all on one node.
         let prefix = "bench:queue:{\(UUID().uuidString.prefix(8))}:"
         let catalog = JobCatalog([
-            JobDefinition(kind: "noop", queue: "bench", timeoutSeconds: 5, maxAttempts: 3,
-                          backoffBaseMilliseconds: 100, backoffCapMilliseconds: 1000, visibilityTimeoutSeconds: 5),
+            JobDefinition(
+                kind: "noop", queue: "bench", timeoutSeconds: 5, maxAttempts: 3,
+                backoffBaseMilliseconds: 100, backoffCapMilliseconds: 1000, visibilityTimeoutSeconds: 5)
         ])
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
         defer { Task { try? await deleteTaggedKeys(redis, prefix: prefix) } }
@@ -93,13 +94,15 @@ public enum QueueBenchmark {
         let picked = Atomic<Int>(0)
         let latencyWorker = JobWorker(
             queue: queue,
-            handlers: ["noop": ClosureJobHandler { context in
-                if let sent = UInt64(context.payload) {
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    latencies.withLock { $0.append(Double(now &- sent) / 1e6) }
+            handlers: [
+                "noop": ClosureJobHandler { context in
+                    if let sent = UInt64(context.payload) {
+                        let now = DispatchTime.now().uptimeNanoseconds
+                        latencies.withLock { $0.append(Double(now &- sent) / 1e6) }
+                    }
+                    picked.wrappingAdd(1, ordering: .relaxed)
                 }
-                picked.wrappingAdd(1, ordering: .relaxed)
-            }],
+            ],
             configuration: .init(queues: ["bench"], concurrency: 16, idleBlockSeconds: 1),
             logger: Logger(label: "bench-queue"))
         try await run(latencyWorker) {
@@ -118,8 +121,11 @@ public enum QueueBenchmark {
         for start in stride(from: 0, to: baselineJobs, by: chunk) {
             var push = RedisCommand("LPUSH", baselineKey)
             for _ in start..<min(start + chunk, baselineJobs) {
-                push.append(Job(id: "x", kind: "noop", queue: "naive", attempt: 1, maxAttempts: 1, visibilityMilliseconds: 1,
-                                enqueuedAtMilliseconds: 0, uniqueKey: nil, payload: "{}").encoded)
+                push.append(
+                    Job(
+                        id: "x", kind: "noop", queue: "naive", attempt: 1, maxAttempts: 1, visibilityMilliseconds: 1,
+                        enqueuedAtMilliseconds: 0, uniqueKey: nil, payload: "{}"
+                    ).encoded)
             }
             try await redis.send(push).throwingError()
         }
@@ -162,15 +168,19 @@ public enum QueueBenchmark {
     /// Deletes every key under a prefix that carries a hash tag, in one script on the tag's slot
     /// (on a cluster, `SCAN` from the client would walk whichever node it landed on).
     static func deleteTaggedKeys(_ redis: RedisClient, prefix: String) async throws {
-        _ = try await redis.send(RedisCommand("EVAL", """
-            local cursor = '0'
-            repeat
-              local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
-              cursor = reply[1]
-              for _, key in ipairs(reply[2]) do redis.call('UNLINK', key) end
-            until cursor == '0'
-            return 1
-            """, 1, prefix + "clean-up", prefix + "*")).throwingError()
+        _ = try await redis.send(
+            RedisCommand(
+                "EVAL",
+                """
+                local cursor = '0'
+                repeat
+                  local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+                  cursor = reply[1]
+                  for _, key in ipairs(reply[2]) do redis.call('UNLINK', key) end
+                until cursor == '0'
+                return 1
+                """, 1, prefix + "clean-up", prefix + "*")
+        ).throwingError()
     }
 
     static func deleteKeys(_ redis: RedisClient, prefix: String) async throws {

@@ -28,7 +28,9 @@ public struct ReferenceTool: Sendable {
             executable: path, arguments: arguments,
             environment: ChildProcess.currentEnvironment().merging(extra) { _, new in new })
         guard completion.status == 0 else {
-            throw BenchmarkError("\(name) \(arguments.joined(separator: " ")) failed (\(completion.status)): \(completion.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw BenchmarkError(
+                "\(name) \(arguments.joined(separator: " ")) failed (\(completion.status)): \(completion.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         return completion.output
     }

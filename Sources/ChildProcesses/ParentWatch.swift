@@ -1,8 +1,9 @@
 import BlockingThreads
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Ends this process when the process that started it dies.

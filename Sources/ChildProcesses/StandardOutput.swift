@@ -1,4 +1,5 @@
 import CProcessShims
+
 /// This process's own output.
 public enum StandardOutput {
     /// Line-buffered: a banner (dev's URLs, serve's "listening on") reaches a pipe or a file at

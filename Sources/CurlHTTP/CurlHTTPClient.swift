@@ -1,8 +1,9 @@
 import CCurl
 import CCurlShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An async HTTP client driving many requests concurrently from one thread (libcurl multi).
@@ -124,8 +125,14 @@ public final class CurlHTTPClient: @unchecked Sendable {
             let waitMilliseconds: Int32
             if let deadline = timerDeadline {
                 let remaining = ContinuousClock.now.duration(to: deadline)
-                waitMilliseconds = remaining <= .zero ? 0 : Int32(min(1000, remaining.components.seconds * 1000
-                    + remaining.components.attoseconds / 1_000_000_000_000_000 + 1))
+                waitMilliseconds =
+                    remaining <= .zero
+                    ? 0
+                    : Int32(
+                        min(
+                            1000,
+                            remaining.components.seconds * 1000
+                                + remaining.components.attoseconds / 1_000_000_000_000_000 + 1))
             } else {
                 waitMilliseconds = 1000
             }

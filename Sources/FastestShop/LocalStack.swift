@@ -57,24 +57,25 @@ struct LocalStack {
         let payments = paymentsPort == 0 ? try freePort() : paymentsPort
         let metrics = metricsPort == 0 ? try freePort() : metricsPort
         // Secrets for this session only: nothing to configure, nothing to leak.
-        let (settings, startedServices) = try await options.loadStartingLocalServicesReporting([
-            "http.port": String(api),
-            "payments.url": "http://127.0.0.1:\(payments)/v1/charges",
-            "auth.jwt_secret": randomSecret(),
-            "payments.secret": randomSecret(),
-            "payments.callback_secret": randomSecret(),
-            // A brisk scheduler: drops open and close within a fifth of a second, reconciled
-            // every two (the defaults' one to ten).
-            "scheduler.tick_ms": "200",
-            "scheduler.promoter_interval_ms": "200",
-            "scheduler.rescuer_interval_ms": "200",
-            "scheduler.drop_opener_interval_ms": "200",
-            "scheduler.drop_closer_interval_ms": "200",
-            "scheduler.order_reconciler_interval_ms": "2000",
-            "scheduler.gate_reconciler_interval_ms": "2000",
-            // Every client of a local stack (the demo's rush of buyers included) is this machine.
-            "http.max_connections_per_address": "1000000",
-        ], keepServices: keepServices)
+        let (settings, startedServices) = try await options.loadStartingLocalServicesReporting(
+            [
+                "http.port": String(api),
+                "payments.url": "http://127.0.0.1:\(payments)/v1/charges",
+                "auth.jwt_secret": randomSecret(),
+                "payments.secret": randomSecret(),
+                "payments.callback_secret": randomSecret(),
+                // A brisk scheduler: drops open and close within a fifth of a second, reconciled
+                // every two (the defaults' one to ten).
+                "scheduler.tick_ms": "200",
+                "scheduler.promoter_interval_ms": "200",
+                "scheduler.rescuer_interval_ms": "200",
+                "scheduler.drop_opener_interval_ms": "200",
+                "scheduler.drop_closer_interval_ms": "200",
+                "scheduler.order_reconciler_interval_ms": "2000",
+                "scheduler.gate_reconciler_interval_ms": "2000",
+                // Every client of a local stack (the demo's rush of buyers included) is this machine.
+                "http.max_connections_per_address": "1000000",
+            ], keepServices: keepServices)
         // Metrics first, as in `worker` and `scheduler`: a metric created before the bootstrap
         // (the workers' and the scheduler's are made below) would report nowhere.
         let metricsEndpoint = MetricsEndpoint.bootstrap(host: "127.0.0.1", port: metrics, logger: logger)
@@ -129,7 +130,10 @@ struct LocalStack {
         defer { client.shutdown() }
         for _ in 0..<200 {
             if let response = try? await client.execute(HTTPRequest(url: apiURL + "/readyz", timeoutMilliseconds: 1000)),
-               response.status == 200 { return }
+                response.status == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw CommandFailure(message: "the intake API did not become ready at \(apiURL)")

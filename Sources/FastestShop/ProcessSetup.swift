@@ -65,8 +65,9 @@ enum ProcessSetup {
 
     /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully, last first.
     static func run(_ services: [any Service], logger: Logger) async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

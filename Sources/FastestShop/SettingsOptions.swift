@@ -23,7 +23,8 @@ struct SettingsOptions: ParsableArguments {
             // or a file only (docs/contract.md, "Command line").
             if let setting = SettingKey.named(key), setting.isSecret {
                 throw ConfigurationError(
-                    key: key, problem: "is a secret and cannot be given with --set; use \(setting.environmentVariable) or \(setting.environmentVariable)_FILE")
+                    key: key,
+                    problem: "is a secret and cannot be given with --set; use \(setting.environmentVariable) or \(setting.environmentVariable)_FILE")
             }
             values[key] = String(override[override.index(after: equals)...])
         }
@@ -45,7 +46,8 @@ struct SettingsOptions: ParsableArguments {
         _ extra: [String: String] = [:], keepServices: Bool = false
     ) async throws -> (settings: ShopSettings, started: StartedLocalServices?) {
         let environment = ProcessInfo.processInfo.environment
-        let given = environment["FASTEST_SHOP_POSTGRES_PORT"] != nil || environment["FASTEST_SHOP_REDIS_PORT"] != nil
+        let given =
+            environment["FASTEST_SHOP_POSTGRES_PORT"] != nil || environment["FASTEST_SHOP_REDIS_PORT"] != nil
             || overrides.contains { $0.hasPrefix("postgres.") || $0.hasPrefix("redis.") }
         var values = extra
         var started: StartedLocalServices?

@@ -1,13 +1,13 @@
 import CoreMetrics
 import Foundation
 import Hummingbird
+import JobQueue
 import Logging
 import NIOCore
+import OpenRunGate
 import Postgres
 import Redis
 import ServiceLifecycle
-import JobQueue
-import OpenRunGate
 import Settings
 import ShopJobs
 import Storage
@@ -92,10 +92,10 @@ public struct IntakeService: Sendable {
         connections = ConnectionCounter(maxPerAddress: settings.http.maxConnectionsPerAddress)
         let window = settings.payments.windowSeconds
         purchaseConfirmations = PostgresBatchWriter(
-            pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) }
-        ) { connection, requests in
-            try PurchaseStore.confirm(connection, requests, paymentWindowSeconds: window)
-        }
+            pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) },
+            body: { connection, requests in
+                try PurchaseStore.confirm(connection, requests, paymentWindowSeconds: window)
+            })
     }
 
     /// The `/v1` features, in the order their routes are added. A new feature (purchases, the
@@ -116,7 +116,8 @@ public struct IntakeService: Sendable {
             EntryRoutes(writer: entryWriter, entries: entries, metrics: metrics),
             OrderRoutes(pool: pool),
             PurchaseRoutes(
-                strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool, queue: queue,
+                strategy: settings.openRunStrategy, gate: gate, gateLoader: gateLoader, confirmations: purchaseConfirmations, pool: pool,
+                queue: queue,
                 paymentWindowSeconds: settings.payments.windowSeconds, metrics: metrics),
             AuditRoutes(pool: publicPool),
             OperatorActionRoutes(actions: operatorActions),
@@ -184,9 +185,10 @@ public struct IntakeService: Sendable {
         callbackRouteGroup.addRoutes(to: callback)
 
         // The operator console: HTML pages, not API routes (not in the OpenAPI document).
-        consoleRoutes.addRoutes(to: router.group()
-            .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
-            .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
+        consoleRoutes.addRoutes(
+            to: router.group()
+                .add(middleware: BodyLimitMiddleware(maxBytes: settings.http.maxBodyBytes))
+                .add(middleware: RateLimitMiddleware(limiter: apiLimits)))
         let routes = operations.registered + api.registered + callback.registered
         table.record(routes)
         return (router, routes)
@@ -204,10 +206,13 @@ public struct IntakeService: Sendable {
             // counts from the last complete request part; the connection guard closes a client
             // trickling its headers (slowloris) sooner, and refuses an address's connections
             // past its cap.
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [ConnectionGuardInstaller(
-                    counter: connections, headerTimeout: .seconds(Int64(settings.http.headerTimeoutSeconds)))],
-                idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionGuardInstaller(
+                            counter: connections, headerTimeout: .seconds(Int64(settings.http.headerTimeoutSeconds)))
+                    ],
+                    idleTimeout: .seconds(Int64(settings.http.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.http.host, port: settings.http.port),
                 // Drops open with a rush of new connections; a short backlog would drop SYNs.

@@ -53,8 +53,10 @@ extension Job {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + id.utf8.count + kind.utf8.count + queue.utf8.count + payload.utf8.count)
         bytes.append(contentsOf: Self.version)
-        for field in [id, kind, queue, String(attempt), String(maxAttempts), String(visibilityMilliseconds),
-                      String(enqueuedAtMilliseconds), uniqueKey ?? ""] {
+        for field in [
+            id, kind, queue, String(attempt), String(maxAttempts), String(visibilityMilliseconds),
+            String(enqueuedAtMilliseconds), uniqueKey ?? "",
+        ] {
             bytes.append(Self.separator)
             bytes.append(contentsOf: field.utf8)
         }
@@ -89,7 +91,7 @@ extension Job {
             return value
         }
         guard let attempt = number(fields[4]), let maxAttempts = number(fields[5]),
-              let visibility = number(fields[6]), let enqueuedAt = number(fields[7])
+            let visibility = number(fields[6]), let enqueuedAt = number(fields[7])
         else { return nil }
         self.init(
             id: text(fields[1]), kind: text(fields[2]), queue: text(fields[3]), attempt: attempt,

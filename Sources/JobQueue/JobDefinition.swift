@@ -32,8 +32,10 @@ public struct JobDefinition: Sendable, Equatable {
     /// The delay before attempt `attempt + 1` after attempt `attempt` failed.
     public func backoffMilliseconds(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Int {
         let exponent = min(max(attempt - 1, 0), 40)
-        let ceiling = min(backoffCapMilliseconds, backoffBaseMilliseconds.multipliedReportingOverflow(by: 1 << exponent).overflow
-            ? backoffCapMilliseconds : backoffBaseMilliseconds << exponent)
+        let ceiling = min(
+            backoffCapMilliseconds,
+            backoffBaseMilliseconds.multipliedReportingOverflow(by: 1 << exponent).overflow
+                ? backoffCapMilliseconds : backoffBaseMilliseconds << exponent)
         return ceiling <= 0 ? 0 : Int.random(in: 0...ceiling, using: &generator)
     }
 }

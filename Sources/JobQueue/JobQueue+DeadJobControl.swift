@@ -51,14 +51,16 @@ extension JobQueue {
     }
 
     // One script each, so that the sorted set and the two hashes never disagree.
-    static let deleteDeadScript = RedisScript("""
+    static let deleteDeadScript = RedisScript(
+        """
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[1])
         return 1
         """)
 
-    static let purgeDeadScript = RedisScript("""
+    static let purgeDeadScript = RedisScript(
+        """
         local count = redis.call('ZCARD', KEYS[1])
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
         return count

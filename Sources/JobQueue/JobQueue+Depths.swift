@@ -31,8 +31,10 @@ extension JobQueue {
         var workers: [String] = []
         var live = 0
         for index in stride(from: 0, to: workerPairs.count - 1, by: 2) {
-            guard let worker = workerPairs[index].string, let beat = workerPairs[index + 1].int
-                ?? workerPairs[index + 1].string.flatMap({ Double($0) }).map(Int.init) else { continue }
+            guard let worker = workerPairs[index].string,
+                let beat = workerPairs[index + 1].int
+                    ?? workerPairs[index + 1].string.flatMap({ Double($0) }).map(Int.init)
+            else { continue }
             workers.append(worker)
             if now - beat <= liveWithinMilliseconds { live += 1 }
         }
@@ -46,7 +48,9 @@ extension JobQueue {
         }
         let replies = commands.isEmpty ? [] : try await redis.pipeline(commands)
         var ready: [String: Int] = [:]
-        var inFlight = 0, delayed = 0, dead = 0
+        var inFlight = 0
+        var delayed = 0
+        var dead = 0
         for (index, queue) in queueNames.enumerated() {
             let counts = try replies[(index * perQueue)..<((index + 1) * perQueue)].map { try $0.requireInt() }
             ready[queue] = counts[0]

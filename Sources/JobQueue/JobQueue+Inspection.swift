@@ -38,8 +38,10 @@ extension JobQueue {
         var workers: [String] = []
         var live: [String] = []
         for index in stride(from: 0, to: workerPairs.count - 1, by: 2) {
-            guard let worker = workerPairs[index].string, let beat = workerPairs[index + 1].int
-                ?? workerPairs[index + 1].string.flatMap({ Double($0) }).map(Int.init) else { continue }
+            guard let worker = workerPairs[index].string,
+                let beat = workerPairs[index + 1].int
+                    ?? workerPairs[index + 1].string.flatMap({ Double($0) }).map(Int.init)
+            else { continue }
             workers.append(worker)
             if now - beat <= liveWithinMilliseconds { live.append(worker) }
         }

@@ -15,8 +15,10 @@ extension JobQueue {
     public func promoteDueJobs(limit: Int = 10_000) async throws -> Int {
         let calls = try await queueNames().map { queue in
             let queueKeys = keys.of(queue)
-            return (keys: [queueKeys.delayed, queueKeys.list, queueKeys.malformed],
-                    arguments: [clock.scriptArgument, limit] as [any RedisArgument])
+            return (
+                keys: [queueKeys.delayed, queueKeys.list, queueKeys.malformed],
+                arguments: [clock.scriptArgument, limit] as [any RedisArgument]
+            )
         }
         guard !calls.isEmpty else { return 0 }
         return try await redis.runAll(QueueScripts.promote, calls: calls).reduce(0) { $0 + (try $1.requireInt()) }
@@ -50,9 +52,13 @@ extension JobQueue {
             let queueKeys = keys.of(queue)
             var queueArguments = arguments
             queueArguments[1] = queueKeys.stem
-            return (keys: [queueKeys.dead, queueKeys.deadJobs, queueKeys.deadErrors, queueKeys.unique, queueKeys.deadlines,
-                           queueKeys.list, queueKeys.malformed],
-                    arguments: queueArguments)
+            return (
+                keys: [
+                    queueKeys.dead, queueKeys.deadJobs, queueKeys.deadErrors, queueKeys.unique, queueKeys.deadlines,
+                    queueKeys.list, queueKeys.malformed,
+                ],
+                arguments: queueArguments
+            )
         }
         var rescued = 0
         var buried = 0
@@ -66,9 +72,12 @@ extension JobQueue {
         }
         let forget = heartbeats.filter { idleEverywhere?.contains($0.worker) == true }
         if !forget.isEmpty {
-            for reply in try await redis.runAll(QueueScripts.forget, calls: forget.map {
-                (keys: [keys.workers, keys.workerInfo], arguments: [$0.worker, $0.beat] as [any RedisArgument])
-            }) { try reply.throwingError() }
+            for reply in try await redis.runAll(
+                QueueScripts.forget,
+                calls: forget.map {
+                    (keys: [keys.workers, keys.workerInfo], arguments: [$0.worker, $0.beat] as [any RedisArgument])
+                })
+            { try reply.throwingError() }
         }
         return (rescued, buried)
     }

@@ -37,12 +37,14 @@ extension JobQueue {
         return try queues.enumerated().map { index, queue in
             let processed = try replies[index * 2].requireArray()
             let failed = try replies[index * 2 + 1].requireArray()
-            return QueueThroughput(queue: queue, minutes: range.enumerated().map { offset, minute in
-                QueueThroughput.Minute(
-                    startMilliseconds: minute * 60_000,
-                    processed: processed[offset].int ?? 0,
-                    failed: failed[offset].int ?? 0)
-            })
+            return QueueThroughput(
+                queue: queue,
+                minutes: range.enumerated().map { offset, minute in
+                    QueueThroughput.Minute(
+                        startMilliseconds: minute * 60_000,
+                        processed: processed[offset].int ?? 0,
+                        failed: failed[offset].int ?? 0)
+                })
         }
     }
 }

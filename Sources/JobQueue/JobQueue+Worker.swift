@@ -70,8 +70,10 @@ extension JobQueue {
         let queueKeys = keys.of(job.queue)
         return try await redis.run(
             QueueScripts.retry, keys: [queueKeys.inFlight(worker), queueKeys.delayed, queueKeys.deadlines],
-            arguments: [job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument, worker,
-                        queueKeys.stats("failed")]
+            arguments: [
+                job.id, job.nextAttempt().encoded, max(0, delayMilliseconds), clock.scriptArgument, worker,
+                queueKeys.stats("failed"),
+            ]
         ).requireInt() == 1
     }
 
@@ -81,10 +83,14 @@ extension JobQueue {
         let queueKeys = keys.of(job.queue)
         return try await redis.run(
             QueueScripts.bury,
-            keys: [queueKeys.inFlight(worker), queueKeys.dead, queueKeys.deadJobs, queueKeys.deadErrors, queueKeys.unique,
-                   queueKeys.deadlines],
-            arguments: [job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? "", worker,
-                        queueKeys.stats("failed")]
+            keys: [
+                queueKeys.inFlight(worker), queueKeys.dead, queueKeys.deadJobs, queueKeys.deadErrors, queueKeys.unique,
+                queueKeys.deadlines,
+            ],
+            arguments: [
+                job.id, job.encoded, clock.scriptArgument, error, job.uniqueKey ?? "", worker,
+                queueKeys.stats("failed"),
+            ]
         ).requireInt() == 1
     }
 
@@ -120,9 +126,13 @@ extension JobQueue {
     func retire(worker: String, queues: [String] = []) async throws -> Int {
         let calls = Set(queues).union(try await queueNames()).sorted().map { queue in
             let queueKeys = keys.of(queue)
-            return (keys: [queueKeys.inFlight(worker), queueKeys.landing(worker), queueKeys.deadlines, queueKeys.list,
-                           queueKeys.malformed],
-                    arguments: [worker] as [any RedisArgument])
+            return (
+                keys: [
+                    queueKeys.inFlight(worker), queueKeys.landing(worker), queueKeys.deadlines, queueKeys.list,
+                    queueKeys.malformed,
+                ],
+                arguments: [worker] as [any RedisArgument]
+            )
         }
         let handed = calls.isEmpty ? 0 : try await redis.runAll(QueueScripts.retire, calls: calls).reduce(0) { $0 + (try $1.requireInt()) }
         for reply in try await redis.pipeline([

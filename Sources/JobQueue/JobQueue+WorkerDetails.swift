@@ -26,7 +26,8 @@ extension JobQueue {
         var beats: [(String, Int)] = []
         for index in stride(from: 0, to: pairs.count - 1, by: 2) {
             guard let id = pairs[index].string,
-                  let beat = pairs[index + 1].int ?? pairs[index + 1].string.flatMap(Double.init).map(Int.init) else { continue }
+                let beat = pairs[index + 1].int ?? pairs[index + 1].string.flatMap(Double.init).map(Int.init)
+            else { continue }
             beats.append((id, beat))
         }
         guard !beats.isEmpty else { return [] }

@@ -70,9 +70,11 @@ public final class JobQueue: Sendable {
                 plain[job.queue, default: []].append(job.encoded)
             } else {
                 let queueKeys = keys.of(job.queue)
-                scripted.append((
-                    [queueKeys.list, queueKeys.unique, queueKeys.delayed],
-                    [job.encoded, job.id, newJob.uniqueKey ?? "", max(0, newJob.runAtMilliseconds ?? 0), clock.scriptArgument]))
+                scripted.append(
+                    (
+                        [queueKeys.list, queueKeys.unique, queueKeys.delayed],
+                        [job.encoded, job.id, newJob.uniqueKey ?? "", max(0, newJob.runAtMilliseconds ?? 0), clock.scriptArgument]
+                    ))
                 scriptedQueues.insert(job.queue)
             }
         }

@@ -78,10 +78,12 @@ public final class JobWorker: Service {
 
     public func run() async throws {
         try await registerHeartbeat()
-        logger.info("worker started", metadata: [
-            "queues": .string(configuration.queues.joined(separator: ",")),
-            "concurrency": .stringConvertible(configuration.concurrency),
-        ])
+        logger.info(
+            "worker started",
+            metadata: [
+                "queues": .string(configuration.queues.joined(separator: ",")),
+                "concurrency": .stringConvertible(configuration.concurrency),
+            ])
         await withGracefulShutdownHandler {
             for _ in 0..<configuration.concurrency { startRunner() }
             await withTaskGroup(of: Void.self) { group in
@@ -286,7 +288,9 @@ public final class JobWorker: Service {
             try await queue.release(jobs, worker: configuration.workerID)
             holdings.settle(jobs)
         } catch {
-            logger.error("could not hand jobs back; the worker's retirement or the rescuer will", metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
+            logger.error(
+                "could not hand jobs back; the worker's retirement or the rescuer will",
+                metadata: ["error": "\(error)", "jobs": .stringConvertible(jobs.count)])
         }
     }
 

@@ -29,9 +29,10 @@ struct WorkerMetrics: Sendable {
         }
         byKind = Dictionary(uniqueKeysWithValues: kinds.map { ($0, make($0)) })
         fallback = make("unknown")
-        depth = Dictionary(uniqueKeysWithValues: queues.map {
-            ($0, Gauge(label: "fastest_queue_depth", dimensions: [("queue", $0)]))
-        })
+        depth = Dictionary(
+            uniqueKeysWithValues: queues.map {
+                ($0, Gauge(label: "fastest_queue_depth", dimensions: [("queue", $0)]))
+            })
     }
 
     private func metrics(_ job: Job) -> KindMetrics { byKind[job.kind] ?? fallback }

@@ -18,7 +18,8 @@ public struct LocalServices: Sendable {
         let script = try Self.findScript()
         self.script = script
         let repository = URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().path
-        self.directory = directory ?? ProcessInfo.processInfo.environment[Self.directoryVariable]
+        self.directory =
+            directory ?? ProcessInfo.processInfo.environment[Self.directoryVariable]
             ?? repository + "/.fastest/services"
     }
 

@@ -69,9 +69,10 @@ struct ChargeEndpoint: Sendable {
         case .pending(let succeeds, let duplicateCallback, let late):
             let answer = ChargeAnswer(status: .pending, paymentID: paymentID)
             let epoch = ledger.answer(key: key, answer: answer, charged: false, heldBack: false)
-            callbacks.schedule(PendingCallback(
-                idempotencyKey: key, orderID: charge.orderID, paymentID: paymentID, succeeds: succeeds,
-                duplicate: duplicateCallback, late: late, epoch: epoch))
+            callbacks.schedule(
+                PendingCallback(
+                    idempotencyKey: key, orderID: charge.orderID, paymentID: paymentID, succeeds: succeeds,
+                    duplicate: duplicateCallback, late: late, epoch: epoch))
             return try JSONResponse.make(answer)
         case .error(let status, let retryAfter):
             ledger.release(key: key, countsAsError: true)

@@ -38,7 +38,8 @@ public struct DeferredFormattingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var writer = stream.map { StreamLogHandler(label: label, stream: $0, metadataProvider: nil) }
+        var writer =
+            stream.map { StreamLogHandler(label: label, stream: $0, metadataProvider: nil) }
             ?? StreamLogHandler.standardError(label: label, metadataProvider: nil)
         writer.logLevel = logLevel
         // All metadata goes in as the line's, merged in StreamLogHandler's order (the logger's,

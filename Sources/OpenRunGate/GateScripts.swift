@@ -9,7 +9,8 @@ enum GateScripts {
     /// given up waiting by then, and an admission nobody confirms or compensates would hold a
     /// unit and lock its customer out. Admissions are timed by Redis's clock too, so the pending
     /// horizon of ``reconcile`` never compares two hosts' clocks.
-    static let admit = RedisScript("""
+    static let admit = RedisScript(
+        """
         \(RedisScript.nowMillisecondsLua)
         if now >= tonumber(ARGV[2]) then return 'late' end
         local state = redis.call('HMGET', KEYS[1], 'open', 'remaining')
@@ -26,14 +27,16 @@ enum GateScripts {
         """)
 
     /// KEYS: pending, owners. ARGV: user id. The admitted buyer's order is committed.
-    static let confirmed = RedisScript("""
+    static let confirmed = RedisScript(
+        """
         redis.call('HDEL', KEYS[2], ARGV[1])
         return redis.call('ZREM', KEYS[1], ARGV[1])
         """)
 
     /// KEYS: gate, buyers, pending, owners. ARGV: user id, keep buyer (1/0).
     /// The admitted buyer got no order: the unit goes back.
-    static let compensate = RedisScript("""
+    static let compensate = RedisScript(
+        """
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
         redis.call('HDEL', KEYS[4], ARGV[1])
@@ -46,7 +49,8 @@ enum GateScripts {
     /// The request holding `token` stopped waiting for its admission's answer: if it was
     /// admitted, undo that admission (the unit goes back; the customer may buy again). Only that
     /// request's admission: another request of the same customer holds another token.
-    static let abandon = RedisScript("""
+    static let abandon = RedisScript(
+        """
         if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[4], ARGV[1])
         if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
@@ -57,7 +61,8 @@ enum GateScripts {
 
     /// KEYS: gate. ARGV: count. Released units go back on sale (if the gate exists; a missing
     /// gate is rebuilt from PostgreSQL, which already counts them).
-    static let returnUnits = RedisScript("""
+    static let returnUnits = RedisScript(
+        """
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         redis.call('HINCRBY', KEYS[1], 'remaining', ARGV[1])
         return 1
@@ -72,7 +77,8 @@ enum GateScripts {
     /// though the confirmation did not reach Redis). The buyers become exactly PostgreSQL's
     /// buyers and those still pending: a customer admitted whose purchase came to nothing, and
     /// whose compensation was lost, may buy again. Owners of admissions no longer pending go.
-    static let reconcile = RedisScript("""
+    static let reconcile = RedisScript(
+        """
         local changed = 0
         \(RedisScript.nowMillisecondsLua)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
@@ -118,7 +124,8 @@ enum GateScripts {
 
     /// KEYS: gate. ARGV: open ("0" not for sale, "none" unknown id), seconds.
     /// Remembers a refusal unless a gate is there already.
-    static let remember = RedisScript("""
+    static let remember = RedisScript(
+        """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('HSET', KEYS[1], 'open', ARGV[1], 'remaining', 0)
         redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -126,7 +133,8 @@ enum GateScripts {
         """)
 
     /// KEYS: gate. Forgets that the id was unknown (the drop was just created).
-    static let forgetUnknown = RedisScript("""
+    static let forgetUnknown = RedisScript(
+        """
         if redis.call('HGET', KEYS[1], 'open') == 'none' then return redis.call('DEL', KEYS[1]) end
         return 0
         """)

@@ -94,7 +94,7 @@ public final class PostgresBatchWriter<Request: Sendable, Response: Sendable>: S
                 // each alone would make the last one wait a timeout per request before it, and
                 // everyone queued behind.
                 for pending in batch { pending.continuation.resume(throwing: error) }
-            } catch where batch.count > 1 {
+            } catch  where batch.count > 1 {
                 // Isolate the failure: each request alone, in its own transaction.
                 for pending in batch {
                     do {

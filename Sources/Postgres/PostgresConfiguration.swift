@@ -50,11 +50,14 @@ public struct PostgresConfiguration: Sendable {
     }
 
     var connectionParameters: [(String, String)] {
-        var parameters: [(String, String)] = servers.isEmpty
+        var parameters: [(String, String)] =
+            servers.isEmpty
             ? [("host", host), ("port", String(port))]
-            : [("host", servers.map(\.host).joined(separator: ",")),
-               ("port", servers.map { String($0.port) }.joined(separator: ",")),
-               ("target_session_attrs", targetSessionAttributes)]
+            : [
+                ("host", servers.map(\.host).joined(separator: ",")),
+                ("port", servers.map { String($0.port) }.joined(separator: ",")),
+                ("target_session_attrs", targetSessionAttributes),
+            ]
         parameters += [
             ("dbname", database),
             ("user", user),
@@ -90,12 +93,14 @@ extension PostgresConfiguration: CustomStringConvertible, CustomDebugStringConve
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "host": host, "port": port, "database": database, "user": user,
-            "password": password == nil ? "<none>" : "<redacted>", "applicationName": applicationName,
-            "connectTimeoutSeconds": connectTimeoutSeconds, "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
-            "replyTimeoutMilliseconds": replyTimeoutMilliseconds as Any,
-            "servers": servers.map(\.description), "targetSessionAttributes": targetSessionAttributes,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "host": host, "port": port, "database": database, "user": user,
+                "password": password == nil ? "<none>" : "<redacted>", "applicationName": applicationName,
+                "connectTimeoutSeconds": connectTimeoutSeconds, "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
+                "replyTimeoutMilliseconds": replyTimeoutMilliseconds as Any,
+                "servers": servers.map(\.description), "targetSessionAttributes": targetSessionAttributes,
+            ], displayStyle: .struct)
     }
 }

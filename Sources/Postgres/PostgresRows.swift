@@ -77,7 +77,10 @@ public struct PostgresRow: Sendable {
             var value = 0
             var negative = false
             var start = 0
-            if buffer.first == 45 { negative = true; start = 1 }
+            if buffer.first == 45 {
+                negative = true
+                start = 1
+            }
             guard buffer.count > start else {
                 throw PostgresError(code: .decoding, message: "column \(column) is not an integer")
             }
@@ -89,7 +92,8 @@ public struct PostgresRow: Sendable {
                     throw PostgresError(code: .decoding, message: "column \(column) is not an integer")
                 }
                 let (scaled, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = negative
+                let (sum, overflow2) =
+                    negative
                     ? scaled.subtractingReportingOverflow(Int(digit - 48))
                     : scaled.addingReportingOverflow(Int(digit - 48))
                 guard !overflow1, !overflow2 else {

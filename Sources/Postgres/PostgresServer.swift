@@ -11,7 +11,7 @@ public struct PostgresServer: Hashable, Sendable, CustomStringConvertible {
     /// `host:port`.
     public init?(parsing text: some StringProtocol) {
         guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
-              let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+            let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
         else { return nil }
         self.init(host: String(text[..<colon]), port: port)
     }

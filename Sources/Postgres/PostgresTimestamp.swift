@@ -46,8 +46,8 @@ enum PostgresTimestamp {
             return true
         }
         guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
-              expect(32), let hour = number(2), expect(58), let minute = number(2), expect(58),
-              let second = number(2)
+            expect(32), let hour = number(2), expect(58), let minute = number(2), expect(58),
+            let second = number(2)
         else { return nil }
         var micros: Int64 = 0
         if index < bytes.count, bytes[index] == 46 {  // "."

@@ -28,7 +28,7 @@ extension RedisBlockingClient {
                     let connection = try RedisConnection(configuration: configuration)
                     try connection.write([RedisCommand("SUBSCRIBE", channel)])
                     guard case .array(let confirmation) = try connection.readReply(),
-                          confirmation.first?.string == "subscribe"
+                        confirmation.first?.string == "subscribe"
                     else { throw RedisError(code: .unexpectedReply, message: "SUBSCRIBE was not confirmed") }
                     holder.connection = connection
                     holder.subscribedChannel = channel

@@ -68,7 +68,7 @@ public final class RedisBlockingClient: Sendable {
         command.append(timeoutSeconds)
         let reply = try await send(command, blockingSeconds: timeoutSeconds).throwingError()
         guard case .array(let pair) = reply, pair.count == 2, let key = pair[0].string,
-              case .bulk(let value) = pair[1]
+            case .bulk(let value) = pair[1]
         else { return nil }
         return (key, value)
     }

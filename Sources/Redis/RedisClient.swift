@@ -22,7 +22,8 @@ public final class RedisClient: Sendable {
                 RedisClusterRouter(
                     seeds: configuration.clusterSeeds, transport: transport,
                     retryMilliseconds: configuration.clusterRetryMilliseconds),
-                transport)
+                transport
+            )
             self.connections = []
         } else {
             self.cluster = nil

@@ -49,10 +49,12 @@ extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConverti
     public var debugDescription: String { description }
 
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "host": host, "port": port, "password": password == nil ? "<none>" : "<redacted>", "database": database,
-            "connectTimeoutMilliseconds": connectTimeoutMilliseconds, "commandTimeoutMilliseconds": commandTimeoutMilliseconds,
-            "clusterSeeds": clusterSeeds.map(\.description), "clusterRetryMilliseconds": clusterRetryMilliseconds,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "host": host, "port": port, "password": password == nil ? "<none>" : "<redacted>", "database": database,
+                "connectTimeoutMilliseconds": connectTimeoutMilliseconds, "commandTimeoutMilliseconds": commandTimeoutMilliseconds,
+                "clusterSeeds": clusterSeeds.map(\.description), "clusterRetryMilliseconds": clusterRetryMilliseconds,
+            ], displayStyle: .struct)
     }
 }

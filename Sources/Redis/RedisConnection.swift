@@ -119,7 +119,8 @@ final class RedisConnection {
     private func brokenConnectionError() -> RedisError {
         isBroken = true
         let message = Self.errorText(context)
-        let code: RedisError.Code = message.contains("temporarily unavailable") || message.contains("timed out")
+        let code: RedisError.Code =
+            message.contains("temporarily unavailable") || message.contains("timed out")
             ? .timeout : .connectionFailure
         return RedisError(code: code, message: message.isEmpty ? "connection lost" : message)
     }

@@ -39,7 +39,8 @@ final class LeaderLock: Sendable {
             do {
                 let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [.int(Self.lockKey)])
                 guard try locked[0].bool(0) else { return nil }
-                let term = try connection.query("""
+                let term = try connection.query(
+                    """
                     INSERT INTO scheduler_leadership (singleton, term, holder) VALUES (true, 1, $1)
                     ON CONFLICT (singleton) DO UPDATE
                     SET term = scheduler_leadership.term + 1, holder = EXCLUDED.holder, elected_at = now()
@@ -57,7 +58,8 @@ final class LeaderLock: Sendable {
     func isHeld() async -> Bool {
         (try? await thread.run { [holder] in
             guard let connection = holder.connection, connection.isHealthy else { return false }
-            let rows = try connection.query("""
+            let rows = try connection.query(
+                """
                 SELECT 1 FROM pg_locks
                 WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = $1 AND granted
                 """, [.int(Self.lockKey)])

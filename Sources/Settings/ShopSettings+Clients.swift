@@ -33,7 +33,8 @@ extension ShopSettings {
             password: redis.password,
             commandTimeoutMilliseconds: redis.commandTimeoutMilliseconds,
             clusterSeeds: redis.cluster
-                ? (redis.clusterNodes.isEmpty ? [RedisEndpoint(host: redis.host, port: redis.port)]
+                ? (redis.clusterNodes.isEmpty
+                    ? [RedisEndpoint(host: redis.host, port: redis.port)]
                     : redis.clusterNodes.compactMap(RedisEndpoint.init(parsing:)))
                 : [],
             clusterRetryMilliseconds: redis.clusterRetryMilliseconds)

@@ -24,41 +24,49 @@ struct RedactedSecret: CustomStringConvertible, Sendable {
 
 extension ShopSettings.Postgres: DescribedWithoutSecrets {
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "host": host, "port": port, "database": database, "user": user, "password": RedactedSecret(password),
-            "poolSize": poolSize, "publicPoolSize": publicPoolSize, "acquireTimeoutMilliseconds": acquireTimeoutMilliseconds,
-            "connectTimeoutSeconds": connectTimeoutSeconds,
-            "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
-            "replyTimeoutMilliseconds": replyTimeoutMilliseconds,
-            "hosts": hosts, "targetSessionAttributes": targetSessionAttributes,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "host": host, "port": port, "database": database, "user": user, "password": RedactedSecret(password),
+                "poolSize": poolSize, "publicPoolSize": publicPoolSize, "acquireTimeoutMilliseconds": acquireTimeoutMilliseconds,
+                "connectTimeoutSeconds": connectTimeoutSeconds,
+                "statementTimeoutMilliseconds": statementTimeoutMilliseconds,
+                "replyTimeoutMilliseconds": replyTimeoutMilliseconds,
+                "hosts": hosts, "targetSessionAttributes": targetSessionAttributes,
+            ], displayStyle: .struct)
     }
 }
 
 extension ShopSettings.Redis: DescribedWithoutSecrets {
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "host": host, "port": port, "password": RedactedSecret(password), "connections": connections,
-            "commandTimeoutMilliseconds": commandTimeoutMilliseconds, "keyPrefix": keyPrefix,
-            "cluster": cluster, "clusterNodes": clusterNodes, "clusterRetryMilliseconds": clusterRetryMilliseconds,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "host": host, "port": port, "password": RedactedSecret(password), "connections": connections,
+                "commandTimeoutMilliseconds": commandTimeoutMilliseconds, "keyPrefix": keyPrefix,
+                "cluster": cluster, "clusterNodes": clusterNodes, "clusterRetryMilliseconds": clusterRetryMilliseconds,
+            ], displayStyle: .struct)
     }
 }
 
 extension ShopSettings.Auth: DescribedWithoutSecrets {
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "jwtSecret": RedactedSecret(jwtSecret), "tokenTTLSeconds": tokenTTLSeconds, "bcryptCost": bcryptCost,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "jwtSecret": RedactedSecret(jwtSecret), "tokenTTLSeconds": tokenTTLSeconds, "bcryptCost": bcryptCost,
+            ], displayStyle: .struct)
     }
 }
 
 extension ShopSettings.Payments: DescribedWithoutSecrets {
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "url": url, "secret": RedactedSecret(secret), "callbackSecret": RedactedSecret(callbackSecret),
-            "timeoutMilliseconds": timeoutMilliseconds, "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
-            "windowSeconds": windowSeconds,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "url": url, "secret": RedactedSecret(secret), "callbackSecret": RedactedSecret(callbackSecret),
+                "timeoutMilliseconds": timeoutMilliseconds, "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
+                "windowSeconds": windowSeconds,
+            ], displayStyle: .struct)
     }
 }

@@ -255,7 +255,7 @@ extension ShopSettings {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for key in SettingKey.all {
             guard let json = key.defaultJSON,
-                  let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+                let parsed = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
             else { continue }
             let content: ConfigContent
             switch key.kind {
@@ -333,7 +333,7 @@ extension ShopSettings {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for item in items {
             guard let colon = item.lastIndex(of: ":"), colon > item.startIndex,
-                  let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port)
+                let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port)
             else { throw ConfigurationError(key: key, problem: "'\(item)' is not host:port") }
         }
         return items

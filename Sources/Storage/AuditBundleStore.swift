@@ -65,14 +65,15 @@ public enum AuditBundleStore {
     /// Where the drop's bundle comes from: its stored chunks, or (drawn before bundles were
     /// stored) a rebuild from its entries and ranking.
     public static func source(_ connection: PostgresConnection, dropID: Int) throws -> Source {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT d.kind, d.status, b.byte_count, b.chunk_count, b.sha256
             FROM drops d LEFT JOIN audit_bundles b ON b.drop_id = d.id
             WHERE d.id = $1
             """, [.int(dropID)])
         guard let row = rows.first else { return .notFound }
         guard let kind = DropKind(rawValue: try row.string(0)), kind.isDrawn,
-              let status = DropStatus(rawValue: try row.string(1)), status == .drawn || status == .settled
+            let status = DropStatus(rawValue: try row.string(1)), status == .drawn || status == .settled
         else { return .notDrawn }
         if let byteCount = try row.optionalInt(2) {
             return .stored(Stored(byteCount: byteCount, chunkCount: try row.int(3), sha256: try row.string(4)))
@@ -121,24 +122,26 @@ public enum AuditBundleStore {
 
     /// The bundle as the drop's row, entries and ranking state it now (never the stored copy).
     public static func rebuilt(_ connection: PostgresConnection, dropID: Int) throws -> Lookup {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT kind, status, seed, commitment, beacon, entries_digest, stock, waitlist_depth
             FROM drops WHERE id = $1
             """, [.int(dropID)])
         guard let row = rows.first else { return .notFound }
         guard let kind = DropKind(rawValue: try row.string(0)), kind.isDrawn,
-              let status = DropStatus(rawValue: try row.string(1)), status == .drawn || status == .settled,
-              let seed = try row.optionalByteArray(2), let commitment = try row.optionalString(3),
-              let digest = try row.optionalString(5)
+            let status = DropStatus(rawValue: try row.string(1)), status == .drawn || status == .settled,
+            let seed = try row.optionalByteArray(2), let commitment = try row.optionalString(3),
+            let digest = try row.optionalString(5)
         else { return .notDrawn }
         let stock = try row.int(6)
         let (entries, _) = try DrawStore.canonicalEntries(connection, dropID: dropID)
         let ranking = try connection.query(
             "SELECT user_id FROM drop_rankings WHERE drop_id = $1 ORDER BY position", [.int(dropID)]
         ).map { try $0.int(0) }
-        return .bundle(AuditBundle(
-            protocolName: DrawProtocolV1.identifier, dropID: dropID, commitment: commitment, seed: seed,
-            beacon: try row.string(4), entriesDigest: digest, stock: stock, waitlistDepth: try row.int(7),
-            entries: entries, winners: Array(ranking.prefix(stock)), waitlist: Array(ranking.dropFirst(stock))))
+        return .bundle(
+            AuditBundle(
+                protocolName: DrawProtocolV1.identifier, dropID: dropID, commitment: commitment, seed: seed,
+                beacon: try row.string(4), entriesDigest: digest, stock: stock, waitlistDepth: try row.int(7),
+                entries: entries, winners: Array(ranking.prefix(stock)), waitlist: Array(ranking.dropFirst(stock))))
     }
 }

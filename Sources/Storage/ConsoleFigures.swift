@@ -108,9 +108,10 @@ public struct ConsoleFigures: Sendable {
     /// A drop's entries per minute, over its last 500 minutes with entries; an archived drop's
     /// from its detached partition in `entries_archive`, which keeps them whole.
     public func entriesOverTime(dropID: Int) async throws -> [BucketCount] {
-        let archived = try await pool.query(
-            "SELECT entries_archived_at IS NOT NULL FROM drops WHERE id = $1", [.int(dropID)]
-        ).first.map { try $0.bool(0) } ?? false
+        let archived =
+            try await pool.query(
+                "SELECT entries_archived_at IS NOT NULL FROM drops WHERE id = $1", [.int(dropID)]
+            ).first.map { try $0.bool(0) } ?? false
         // The table name is built from an integer id, never from caller text.
         let table = archived ? "entries_archive.\(EntryArchive.partitionName(dropID))" : "entries"
         return try await buckets(

@@ -96,7 +96,8 @@ public enum DrawStore {
             let locked = try transaction.query(
                 "SELECT status, kind FROM drops WHERE id = $1 FOR UPDATE", [.int(dropID)])
             guard let row = locked.first, try row.string(0) == DropStatus.closing.rawValue,
-                  let kind = DropKind(rawValue: try row.string(1)) else {
+                let kind = DropKind(rawValue: try row.string(1))
+            else {
                 return Committed(orders: try pendingChargeOrders(transaction, dropID: dropID), drewNow: false)
             }
             let orders = try phases.measure("ranking_orders") {
@@ -106,7 +107,8 @@ public enum DrawStore {
             }
             // Nobody to offer a unit to: the drop is final at once.
             let next = try DropStatus.closing.moved(to: result.winners.isEmpty ? .settled : .drawn, kind: kind)
-            try transaction.query("""
+            try transaction.query(
+                """
                 UPDATE drops
                 SET status = $2, entries_digest = $3, drawn_at = now(), updated_at = now()
                 WHERE id = $1 AND status = 'closing'
@@ -140,7 +142,8 @@ public enum DrawStore {
     ) throws -> CreatedOrders {
         guard !ranking.isEmpty else { return CreatedOrders(toCharge: [], paid: 0) }
         var created = CreatedOrders(toCharge: [], paid: 0)
-        for row in try connection.query("""
+        for row in try connection.query(
+            """
             WITH created AS (
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
                 SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $4),
@@ -157,7 +160,8 @@ public enum DrawStore {
                 LEFT JOIN created ON created.user_id = r.user_id
             )
             SELECT id, status = 'paid' FROM created ORDER BY id
-            """, [.int(dropID), .intArray(winners), .intArray(ranking), .int(paymentWindowSeconds)]) {
+            """, [.int(dropID), .intArray(winners), .intArray(ranking), .int(paymentWindowSeconds)])
+        {
             if try row.bool(1) { created.paid += 1 } else { created.toCharge.append(try row.int(0)) }
         }
         return created
@@ -172,7 +176,8 @@ public enum DrawStore {
     ) throws -> CreatedOrders {
         guard !users.isEmpty else { return CreatedOrders(toCharge: [], paid: 0) }
         var created = CreatedOrders(toCharge: [], paid: 0)
-        for row in try connection.query("""
+        for row in try connection.query(
+            """
             WITH created AS (
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
                 SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
@@ -187,7 +192,8 @@ public enum DrawStore {
                 FROM created WHERE r.drop_id = $1 AND r.user_id = created.user_id
             )
             SELECT id, status = 'paid' FROM created ORDER BY id
-            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)]) {
+            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)])
+        {
             if try row.bool(1) { created.paid += 1 } else { created.toCharge.append(try row.int(0)) }
         }
         return created
@@ -196,7 +202,8 @@ public enum DrawStore {
     /// Moves the units of newly created orders: out of `available`, into `held` (to charge) or
     /// `sold` (free).
     static func takeUnits(_ connection: PostgresConnection, dropID: Int, for created: CreatedOrders) throws {
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE drops SET available = available - $2, held = held + $3, sold = sold + $4, updated_at = now()
             WHERE id = $1
             """, [.int(dropID), .int(created.count), .int(created.toCharge.count), .int(created.paid)])
@@ -204,8 +211,10 @@ public enum DrawStore {
 
     /// Orders of a drawn drop whose charge has not been sent yet.
     public static func pendingChargeOrders(_ connection: PostgresConnection, dropID: Int) throws -> [Int] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT id FROM orders WHERE drop_id = $1 AND status = 'pending_payment' AND charge_state = \(ChargeState.queued.sql) ORDER BY id
-            """, [.int(dropID)]).map { try $0.int(0) }
+            """, [.int(dropID)]
+        ).map { try $0.int(0) }
     }
 }

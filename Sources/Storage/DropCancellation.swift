@@ -20,7 +20,8 @@ public enum DropCancellation {
         try connection.transaction { transaction in
             // Live orders first, then the drop: the lock order of settlements (orders, then
             // their drop), so a cancel and a settlement batch never wait on each other in a cycle.
-            try transaction.query("""
+            try transaction.query(
+                """
                 SELECT id FROM orders WHERE drop_id = $1 AND status IN ('pending_payment', 'paid') ORDER BY id FOR UPDATE
                 """, [.int(dropID)])
             // The close job commits its draw under this lock too: a cancel either comes before
@@ -32,17 +33,21 @@ public enum DropCancellation {
             }
             if status == .cancelled { return .alreadyCancelled(kind: kind) }
             guard status.canMove(to: .cancelled, kind: kind) else { return .final }
-            try transaction.query("""
+            try transaction.query(
+                """
                 UPDATE orders SET status = 'cancelled', charge_state = \(ChargeState.done.sql), failure = 'the drop was cancelled', updated_at = now()
                 WHERE drop_id = $1 AND status = 'pending_payment'
                 """, [.int(dropID)])
-            let paid = try transaction.query("""
+            let paid = try transaction.query(
+                """
                 UPDATE orders SET status = CASE WHEN amount_cents = 0 THEN 'refunded' ELSE 'refund_pending' END, updated_at = now()
                 WHERE drop_id = $1 AND status = 'paid'
                 RETURNING id
-                """, [.int(dropID)]).map { try $0.int(0) }
+                """, [.int(dropID)]
+            ).map { try $0.int(0) }
             let refunds = try RefundStore.create(transaction, orderIDs: paid, reason: "drop_cancelled", requestedBy: operatorID)
-            try transaction.query("""
+            try transaction.query(
+                """
                 UPDATE drops
                 SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2, available = stock, held = 0, sold = 0,
                     updated_at = now()

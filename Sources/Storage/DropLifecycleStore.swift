@@ -16,23 +16,27 @@ public enum DropLifecycleStore {
 
     /// scheduled → open for drops whose `opens_at` has passed.
     public static func openDueDrops(_ connection: PostgresConnection, term: Int) throws -> [Moved] {
-        try moved(connection.query("""
-            UPDATE drops SET status = 'open', updated_at = now()
-            WHERE status = 'scheduled' AND opens_at <= now() AND \(fenced)
-            RETURNING id, kind
-            """, [.int(term)]))
+        try moved(
+            connection.query(
+                """
+                UPDATE drops SET status = 'open', updated_at = now()
+                WHERE status = 'scheduled' AND opens_at <= now() AND \(fenced)
+                RETURNING id, kind
+                """, [.int(term)]))
     }
 
     /// open → closing (draw/raffle) and open → closed (open-run) for drops whose `closes_at` has
     /// passed. Entry batches hold `FOR SHARE` on the drop rows they insert into, so this UPDATE
     /// waits for them: after it commits no entry can be added.
     public static func closeDueDrops(_ connection: PostgresConnection, term: Int) throws -> [Moved] {
-        try moved(connection.query("""
-            UPDATE drops
-            SET status = CASE WHEN kind = 'open_run' THEN 'closed' ELSE 'closing' END, updated_at = now()
-            WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= now() AND \(fenced)
-            RETURNING id, kind
-            """, [.int(term)]))
+        try moved(
+            connection.query(
+                """
+                UPDATE drops
+                SET status = CASE WHEN kind = 'open_run' THEN 'closed' ELSE 'closing' END, updated_at = now()
+                WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= now() AND \(fenced)
+                RETURNING id, kind
+                """, [.int(term)]))
     }
 
     /// closed → settled for open-runs with nothing pending. A settlement settles the drop when it
@@ -40,10 +44,12 @@ public enum DropLifecycleStore {
     /// settlement left to do it.
     @discardableResult
     public static func settleIdleClosedOpenRuns(_ connection: PostgresConnection, term: Int) throws -> Int {
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE drops SET status = 'settled', updated_at = now()
             WHERE kind = 'open_run' AND status = 'closed' AND held = 0 AND \(fenced)
-            """, [.int(term)]).affectedRows
+            """, [.int(term)]
+        ).affectedRows
     }
 
     /// Draws waiting for their close job.
@@ -61,7 +67,8 @@ public enum DropLifecycleStore {
     /// Orders whose payment is unresolved and that are older than `minimumAgeSeconds` (younger
     /// ones are still being handed to the queue by whoever created them).
     public static func pendingOrders(_ connection: PostgresConnection, minimumAgeSeconds: Int) throws -> [PendingOrder] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT id, charge_state = \(ChargeState.awaitingCallback.sql), (extract(epoch FROM expires_at) * 1000)::bigint
             FROM orders
             WHERE status = 'pending_payment' AND created_at <= now() - make_interval(secs => $1)

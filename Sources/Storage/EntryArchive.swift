@@ -48,7 +48,8 @@ public enum EntryArchive {
         }
         // Detached concurrently: the intake's writes and reads of other drops never wait. A
         // detach interrupted half way is finished instead. (Neither runs inside a transaction.)
-        let attached = try connection.query("""
+        let attached = try connection.query(
+            """
             SELECT i.inhdetachpending FROM pg_inherits i
             WHERE i.inhrelid = to_regclass('public.' || $1) AND i.inhparent = 'public.entries'::regclass
             """, [.text(table)])

@@ -157,8 +157,10 @@ public struct EntryStore: Sendable {
                 )
                 SELECT drop_id, user_id, tickets, created_at FROM inserted
                 """,
-                [.intArray(Set(candidates.map(\.key.dropID))), .intArray(candidates.map(\.key.dropID)),
-                 .intArray(candidates.map(\.key.userID)), .intArray(candidates.map(\.tickets)), .int(writer)],
+                [
+                    .intArray(Set(candidates.map(\.key.dropID))), .intArray(candidates.map(\.key.dropID)),
+                    .intArray(candidates.map(\.key.userID)), .intArray(candidates.map(\.tickets)), .int(writer),
+                ],
                 // The statement every batch runs: planned once per writer connection.
                 preparedAs: "intake_commit_entries")
             for index in 0..<rows.count {

@@ -73,8 +73,10 @@ public struct ListingStore: Sendable {
         try await pool.withConnection { connection in
             let rows = try connection.query(
                 Self.entriesSQL,
-                [.int(userID), cursor.map { .int($0.createdMicroseconds) } ?? .null,
-                 cursor.map { .int($0.dropID) } ?? .null, .int(limit)])
+                [
+                    .int(userID), cursor.map { .int($0.createdMicroseconds) } ?? .null,
+                    cursor.map { .int($0.dropID) } ?? .null, .int(limit),
+                ])
             // One query for the orders of the whole page, not one per entry.
             var ordersByDrop: [Int: Order] = [:]
             if rows.count > 0 {

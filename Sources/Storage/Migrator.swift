@@ -49,7 +49,8 @@ public struct Migrator: Sendable {
             // unique index.
             try connection.transaction { transaction in
                 try transaction.query("SELECT pg_advisory_xact_lock(7357001)")
-                try transaction.query("""
+                try transaction.query(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         version    integer     PRIMARY KEY,
                         name       text        NOT NULL,

@@ -45,7 +45,8 @@ public enum OperatorRefund {
             let kind = DropKind(rawValue: try drop.string(0))
             let dropStatus = DropStatus(rawValue: try drop.string(1))
             // A free order has nothing to pay back.
-            try transaction.query("""
+            try transaction.query(
+                """
                 UPDATE orders SET status = CASE WHEN amount_cents = 0 THEN 'refunded' ELSE 'refund_pending' END,
                                   updated_at = now()
                 WHERE id = $1

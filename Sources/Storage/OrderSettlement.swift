@@ -30,14 +30,16 @@ public enum OrderSettlementStore {
         let finals = unique.filter { settlements[$0].outcome.isFinal }
         var deltas: [Int: (paid: Int, released: Int, releasingIndices: [Int])] = [:]
         if !finals.isEmpty {
-            let rows = try connection.query("""
+            let rows = try connection.query(
+                """
                 UPDATE orders o
                 SET status = i.status, charge_state = \(ChargeState.done.sql), payment_id = COALESCE(i.payment_id, o.payment_id),
                     failure = i.failure, updated_at = now()
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS i(order_id, status, payment_id, failure)
                 WHERE o.id = i.order_id AND o.status = 'pending_payment'
                 RETURNING o.id, o.drop_id, o.status
-                """, [
+                """,
+                [
                     .intArray(finals.map { settlements[$0].orderID }),
                     .textArray(finals.map { settlements[$0].outcome.finalStatus.rawValue }),
                     .optionalTextArray(finals.map { settlements[$0].outcome.paymentID }),
@@ -63,7 +65,8 @@ public enum OrderSettlementStore {
         // Stock figures, once per drop, in id order (concurrent batches lock drops alike).
         for dropID in deltas.keys.sorted() {
             let delta = deltas[dropID]!
-            let kindText = try connection.query("""
+            let kindText = try connection.query(
+                """
                 UPDATE drops SET held = held - $2 - $3, sold = sold + $2, available = available + $3, updated_at = now()
                 WHERE id = $1 RETURNING kind
                 """, [.int(dropID), .int(delta.paid), .int(delta.released)])[0].string(0)
@@ -92,13 +95,15 @@ public enum OrderSettlementStore {
         // Pending at the provider: wait for the callback or the expiry.
         let waiting = unique.filter { !settlements[$0].outcome.isFinal }
         if !waiting.isEmpty {
-            let rows = try connection.query("""
+            let rows = try connection.query(
+                """
                 UPDATE orders o
                 SET charge_state = \(ChargeState.awaitingCallback.sql), payment_id = COALESCE(i.payment_id, o.payment_id), updated_at = now()
                 FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
                 WHERE o.id = i.order_id AND o.status = 'pending_payment' AND o.charge_state = \(ChargeState.queued.sql)
                 RETURNING o.id, o.drop_id, (extract(epoch FROM o.expires_at) * 1000)::bigint
-                """, [
+                """,
+                [
                     .intArray(waiting.map { settlements[$0].orderID }),
                     .optionalTextArray(waiting.map { settlements[$0].outcome.paymentID }),
                 ])
@@ -116,7 +121,8 @@ public enum OrderSettlementStore {
         // same success finds the refund there and adds nothing.
         let successes = settlements.indices.filter { if case .paid = settlements[$0].outcome { true } else { false } }
         if !successes.isEmpty {
-            let rows = try connection.query("""
+            let rows = try connection.query(
+                """
                 WITH late AS (
                     SELECT DISTINCT ON (o.id) o.id, i.payment_id
                     FROM unnest($1::bigint[], $2::text[]) AS i(order_id, payment_id)
@@ -132,7 +138,8 @@ public enum OrderSettlementStore {
                 SELECT id, 'rf_' || webhook_id, payment_id, amount_cents, currency, 'late_success' FROM noted
                 ON CONFLICT (order_id) DO NOTHING
                 RETURNING order_id
-                """, [
+                """,
+                [
                     .intArray(successes.map { settlements[$0].orderID }),
                     .optionalTextArray(successes.map { settlements[$0].outcome.paymentID }),
                 ])
@@ -147,10 +154,12 @@ public enum OrderSettlementStore {
         // Every provider answer, for the audit trail (one successful charge per order).
         let attempts = settlements.indices.filter { settlements[$0].attempt != nil }
         if !attempts.isEmpty {
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, payment_id, detail, latency_ms)
                 SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[])
-                """, [
+                """,
+                [
                     .intArray(attempts.map { settlements[$0].orderID }),
                     .intArray(attempts.map { settlements[$0].attempt! }),
                     .textArray(attempts.map { settlements[$0].outcome.attemptOutcome }),
@@ -167,10 +176,12 @@ public enum OrderSettlementStore {
     static func promoteWaitlisted(
         _ connection: PostgresConnection, dropID: Int, count: Int, paymentWindowSeconds: Int
     ) throws -> [Int] {
-        let next = try connection.query("""
+        let next = try connection.query(
+            """
             SELECT user_id FROM drop_rankings WHERE drop_id = $1 AND order_id IS NULL
             ORDER BY position LIMIT $2 FOR UPDATE
-            """, [.int(dropID), .int(count)]).map { try $0.int(0) }
+            """, [.int(dropID), .int(count)]
+        ).map { try $0.int(0) }
         guard !next.isEmpty else { return [] }
         let orders = try DrawStore.createOrders(connection, dropID: dropID, users: next, paymentWindowSeconds: paymentWindowSeconds)
         try DrawStore.takeUnits(connection, dropID: dropID, for: orders)
@@ -180,7 +191,8 @@ public enum OrderSettlementStore {
     /// Marks a drop settled when nothing is pending and every unit is sold or has nobody left to
     /// be offered to.
     static func settleIfDone(_ connection: PostgresConnection, dropID: Int) throws {
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE drops d SET status = 'settled', updated_at = now()
             WHERE d.id = $1 AND d.held = 0 AND (
                 (d.kind <> 'open_run' AND d.status = 'drawn' AND (d.sold = d.stock OR NOT EXISTS (

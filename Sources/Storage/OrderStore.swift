@@ -75,7 +75,8 @@ public enum OrderStore {
     }
 
     public static func chargeContext(_ connection: PostgresConnection, orderID: Int) throws -> ChargeContext? {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT drop_id, user_id, status, charge_state, amount_cents, currency, webhook_id,
                    (extract(epoch FROM expires_at - now()) * 1000)::bigint, now() >= expires_at,
                    (extract(epoch FROM expires_at) * 1000)::bigint,
@@ -103,21 +104,24 @@ public enum OrderStore {
     /// the same key (the scheduler's reconcile enqueues it). Recent ones only: the provider keeps
     /// an Idempotency-Key for a day or so.
     public static func chargesInDoubt(_ connection: PostgresConnection, minimumAgeSeconds: Int) throws -> [Int] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT o.id FROM orders o
             WHERE o.status IN ('failed', 'expired', 'cancelled') AND o.amount_cents > 0
               AND o.updated_at > now() - interval '1 day' AND o.updated_at <= now() - make_interval(secs => $1)
               AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
               AND (SELECT a.outcome FROM charge_attempts a WHERE a.order_id = o.id ORDER BY a.id DESC LIMIT 1) = 'retryable'
             ORDER BY o.id
-            """, [.int(minimumAgeSeconds)]).map { try $0.int(0) }
+            """, [.int(minimumAgeSeconds)]
+        ).map { try $0.int(0) }
     }
 
     /// Logs a provider answer that settles nothing (a retryable error), for the audit trail.
     public static func logRetryableAttempt(
         _ connection: PostgresConnection, orderID: Int, attempt: Int, httpStatus: Int?, detail: String, latencyMilliseconds: Int? = nil
     ) throws {
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO charge_attempts (order_id, attempt, outcome, http_status, detail, latency_ms)
             VALUES ($1, $2, 'retryable', $3, $4, $5)
             """, [.int(orderID), .int(attempt), .int(httpStatus), .text(detail), .int(latencyMilliseconds)])

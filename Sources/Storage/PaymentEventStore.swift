@@ -29,7 +29,8 @@ public enum PaymentEventStore {
             let order = try transaction.query("SELECT payment_id FROM orders WHERE id = $1 FOR UPDATE", [.int(orderID)])
             guard let row = order.first else { return .unknownOrder }
             let storedPaymentID = try row.optionalString(0)
-            let inserted = try transaction.query("""
+            let inserted = try transaction.query(
+                """
                 INSERT INTO payment_events (webhook_id, order_id, type, payment_id) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (webhook_id) DO NOTHING
                 """, [.text(webhookID), .int(orderID), .text(kind.rawValue), .text(paymentID)])
@@ -41,12 +42,13 @@ public enum PaymentEventStore {
                     failure: kind == .refundFailed ? "the provider reported the refund failed" : nil)
                 return .applied(.unchanged(orderID))
             }
-            let outcome: PaymentOutcome = switch kind {
-            // A callback without a payment id never overwrites the one the charge's answer stored;
-            // only with neither does the order get a placeholder (a paid order needs one).
-            case .succeeded: .paid(paymentID: paymentID ?? storedPaymentID ?? "unreported")
-            case .failed, .refundSucceeded, .refundFailed: .failed(reason: "the provider reported the charge failed")
-            }
+            let outcome: PaymentOutcome =
+                switch kind {
+                // A callback without a payment id never overwrites the one the charge's answer stored;
+                // only with neither does the order get a placeholder (a paid order needs one).
+                case .succeeded: .paid(paymentID: paymentID ?? storedPaymentID ?? "unreported")
+                case .failed, .refundSucceeded, .refundFailed: .failed(reason: "the provider reported the charge failed")
+                }
             let effect = try OrderSettlementStore.apply(
                 transaction, Settlement(orderID: orderID, outcome: outcome), paymentWindowSeconds: paymentWindowSeconds)
             return .applied(effect)

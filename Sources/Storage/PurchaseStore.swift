@@ -34,7 +34,8 @@ public enum PurchaseStore {
         // Lock drops in id order, so concurrent batches cannot deadlock on each other.
         for dropID in byDrop.keys.sorted() {
             let indices = byDrop[dropID]!
-            let drop = try connection.query("""
+            let drop = try connection.query(
+                """
                 SELECT d.kind, d.status = 'open' AND d.opens_at <= now() AND (d.closes_at IS NULL OR d.closes_at > now()),
                        d.available
                 FROM drops d
@@ -62,19 +63,21 @@ public enum PurchaseStore {
                 }
             }
             // One *live* order per customer: a declined or expired buyer may buy again.
-            let existing = Set(try connection.query(
-                """
-                SELECT user_id FROM orders
-                WHERE drop_id = $1 AND user_id = ANY($2::bigint[]) AND status IN ('pending_payment', 'paid')
-                """,
-                [.int(dropID), .intArray(buyers)]
-            ).map { try $0.int(0) })
+            let existing = Set(
+                try connection.query(
+                    """
+                    SELECT user_id FROM orders
+                    WHERE drop_id = $1 AND user_id = ANY($2::bigint[]) AND status IN ('pending_payment', 'paid')
+                    """,
+                    [.int(dropID), .intArray(buyers)]
+                ).map { try $0.int(0) })
             let candidates = buyers.filter { !existing.contains($0) }
             for user in existing { results[firstIndex[user]!] = .alreadyPurchased }
             let winners = Array(candidates.prefix(available))
             guard !winners.isEmpty else { continue }
             // At the drop's locked price; a free unit (price 0) is paid at once, nothing to charge.
-            let created = try connection.query("""
+            let created = try connection.query(
+                """
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
                 SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
                        CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
@@ -94,11 +97,12 @@ public enum PurchaseStore {
             if paid > 0 { try OrderSettlementStore.settleIfDone(connection, dropID: dropID) }
             for order in created {
                 let user = try order.int(1)
-                results[firstIndex[user]!] = .created(Order(
-                    id: try order.int(0), dropID: dropID, userID: user,
-                    status: OrderStatus(rawValue: try order.string(8)) ?? .pendingPayment,
-                    amountCents: try order.int(2), currency: try order.string(3), webhookID: try order.string(4),
-                    paymentID: nil, expiresAt: try order.date(5), createdAt: try order.date(6), updatedAt: try order.date(7)))
+                results[firstIndex[user]!] = .created(
+                    Order(
+                        id: try order.int(0), dropID: dropID, userID: user,
+                        status: OrderStatus(rawValue: try order.string(8)) ?? .pendingPayment,
+                        amountCents: try order.int(2), currency: try order.string(3), webhookID: try order.string(4),
+                        paymentID: nil, expiresAt: try order.date(5), createdAt: try order.date(6), updatedAt: try order.date(7)))
             }
         }
         return results
@@ -118,7 +122,8 @@ public enum PurchaseStore {
     public static func gateFigures(_ connection: PostgresConnection, dropID: Int) throws -> GateFigures? {
         // One statement, so one snapshot: `available` and the buyers agree (read apart, an order
         // committed in between would count its unit as still for sale).
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT kind = 'open_run', status, status = 'open' AND opens_at <= now() AND (closes_at IS NULL OR closes_at > now()),
                    available,
                    CASE WHEN kind = 'open_run'
@@ -143,8 +148,10 @@ public enum PurchaseStore {
 
     /// Open-runs that are not settled, for the scheduler's reconcile of their gates.
     public static func liveOpenRuns(_ connection: PostgresConnection) throws -> [GateFigures] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT id FROM drops WHERE kind = 'open_run' AND status IN ('scheduled', 'open', 'closed') ORDER BY id
-            """).compactMap { try gateFigures(connection, dropID: $0.int(0)) }
+            """
+        ).compactMap { try gateFigures(connection, dropID: $0.int(0)) }
     }
 }

@@ -20,7 +20,8 @@ public enum RefundStore {
     }
 
     public static func context(_ connection: PostgresConnection, orderID: Int) throws -> Context? {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT payment_id, amount_cents, currency, webhook_id, status, refund_state FROM refunds WHERE order_id = $1
             """, [.int(orderID)])
         guard let row = rows.first else { return nil }
@@ -36,7 +37,8 @@ public enum RefundStore {
     public static func complete(
         _ connection: PostgresConnection, orderID: Int, succeeded: Bool, refundID: String?, failure: String?
     ) throws -> Bool {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             UPDATE refunds
             SET status = $2, refund_state = 'done', refund_id = coalesce($3, refund_id), failure = $4, completed_at = now()
             WHERE order_id = $1 AND status = 'pending'
@@ -53,7 +55,8 @@ public enum RefundStore {
 
     /// The provider answered `pending`: its callback finishes the refund.
     public static func awaitCallback(_ connection: PostgresConnection, orderID: Int, refundID: String?) throws {
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE refunds SET refund_state = 'awaiting_callback', refund_id = coalesce($2, refund_id)
             WHERE order_id = $1 AND status = 'pending' AND refund_state = 'queued'
             """, [.int(orderID), .text(refundID)])
@@ -62,11 +65,13 @@ public enum RefundStore {
     /// Refunds whose job must (re)send them, older than `minimumAgeSeconds` (younger ones are
     /// still being handed to the queue by whoever created them), for the scheduler's reconcile.
     public static func queued(_ connection: PostgresConnection, minimumAgeSeconds: Int) throws -> [Int] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT order_id FROM refunds
             WHERE status = 'pending' AND refund_state = 'queued' AND requested_at <= now() - make_interval(secs => $1)
             ORDER BY order_id
-            """, [.int(minimumAgeSeconds)]).map { try $0.int(0) }
+            """, [.int(minimumAgeSeconds)]
+        ).map { try $0.int(0) }
     }
 
     /// Creates the refunds of `orderIDs` (each already charged) for `reason`; returns the orders
@@ -75,13 +80,15 @@ public enum RefundStore {
         _ connection: PostgresConnection, orderIDs: [Int], reason: String, requestedBy: Int?
     ) throws -> [Int] {
         guard !orderIDs.isEmpty else { return [] }
-        return try connection.query("""
+        return try connection.query(
+            """
             INSERT INTO refunds (order_id, webhook_id, payment_id, amount_cents, currency, reason, requested_by)
             SELECT o.id, 'rf_' || o.webhook_id, o.payment_id, o.amount_cents, o.currency, $2, $3
             FROM orders o WHERE o.id = ANY($1::bigint[]) AND o.payment_id IS NOT NULL AND o.amount_cents > 0
             ORDER BY o.id
             ON CONFLICT (order_id) DO NOTHING
             RETURNING order_id
-            """, [.intArray(orderIDs), .text(reason), .int(requestedBy)]).map { try $0.int(0) }
+            """, [.intArray(orderIDs), .text(reason), .int(requestedBy)]
+        ).map { try $0.int(0) }
     }
 }

@@ -18,7 +18,8 @@ extension UserStore {
     public func disable(email: EmailAddress) async throws -> Int? {
         try await pool.query(
             "UPDATE users SET disabled_at = coalesce(disabled_at, now()), token_version = token_version + 1 WHERE email = $1 RETURNING id",
-            [.text(email.normalized)]).first?.int(0)
+            [.text(email.normalized)]
+        ).first?.int(0)
     }
 
     /// Gives the account `role`; its tokens issued with the old role stop working. Returns its
@@ -26,6 +27,7 @@ extension UserStore {
     public func setRole(email: EmailAddress, role: Role) async throws -> Int? {
         try await pool.query(
             "UPDATE users SET role = $2, token_version = token_version + 1 WHERE email = $1 RETURNING id",
-            [.text(email.normalized), .text(role.rawValue)]).first?.int(0)
+            [.text(email.normalized), .text(role.rawValue)]
+        ).first?.int(0)
     }
 }

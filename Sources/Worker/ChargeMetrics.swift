@@ -22,9 +22,10 @@ struct ChargeMetrics: Sendable {
     /// Call after the metrics system is bootstrapped (metrics made earlier report nowhere).
     init() {
         // Every outcome made up front: a dashboard sees a 0, not a missing series.
-        outcomes = Dictionary(uniqueKeysWithValues: Outcome.allCases.map {
-            ($0, Counter(label: "fastest_charges_total", dimensions: [("outcome", $0.rawValue)]))
-        })
+        outcomes = Dictionary(
+            uniqueKeysWithValues: Outcome.allCases.map {
+                ($0, Counter(label: "fastest_charges_total", dimensions: [("outcome", $0.rawValue)]))
+            })
         latency = Timer(label: "fastest_payment_provider_latency_seconds", preferredDisplayUnit: .seconds)
     }
 

@@ -42,19 +42,29 @@ struct ChargeOrderHandler: JobHandler {
             return
         }
         let started = ContinuousClock.now
-        let answer = await payments.charge(PaymentClient.Charge(
-            orderID: orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
-            currency: order.currency, webhookID: order.webhookID))
+        let answer = await payments.charge(
+            PaymentClient.Charge(
+                orderID: orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
+                currency: order.currency, webhookID: order.webhookID))
         let latency = Self.milliseconds(since: started)
         metrics.answered(.init(answer), milliseconds: latency)
         CrashPoint.chargeAfterProvider.reached()
         switch answer {
         case .succeeded(let paymentID, let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency
+                ))
         case .declined(let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency
+                ))
         case .pending(let paymentID, let status):
-            try await settler.settle(Settlement(orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status,
+                    latencyMilliseconds: latency))
         case .retryable(let status, let retryAfter, let reason):
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(
@@ -68,8 +78,10 @@ struct ChargeOrderHandler: JobHandler {
             }
             // The order expires when its window ends even if this job is parked or lost (its
             // expiry job judges by the database clock, so an early one only waits).
-            _ = try? await queue.enqueue([ShopJob.expireOrder(
-                orderID: orderID, atMilliseconds: order.expiresAtMilliseconds)])
+            _ = try? await queue.enqueue([
+                ShopJob.expireOrder(
+                    orderID: orderID, atMilliseconds: order.expiresAtMilliseconds)
+            ])
             throw RetryLater(
                 afterMilliseconds: Self.boundedWait(
                     retryAfter: retryAfter, capMilliseconds: backoffCapMilliseconds,
@@ -86,22 +98,29 @@ extension ChargeOrderHandler {
     /// refunded by the settlement; any other answer is logged and settles the doubt.
     func verify(_ order: OrderStore.ChargeContext, context: JobContext) async throws {
         let started = ContinuousClock.now
-        let answer = await payments.charge(PaymentClient.Charge(
-            orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
-            currency: order.currency, webhookID: order.webhookID))
+        let answer = await payments.charge(
+            PaymentClient.Charge(
+                orderID: order.orderID, dropID: order.dropID, userID: order.userID, amountCents: order.amountCents,
+                currency: order.currency, webhookID: order.webhookID))
         let latency = Self.milliseconds(since: started)
         metrics.answered(.init(answer), milliseconds: latency)
         switch answer {
         case .succeeded(let paymentID, let status):
-            try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: order.orderID, outcome: .paid(paymentID: paymentID), attempt: context.attempt, httpStatus: status,
+                    latencyMilliseconds: latency))
         case .declined(let status):
-            try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: order.orderID, outcome: .failed(reason: "declined"), attempt: context.attempt, httpStatus: status,
+                    latencyMilliseconds: latency))
         case .pending(let paymentID, let status):
             // Its callback settles it (a success then is a late success).
-            try await settler.settle(Settlement(
-                orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status, latencyMilliseconds: latency))
+            try await settler.settle(
+                Settlement(
+                    orderID: order.orderID, outcome: .awaitingCallback(paymentID: paymentID), attempt: context.attempt, httpStatus: status,
+                    latencyMilliseconds: latency))
         case .retryable(let status, let retryAfter, let reason):
             try? await pool.withConnection { connection in
                 try OrderStore.logRetryableAttempt(

@@ -33,7 +33,8 @@ extension PaymentClient {
         // Built by hand like the charge: numbers, the three-letter currency, and the provider's
         // payment id, escaped as a JSON string.
         let paymentID = String(decoding: (try? JSONEncoder().encode(refund.paymentID)) ?? Data("\"\"".utf8), as: UTF8.self)
-        let body = Array("""
+        let body = Array(
+            """
             {"type":"refund.requested","order_id":\(refund.orderID),"payment_id":\(paymentID),\
             "amount_cents":\(refund.amountCents),"currency":"\(refund.currency)"}
             """.utf8)

@@ -60,7 +60,8 @@ public struct PaymentClient: Sendable {
     public func charge(_ charge: Charge, now: Date = Date()) async -> Answer {
         // Built by hand: every field is a number except the currency, which the schema pins to
         // three capital letters.
-        let body = Array("""
+        let body = Array(
+            """
             {"type":"charge.requested","order_id":\(charge.orderID),"drop_id":\(charge.dropID),\
             "user_id":\(charge.userID),"amount_cents":\(charge.amountCents),"currency":"\(charge.currency)"}
             """.utf8)
@@ -144,9 +145,11 @@ extension PaymentClient.Configuration: CustomStringConvertible, CustomDebugStrin
     public var debugDescription: String { description }
 
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "url": url, "secret": secret.isEmpty ? "<none>" : "<redacted>", "timeoutMilliseconds": timeoutMilliseconds,
-            "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "url": url, "secret": secret.isEmpty ? "<none>" : "<redacted>", "timeoutMilliseconds": timeoutMilliseconds,
+                "connectTimeoutMilliseconds": connectTimeoutMilliseconds,
+            ], displayStyle: .struct)
     }
 }

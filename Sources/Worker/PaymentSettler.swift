@@ -12,9 +12,11 @@ public final class PaymentSettler: Sendable {
 
     public init(pool: PostgresPool, paymentWindowSeconds: Int, followUp: SettlementFollowUp, maxBatch: Int = 500) {
         let batchSizes = Recorder(label: "fastest_settlement_batch_size")
-        self.writer = PostgresBatchWriter(pool: pool, maxBatch: maxBatch, writers: 1, onBatch: { batchSizes.record($0) }) { connection, settlements in
-            try OrderSettlementStore.apply(connection, settlements, paymentWindowSeconds: paymentWindowSeconds)
-        }
+        self.writer = PostgresBatchWriter(
+            pool: pool, maxBatch: maxBatch, writers: 1, onBatch: { batchSizes.record($0) },
+            body: { connection, settlements in
+                try OrderSettlementStore.apply(connection, settlements, paymentWindowSeconds: paymentWindowSeconds)
+            })
         self.followUp = followUp
     }
 

@@ -21,9 +21,10 @@ struct RefundOrderHandler: JobHandler {
         }
         // Done, or waiting for the provider's callback.
         guard refund.status == "pending", refund.state == "queued" else { return }
-        let answer = await payments.refund(PaymentClient.Refund(
-            orderID: orderID, paymentID: refund.paymentID, amountCents: refund.amountCents, currency: refund.currency,
-            webhookID: refund.webhookID))
+        let answer = await payments.refund(
+            PaymentClient.Refund(
+                orderID: orderID, paymentID: refund.paymentID, amountCents: refund.amountCents, currency: refund.currency,
+                webhookID: refund.webhookID))
         switch answer {
         case .refunded(let refundID, _):
             try await pool.transaction { try RefundStore.complete($0, orderID: orderID, succeeded: true, refundID: refundID, failure: nil) }

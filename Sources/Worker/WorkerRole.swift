@@ -74,11 +74,12 @@ public final class WorkerRole: Sendable {
             if let client = configuration.payments, let http { PaymentClient(configuration: client, http: http) } else { nil }
         var returnUnits: SettlementFollowUp.ReturnUnits?
         if let gate { returnUnits = { try await gate.returnUnits(dropID: $0, count: $1) } }
-        handlers = WorkerHandlers.make(.init(
-            pool: pool, redis: redis, queue: queue, payments: payments,
-            paymentWindowSeconds: configuration.paymentWindowSeconds,
-            callbackGraceSeconds: configuration.callbackGraceSeconds,
-            returnUnits: returnUnits))
+        handlers = WorkerHandlers.make(
+            .init(
+                pool: pool, redis: redis, queue: queue, payments: payments,
+                paymentWindowSeconds: configuration.paymentWindowSeconds,
+                callbackGraceSeconds: configuration.callbackGraceSeconds,
+                returnUnits: returnUnits))
     }
 
     /// A worker running this role's handlers; call it again for more workers in one process.

@@ -1,5 +1,5 @@
-import Testing
 import Postgres
+import Testing
 
 @Suite struct PostgresSmokeTests {
     @Test func migratedDatabaseAnswers() async throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShopDomain
 
 /// The stored bundle's pieces (issue 20): the chunked JSON is the document, byte for byte, each

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShopDomain
 
 @Suite struct AuditVerifierTests {
@@ -29,16 +30,18 @@ import Testing
 
     @Test func catchesATamperedWinner() {
         let mismatches = Self.verify { $0.winners[1] = 20 }
-        #expect(mismatches == [
-            "winners differ at position 2 of 2: the bundle has user 20, the recomputation user 60",
-        ])
+        #expect(
+            mismatches == [
+                "winners differ at position 2 of 2: the bundle has user 20, the recomputation user 60"
+            ])
     }
 
     @Test func catchesAnExtraWaitlistEntry() {
         let mismatches = Self.verify { $0.waitlist.append(50) }
-        #expect(mismatches == [
-            "waitlist differ at position 3 of 2: the bundle has user 50, the recomputation nothing",
-        ])
+        #expect(
+            mismatches == [
+                "waitlist differ at position 3 of 2: the bundle has user 50, the recomputation nothing"
+            ])
     }
 
     @Test func catchesAReorderedEntryList() {
@@ -56,9 +59,10 @@ import Testing
 
     @Test func catchesAWrongDigest() {
         let mismatches = Self.verify { $0.entriesDigest = String(repeating: "0", count: 64) }
-        #expect(mismatches == [
-            "entries_digest 0000000000000000000000000000000000000000000000000000000000000000 does not match the entries (7b7b11795da83d24193957c2d5c8744dafcc90d3e58cca29bc56ab061ba3c27e)",
-        ])
+        #expect(
+            mismatches == [
+                "entries_digest 0000000000000000000000000000000000000000000000000000000000000000 does not match the entries (7b7b11795da83d24193957c2d5c8744dafcc90d3e58cca29bc56ab061ba3c27e)"
+            ])
     }
 
     @Test func catchesAnotherProtocol() {

@@ -23,7 +23,9 @@ import Testing
         let lines = completion.output.split(separator: "\n")
         #expect(lines.last == "var=yes")
         let descriptors = lines.dropLast().compactMap { Int($0) }.sorted()
-        #expect(descriptors.allSatisfy { $0 <= 3 }, "descriptors \(descriptors): ours leaked into the child (pipe \(pipe.fileHandleForWriting.fileDescriptor))")
+        #expect(
+            descriptors.allSatisfy { $0 <= 3 },
+            "descriptors \(descriptors): ours leaked into the child (pipe \(pipe.fileHandleForWriting.fileDescriptor))")
     }
 
     @Test func killEndsTheChildAndReportsTheSignal() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JobQueue
 
 /// The worker's dispatch decisions, with runners and fetchers as plain tokens.
@@ -7,7 +8,8 @@ import Testing
 
     func jobs(_ ids: String...) -> [Job] {
         ids.map {
-            Job(id: $0, kind: "work", queue: "main", attempt: 1, maxAttempts: 3, visibilityMilliseconds: 1000,
+            Job(
+                id: $0, kind: "work", queue: "main", attempt: 1, maxAttempts: 3, visibilityMilliseconds: 1000,
                 enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: "{}")
         }
     }

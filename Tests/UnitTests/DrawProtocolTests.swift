@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShopDomain
 
 @Suite struct DrawProtocolTests {
@@ -19,7 +20,8 @@ import Testing
         digester.append(userID: 10, tickets: 2)
         #expect(digester.finalize() == "88d4557530709683485e82f0fa3cd411d75b60272455c3891e8a67866030d962")
         // Negative ids are spelled as String and Python's str spell them.
-        #expect(DrawProtocolV1.entriesDigest([DrawEntry(userID: -5, tickets: 1)]) == "af677e90685417c95b7b4f05ff7518837e77fe50c17996ef504a6bfcbfcab85b")
+        #expect(
+            DrawProtocolV1.entriesDigest([DrawEntry(userID: -5, tickets: 1)]) == "af677e90685417c95b7b4f05ff7518837e77fe50c17996ef504a6bfcbfcab85b")
     }
 
     /// The raffle vector of DrawProtocolVectorTests, through the overload a streaming caller uses.

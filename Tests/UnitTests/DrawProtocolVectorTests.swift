@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShopDomain
 
 /// Fixed vectors of draw protocol v1, produced by the independent reference implementation

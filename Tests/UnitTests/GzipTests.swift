@@ -1,5 +1,6 @@
 import Gzip
 import Testing
+
 @testable import ShopDomain
 
 /// The gzip coding of the audit route: a stream compressed piece by piece decompresses to the

@@ -1,9 +1,11 @@
 import Testing
+
 @testable import JobQueue
 
 @Suite struct InFlightLedgerTests {
     func job(_ id: String, attempt: Int = 1) -> Job {
-        Job(id: id, kind: "work", queue: "main", attempt: attempt, maxAttempts: 3, visibilityMilliseconds: 1000,
+        Job(
+            id: id, kind: "work", queue: "main", attempt: attempt, maxAttempts: 3, visibilityMilliseconds: 1000,
             enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: "{}")
     }
 

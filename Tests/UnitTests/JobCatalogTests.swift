@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JobQueue
 
 @Suite struct JobCatalogTests {
@@ -28,9 +29,11 @@ import Testing
 
     @Test func parsesEveryField() throws {
         let definition = try #require(try load(["order.charge.json": valid])["order.charge"])
-        #expect(definition == JobDefinition(
-            kind: "order.charge", queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
-            backoffBaseMilliseconds: 500, backoffCapMilliseconds: 30000, visibilityTimeoutSeconds: 10))
+        #expect(
+            definition
+                == JobDefinition(
+                    kind: "order.charge", queue: "payments", timeoutSeconds: 30, maxAttempts: 8,
+                    backoffBaseMilliseconds: 500, backoffCapMilliseconds: 30000, visibilityTimeoutSeconds: 10))
     }
 
     @Test(arguments: [
@@ -63,8 +66,9 @@ import Testing
     }
 
     @Test func backoffUsesFullJitterUnderTheCap() {
-        let definition = JobDefinition(kind: "k", queue: "q", timeoutSeconds: 1, maxAttempts: 10,
-                                       backoffBaseMilliseconds: 100, backoffCapMilliseconds: 1000, visibilityTimeoutSeconds: 1)
+        let definition = JobDefinition(
+            kind: "k", queue: "q", timeoutSeconds: 1, maxAttempts: 10,
+            backoffBaseMilliseconds: 100, backoffCapMilliseconds: 1000, visibilityTimeoutSeconds: 1)
         var generator = SystemRandomNumberGenerator()
         for attempt in 1...8 {
             let ceiling = min(1000, 100 << (attempt - 1))
@@ -75,12 +79,14 @@ import Testing
     }
 
     @Test func envelopesRoundTripIncludingSeparatorsInThePayload() {
-        let job = Job(id: "abc-1", kind: "order.charge", queue: "payments", attempt: 2, maxAttempts: 8,
-                      visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1_700_000_000_000,
-                      uniqueKey: "order.charge:42", payload: "{\"a\":\"x|y\",\n\"é\":1}")
+        let job = Job(
+            id: "abc-1", kind: "order.charge", queue: "payments", attempt: 2, maxAttempts: 8,
+            visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1_700_000_000_000,
+            uniqueKey: "order.charge:42", payload: "{\"a\":\"x|y\",\n\"é\":1}")
         #expect(Job(encoded: job.encoded) == job)
-        let plain = Job(id: "i", kind: "k", queue: "q", attempt: 1, maxAttempts: 1, visibilityMilliseconds: 1,
-                        enqueuedAtMilliseconds: 0, uniqueKey: nil, payload: "")
+        let plain = Job(
+            id: "i", kind: "k", queue: "q", attempt: 1, maxAttempts: 1, visibilityMilliseconds: 1,
+            enqueuedAtMilliseconds: 0, uniqueKey: nil, payload: "")
         #expect(Job(encoded: plain.encoded) == plain)
         #expect(Job(encoded: Array("v2|x".utf8)) == nil)
     }

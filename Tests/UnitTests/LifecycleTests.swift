@@ -55,8 +55,9 @@ import Testing
     @Test func anyDropButASettledOneCanBeCancelled() {
         for kind in DropKind.allCases {
             for from in DropStatus.allCases where from != .settled && from != .cancelled {
-                #expect(from.canMove(to: .cancelled, kind: kind) == (kind.isDrawn ? from != .closed : from != .closing && from != .drawn),
-                        "\(kind) \(from)")
+                #expect(
+                    from.canMove(to: .cancelled, kind: kind) == (kind.isDrawn ? from != .closed : from != .closing && from != .drawn),
+                    "\(kind) \(from)")
             }
             #expect(!DropStatus.settled.canMove(to: .cancelled, kind: kind))
             for next in DropStatus.allCases { #expect(!DropStatus.cancelled.canMove(to: next, kind: kind)) }

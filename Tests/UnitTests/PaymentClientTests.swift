@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import Testing
+
 @testable import Worker
 
 /// How the worker reads the provider's answers (docs/payments.md, "Charges").
@@ -16,12 +17,18 @@ import Testing
     }
 
     @Test func aGarbledTwoHundredIsRetriedNotTrusted() {
-        guard case .retryable(200, nil, _) = answer(200, "<html>") else { Issue.record("garbled body"); return }
+        guard case .retryable(200, nil, _) = answer(200, "<html>") else {
+            Issue.record("garbled body")
+            return
+        }
         guard case .retryable(200, nil, _) = answer(200, #"{"status":"succeeded"}"#) else {
             Issue.record("success without a payment id")
             return
         }
-        guard case .retryable = answer(200, #"{"status":"refunded","payment_id":"p"}"#) else { Issue.record("unknown status"); return }
+        guard case .retryable = answer(200, #"{"status":"refunded","payment_id":"p"}"#) else {
+            Issue.record("unknown status")
+            return
+        }
     }
 
     @Test(arguments: [408, 429, 500, 502, 503, 504])

@@ -11,9 +11,10 @@ import Testing
     static let c = RedisEndpoint(host: "10.0.0.3", port: 7002)
 
     static func slotsReply(_ ranges: [(Int, Int, RedisEndpoint)]) -> RedisReply {
-        .array(ranges.map { start, end, node in
-            .array([.integer(start), .integer(end), .array([.bulk(Array(node.host.utf8)), .integer(node.port), .bulk(Array("id".utf8))])])
-        })
+        .array(
+            ranges.map { start, end, node in
+                .array([.integer(start), .integer(end), .array([.bulk(Array(node.host.utf8)), .integer(node.port), .bulk(Array("id".utf8))])])
+            })
     }
 
     /// A cluster of named nodes whose behaviour each test scripts; records what each node got.
@@ -83,8 +84,11 @@ import Testing
     }
 
     @Test func repliesAreClassified() {
-        #expect(RedisClusterDisposition(reply: .error("MOVED 3999 127.0.0.1:6381")) == .moved(slot: 3999, to: RedisEndpoint(host: "127.0.0.1", port: 6381)))
-        #expect(RedisClusterDisposition(reply: .error("ASK 3999 127.0.0.1:6381")) == .ask(slot: 3999, to: RedisEndpoint(host: "127.0.0.1", port: 6381)))
+        #expect(
+            RedisClusterDisposition(reply: .error("MOVED 3999 127.0.0.1:6381"))
+                == .moved(slot: 3999, to: RedisEndpoint(host: "127.0.0.1", port: 6381)))
+        #expect(
+            RedisClusterDisposition(reply: .error("ASK 3999 127.0.0.1:6381")) == .ask(slot: 3999, to: RedisEndpoint(host: "127.0.0.1", port: 6381)))
         #expect(RedisClusterDisposition(reply: .error("MOVED 12 :7001")) == .moved(slot: 12, to: RedisEndpoint(host: "", port: 7001)))
         #expect(RedisClusterDisposition(reply: .error("TRYAGAIN Multiple keys request during rehashing of slot")) == .retryLater)
         #expect(RedisClusterDisposition(reply: .error("CLUSTERDOWN The cluster is down")) == .retryLater)
@@ -133,7 +137,9 @@ import Testing
     @Test func tryAgainWaitsAndResends() async throws {
         let cluster = Self.threeShards()
         let router = Self.router(cluster)
-        cluster.state.withLock { $0.scripted[Self.b] = [.error("TRYAGAIN Multiple keys request during rehashing of slot"), .error("CLUSTERDOWN The cluster is down")] }
+        cluster.state.withLock {
+            $0.scripted[Self.b] = [.error("TRYAGAIN Multiple keys request during rehashing of slot"), .error("CLUSTERDOWN The cluster is down")]
+        }
         #expect(try await router.pipeline([RedisCommand("GET", "{drop:1}")]).map(\.string) == ["7001"])
         #expect(cluster.dataCommands(to: Self.b).count == 3)
     }

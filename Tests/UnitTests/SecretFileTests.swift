@@ -11,7 +11,8 @@ import Testing
         let fromFile = try await ShopSettings.load(environment: ["FASTEST_SHOP_AUTH_JWT_SECRET_FILE": path])
         #expect(fromFile.auth.jwtSecret == "a-jwt-secret-from-a-file-of-32-bytes-or-more")
         let both = try await ShopSettings.load(environment: [
-            "FASTEST_SHOP_AUTH_JWT_SECRET_FILE": path, "FASTEST_SHOP_AUTH_JWT_SECRET": "the-variable-itself-of-32-bytes-or-more"])
+            "FASTEST_SHOP_AUTH_JWT_SECRET_FILE": path, "FASTEST_SHOP_AUTH_JWT_SECRET": "the-variable-itself-of-32-bytes-or-more",
+        ])
         #expect(both.auth.jwtSecret == "the-variable-itself-of-32-bytes-or-more")
         let callback = try await ShopSettings.load(environment: ["FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET_FILE": path])
         #expect(callback.payments.callbackSecret == "a-jwt-secret-from-a-file-of-32-bytes-or-more")

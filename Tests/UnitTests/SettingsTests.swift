@@ -61,7 +61,8 @@ import Worker
     // MARK: precedence
 
     @Test func environmentOverridesTheFile() async throws {
-        try await withConfigFile(#"{"postgres": {"port": 6001, "host": "db.file"}, "limits": {"customer_per_s": 1.5}, "worker": {"queues": "a, b"}}"#) { file in
+        try await withConfigFile(#"{"postgres": {"port": 6001, "host": "db.file"}, "limits": {"customer_per_s": 1.5}, "worker": {"queues": "a, b"}}"#)
+        { file in
             let fileOnly = try await ShopSettings.load(environment: [:], configFile: file)
             #expect(fileOnly.postgres.port == 6001)
             #expect(fileOnly.postgres.host == "db.file")
@@ -162,11 +163,14 @@ import Worker
     }
 
     @Test func providerURLsAreHTTPSOrLoopbackAndSecretsLongEnough() async throws {
-        for url in ["https://pay.example.com/v1/charges", "http://127.0.0.1:8090/v1/charges", "http://localhost/x",
-                    "http://127.3.2.1/x", "http://[::1]:9/x"] {
+        for url in [
+            "https://pay.example.com/v1/charges", "http://127.0.0.1:8090/v1/charges", "http://localhost/x",
+            "http://127.3.2.1/x", "http://[::1]:9/x",
+        ] {
             let settings = try await ShopSettings.load(environment: [
                 "FASTEST_SHOP_PAYMENTS_URL": url, "FASTEST_SHOP_PAYMENTS_SECRET": String(repeating: "s", count: 32),
-                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": String(repeating: "c", count: 32)])
+                "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": String(repeating: "c", count: 32),
+            ])
             #expect(settings.payments.url == url)
         }
     }

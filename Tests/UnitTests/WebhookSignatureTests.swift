@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ShopDomain
 
 @Suite struct WebhookSignatureTests {

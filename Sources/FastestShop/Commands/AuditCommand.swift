@@ -6,7 +6,9 @@ import Storage
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check the database invariants (stock balance, one live order and one entry per customer, no double charge, money follows units, draws recomputed); exit 0 only if all hold, 1 on a violation, 2 when the database cannot be checked.")
+        abstract:
+            "Check the database invariants (stock balance, one live order and one entry per customer, no double charge, money follows units, draws recomputed); exit 0 only if all hold, 1 on a violation, 2 when the database cannot be checked."
+    )
 
     @OptionGroup var settings: SettingsOptions
 
@@ -25,9 +27,10 @@ struct AuditCommand: AsyncParsableCommand {
         }
         await pool.shutdown()
         for violation in report.violations { print("audit: VIOLATION \(violation)") }
-        print("audit: \(report.dropsChecked) drops, \(report.ordersChecked) orders, \(report.drawsRecomputed) draws recomputed, "
-            + "\(report.refundsInProgress) refunds in progress; "
-            + (report.violations.isEmpty ? "all invariants hold" : "\(report.violations.count) violations"))
+        print(
+            "audit: \(report.dropsChecked) drops, \(report.ordersChecked) orders, \(report.drawsRecomputed) draws recomputed, "
+                + "\(report.refundsInProgress) refunds in progress; "
+                + (report.violations.isEmpty ? "all invariants hold" : "\(report.violations.count) violations"))
         if !report.violations.isEmpty { throw ExitCode(1) }
     }
 }

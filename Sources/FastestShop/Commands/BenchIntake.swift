@@ -12,7 +12,10 @@ struct BenchIntake: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Entry requests per measurement (distinct customers).") var entries = 20_000
     @Option(help: "Requests in flight at once.") var concurrency = 128
-    @Flag(help: "Also send the entries through the cluster (scripts/cluster up: HAProxy, two serve, Redis Cluster, PostgreSQL with a synchronous standby) and report both.")
+    @Flag(
+        help:
+            "Also send the entries through the cluster (scripts/cluster up: HAProxy, two serve, Redis Cluster, PostgreSQL with a synchronous standby) and report both."
+    )
     var cluster = false
     @OptionGroup var bench: BenchOptions
 
@@ -45,7 +48,8 @@ struct BenchCache: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await settings.loadStartingLocalServices(BenchDefaults.overrides)
-        let result = try await CacheBenchmark(products: products, concurrency: concurrency, hotProducts: hotProducts).run(settings: settings) { [bench] in
+        let result = try await CacheBenchmark(products: products, concurrency: concurrency, hotProducts: hotProducts).run(settings: settings) {
+            [bench] in
             bench.progress("cache: \($0)")
         }
         try bench.report(result)

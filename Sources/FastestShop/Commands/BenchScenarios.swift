@@ -150,7 +150,9 @@ struct ClusterComparison<Single: Encodable, Cluster: Encodable>: Encodable {
 struct BenchFlood: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flood",
-        abstract: "Wrong-password logins from one address and spread over many at one email, while real customers log in and enter a draw; the same customers without the flood as the baseline.")
+        abstract:
+            "Wrong-password logins from one address and spread over many at one email, while real customers log in and enter a draw; the same customers without the flood as the baseline."
+    )
 
     @OptionGroup var settings: SettingsOptions
     @OptionGroup var bench: BenchOptions
@@ -164,8 +166,9 @@ struct BenchFlood: AsyncParsableCommand {
         // `serve` runs from this very binary.
         let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let result = try await FloodBenchmark.run(
-            .init(singleAddressLogins: singleAddressLogins, spreadLogins: spreadLogins, spreadAddresses: spreadAddresses,
-                  customers: customers, executable: resolved),
+            .init(
+                singleAddressLogins: singleAddressLogins, spreadLogins: spreadLogins, spreadAddresses: spreadAddresses,
+                customers: customers, executable: resolved),
             postgres: settings.postgresConfiguration, redis: settings.redisConfiguration,
             keyPrefix: settings.redis.keyPrefix, progress: { [bench] in bench.progress("flood: \($0)") })
         try bench.report(result) {

@@ -4,8 +4,8 @@ import Foundation
 import Intake
 import Logging
 import Postgres
-import Settings
 import ServiceLifecycle
+import Settings
 import ShopDomain
 import Storage
 import UnixSignals
@@ -14,7 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the whole platform locally and show it: an open-run rush and a verifiable draw, with a report of what was measured.",
-        discussion: "Every sentence of the report is computed from what happened; a claim that does not hold is printed as FAILED and the demo exits 1.")
+        discussion:
+            "Every sentence of the report is computed from what happened; a claim that does not hold is printed as FAILED and the demo exits 1.")
 
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Buyers rushing the open-run.") var buyers = 2000
@@ -38,8 +39,9 @@ struct DemoCommand: AsyncParsableCommand {
         let stack = try await LocalStack.make(
             options: settings, apiPort: 0, paymentsPort: 0, metricsPort: 0, keepServices: keepServices, providerRates: rates,
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let running = Task { try await group.run() }
         let showcase = Task { [buyers, openRunStock, entrants, drawStock] in
             try await stack.waitUntilReady()
@@ -120,13 +122,15 @@ struct Showcase {
         let rates = stack.providerRates
         report.section("fastest-shop demo — API \(stack.apiURL), mock payments \(stack.paymentsURL)")
         report.line("metrics: the intake's at \(stack.apiURL)/metrics, the workers' and scheduler's at \(stack.metricsURL)")
-        report.line("the mock provider is set to decline \(percent(rates.declineRate)) of charges, answer \(percent(rates.errorRate)) with a retryable error "
-            + "and \(percent(rates.pendingRate)) 'pending' (settled later by a callback)")
+        report.line(
+            "the mock provider is set to decline \(percent(rates.declineRate)) of charges, answer \(percent(rates.errorRate)) with a retryable error "
+                + "and \(percent(rates.pendingRate)) 'pending' (settled later by a callback)")
         let (email, password) = try await DevCommand.createOperator(stack)
         let login = try await call("POST", "/v1/auth/login", body: #"{"email":"\#(email)","password":"\#(password)"}"#)
         let operatorToken = try string(login, "access_token")
-        let product = try await call("POST", "/v1/products", token: operatorToken,
-                                     body: #"{"name":"Retro Runner OG","price_cents":18000,"currency":"EUR"}"#)
+        let product = try await call(
+            "POST", "/v1/products", token: operatorToken,
+            body: #"{"name":"Retro Runner OG","price_cents":18000,"currency":"EUR"}"#)
         let productID = try int(product, "id")
         report.line("operator \(email) signed in and created product \(productID) (Retro Runner OG, 180.00 EUR)")
 
@@ -136,7 +140,8 @@ struct Showcase {
         report.section("Invariants (fastest-shop audit)")
         let audit = try await stack.pool.withConnection { try InvariantAudit.run($0) }
         for violation in audit.violations { report.line("VIOLATION \(violation)") }
-        report.check(audit.violations.isEmpty,
+        report.check(
+            audit.violations.isEmpty,
             "\(audit.dropsChecked) drops, \(audit.ordersChecked) orders, \(audit.drawsRecomputed) draws recomputed: all invariants hold",
             otherwise: "\(audit.violations.count) invariant violations")
         if !report.failures.isEmpty {
@@ -148,36 +153,42 @@ struct Showcase {
 
     private func openRun(operatorToken: String, productID: Int, buyers: Int, stock: Int) async throws {
         report.section("Open-run: \(buyers) buyers rush \(stock) units")
-        let drop = try await call("POST", "/v1/drops", token: operatorToken, body: """
-            {"product_id":\(productID),"kind":"open_run","stock":\(stock),"opens_at":"\(Self.time(-1))"}
-            """)
+        let drop = try await call(
+            "POST", "/v1/drops", token: operatorToken,
+            body: """
+                {"product_id":\(productID),"kind":"open_run","stock":\(stock),"opens_at":"\(Self.time(-1))"}
+                """)
         let dropID = try int(drop, "id")
         let customers = try await makeCustomers(buyers)
         let before = try await purchaseDecisions()
         let started = ContinuousClock.now
         let answers = try await concurrently(customers) { customer in
-            try await self.stack.http.execute(HTTPRequest(
-                method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/purchase",
-                headers: [("Authorization", "Bearer \(customer.token)")], timeoutMilliseconds: 60_000))
+            try await self.stack.http.execute(
+                HTTPRequest(
+                    method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/purchase",
+                    headers: [("Authorization", "Bearer \(customer.token)")], timeoutMilliseconds: 60_000))
         }
         let seconds = started.duration(to: .now)
         let after = try await purchaseDecisions()
         let created = answers.filter { $0.status == 201 }
         let soldOut = answers.filter { $0.status == 409 && $0.bodyText.contains("sold-out") }.count
         let other = answers.count - created.count - soldOut
-        report.line("\(answers.count) answers in \(seconds.formatted(.units(allowed: [.milliseconds]))): \(created.count) orders (201), "
-            + "\(soldOut) sold-out (409)" + (other > 0 ? ", \(other) other answers" : ""))
+        report.line(
+            "\(answers.count) answers in \(seconds.formatted(.units(allowed: [.milliseconds]))): \(created.count) orders (201), "
+                + "\(soldOut) sold-out (409)" + (other > 0 ? ", \(other) other answers" : ""))
 
         let byGate = after.gate - before.gate
         let inPostgres = after.postgres - before.postgres
-        report.line("\(byGate) purchases were answered by the Redis admission gate alone; \(inPostgres) were decided in PostgreSQL "
-            + "(strategy `\(stack.settings.openRunStrategy.rawValue)`, from /metrics)")
+        report.line(
+            "\(byGate) purchases were answered by the Redis admission gate alone; \(inPostgres) were decided in PostgreSQL "
+                + "(strategy `\(stack.settings.openRunStrategy.rawValue)`, from /metrics)")
 
         let orderIDs = Set(try await stack.pool.query("SELECT id FROM orders WHERE drop_id = $1", [.int(dropID)]).map { try $0.int(0) })
         let answeredIDs = try created.map { try int($0, "id") }
         let missing = answeredIDs.filter { !orderIDs.contains($0) }
-        report.check(missing.isEmpty, "all \(answeredIDs.count) orders answered 201 are in PostgreSQL",
-                     otherwise: "\(missing.count) orders answered 201 are not in PostgreSQL: \(missing.prefix(5))")
+        report.check(
+            missing.isEmpty, "all \(answeredIDs.count) orders answered 201 are in PostgreSQL",
+            otherwise: "\(missing.count) orders answered 201 are not in PostgreSQL: \(missing.prefix(5))")
 
         try await waitFor("open-run payments") {
             let figures = try await dropFigures(dropID)
@@ -188,7 +199,8 @@ struct Showcase {
         let releasedDuringRush = orders.released
         report.line("payments settled: \(orders.paid) paid, \(orders.failed) failed, \(orders.expired) expired")
         if created.count > stock {
-            report.check(created.count - stock <= releasedDuringRush,
+            report.check(
+                created.count - stock <= releasedDuringRush,
                 "\(created.count) orders for \(stock) units: \(releasedDuringRush) payments failed or expired during the rush and "
                     + "their units went back on sale, so \(created.count - stock) units were sold a second time",
                 otherwise: "\(created.count) orders for \(stock) units but only \(releasedDuringRush) units were released")
@@ -200,9 +212,10 @@ struct Showcase {
         if figures.available > 0 {
             let second = try await makeCustomers(200)
             let resale = try await concurrently(second) { customer in
-                try await self.stack.http.execute(HTTPRequest(
-                    method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/purchase",
-                    headers: [("Authorization", "Bearer \(customer.token)")], timeoutMilliseconds: 60_000))
+                try await self.stack.http.execute(
+                    HTTPRequest(
+                        method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/purchase",
+                        headers: [("Authorization", "Bearer \(customer.token)")], timeoutMilliseconds: 60_000))
             }
             let available = figures.available
             try await waitFor("second-wave payments") {
@@ -211,10 +224,12 @@ struct Showcase {
             }
             figures = try await dropFigures(dropID)
             orders = try await orderCounts(dropID)
-            report.line("a second wave of 200 buyers got \(resale.filter { $0.status == 201 }.count) orders for the \(available) units "
-                + "back on sale; now \(figures.sold) of \(stock) paid")
+            report.line(
+                "a second wave of 200 buyers got \(resale.filter { $0.status == 201 }.count) orders for the \(available) units "
+                    + "back on sale; now \(figures.sold) of \(stock) paid")
         }
-        report.check(figures.stock == figures.available + figures.held + figures.sold && orders.paid == figures.sold && orders.paid <= stock,
+        report.check(
+            figures.stock == figures.available + figures.held + figures.sold && orders.paid == figures.sold && orders.paid <= stock,
             "never oversold: stock \(figures.stock) = available \(figures.available) + held \(figures.held) + sold \(figures.sold); \(orders.paid) paid orders",
             otherwise: "stock figures do not add up: stock \(figures.stock), available \(figures.available), held \(figures.held), "
                 + "sold \(figures.sold), paid orders \(orders.paid)")
@@ -225,24 +240,28 @@ struct Showcase {
     private func draw(operatorToken: String, productID: Int, entrants: Int, stock: Int) async throws {
         let depth = stock * 2
         report.section("Draw: \(entrants) entrants for \(stock) units, waitlist of \(depth)")
-        let drop = try await call("POST", "/v1/drops", token: operatorToken, body: """
-            {"product_id":\(productID),"kind":"draw","stock":\(stock),"waitlist_depth":\(depth),\
-            "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(5))"}
-            """)
+        let drop = try await call(
+            "POST", "/v1/drops", token: operatorToken,
+            body: """
+                {"product_id":\(productID),"kind":"draw","stock":\(stock),"waitlist_depth":\(depth),\
+                "opens_at":"\(Self.time(-1))","closes_at":"\(Self.time(5))"}
+                """)
         let dropID = try int(drop, "id")
         let commitment = try string(drop, "commitment")
         report.line("drop \(dropID) published commitment SHA-256(seed) = \(commitment)")
         let customers = try await makeCustomers(entrants)
         let entries = try await concurrently(customers) { customer in
-            try await self.stack.http.execute(HTTPRequest(
-                method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/entries",
-                headers: [("Authorization", "Bearer \(customer.token)"), ("Content-Type", "application/json")],
-                body: Array("{}".utf8), timeoutMilliseconds: 60_000))
+            try await self.stack.http.execute(
+                HTTPRequest(
+                    method: "POST", url: self.stack.apiURL + "/v1/drops/\(dropID)/entries",
+                    headers: [("Authorization", "Bearer \(customer.token)"), ("Content-Type", "application/json")],
+                    body: Array("{}".utf8), timeoutMilliseconds: 60_000))
         }
         let accepted = entries.filter { $0.status == 201 }.count
         let stored = try await stack.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(dropID)])[0].int(0)
-        report.check(stored == accepted, "\(accepted) entries accepted (201); PostgreSQL holds \(stored) entries for the drop",
-                     otherwise: "\(accepted) entries answered 201 but PostgreSQL holds \(stored)")
+        report.check(
+            stored == accepted, "\(accepted) entries accepted (201); PostgreSQL holds \(stored) entries for the drop",
+            otherwise: "\(accepted) entries answered 201 but PostgreSQL holds \(stored)")
         try await waitFor("the draw to settle", timeout: 120) {
             let status = try await stack.pool.query("SELECT status FROM drops WHERE id = $1", [.int(dropID)])[0].string(0)
             let figures = try await dropFigures(dropID)
@@ -254,7 +273,8 @@ struct Showcase {
         report.line("entries digest: \(bundle.entriesDigest)")
         report.line("winners (user ids): \(bundle.winners.map(String.init).joined(separator: ", "))")
         report.line("waitlist (in order): \(bundle.waitlist.map(String.init).joined(separator: ", "))")
-        let ranked = try await stack.pool.query("""
+        let ranked = try await stack.pool.query(
+            """
             SELECT r.position, r.user_id, o.status FROM drop_rankings r LEFT JOIN orders o ON o.id = r.order_id
             WHERE r.drop_id = $1 ORDER BY r.position
             """, [.int(dropID)])
@@ -274,10 +294,12 @@ struct Showcase {
         let contiguous = offered.map(\.position) == Array(0..<offered.count)
         let expectedPromotions = min(released, bundle.waitlist.count)
         if released == 0 {
-            report.check(promoted.isEmpty, "no payment failed or expired, so nobody on the waitlist was offered a unit",
-                         otherwise: "no payment failed, yet waitlist positions \(promoted) were offered a unit")
+            report.check(
+                promoted.isEmpty, "no payment failed or expired, so nobody on the waitlist was offered a unit",
+                otherwise: "no payment failed, yet waitlist positions \(promoted) were offered a unit")
         } else {
-            report.check(contiguous && promoted.count == expectedPromotions,
+            report.check(
+                contiguous && promoted.count == expectedPromotions,
                 "\(released) payments failed or expired; their units went to the first \(promoted.count) on the waitlist in ranking order "
                     + "(positions \(promoted.map(String.init).joined(separator: ", ")))",
                 otherwise: "\(released) payments failed or expired, but the offers went to positions \(offered.map(\.position)) "
@@ -285,7 +307,8 @@ struct Showcase {
         }
         report.line("\(figures.sold) of \(figures.stock) units paid, \(figures.available) unsold")
         let differences = AuditVerifier.verify(bundle)
-        report.check(differences.isEmpty,
+        report.check(
+            differences.isEmpty,
             "recomputed from the published audit bundle: identical (try `fastest-shop verify` on GET /v1/drops/\(dropID)/audit)",
             otherwise: "the audit bundle does not verify: \(differences.joined(separator: "; "))")
     }
@@ -339,8 +362,9 @@ struct Showcase {
     private func call(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let response = try await stack.http.execute(HTTPRequest(
-            method: method, url: stack.apiURL + path, headers: headers, body: Array((body ?? "").utf8)))
+        let response = try await stack.http.execute(
+            HTTPRequest(
+                method: method, url: stack.apiURL + path, headers: headers, body: Array((body ?? "").utf8)))
         guard (200..<300).contains(response.status) else {
             throw CommandFailure(message: "demo: \(method) \(path) answered \(response.status): \(response.bodyText)")
         }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Intake
-import Settings
 import Logging
 import ServiceLifecycle
+import Settings
 import ShopDomain
 import Storage
 import UnixSignals
@@ -11,7 +11,9 @@ import UnixSignals
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Start local PostgreSQL and Redis (.fastest/), migrate, and run serve, scheduler, two workers and the mock payment provider; Ctrl-C stops all.")
+        abstract:
+            "Start local PostgreSQL and Redis (.fastest/), migrate, and run serve, scheduler, two workers and the mock payment provider; Ctrl-C stops all."
+    )
 
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Port of the intake API.") var port = 8080
@@ -28,8 +30,9 @@ struct DevCommand: AsyncParsableCommand {
             options: settings, apiPort: port, paymentsPort: paymentsPort, metricsPort: metricsPort, keepServices: keepServices,
             logger: logger)
         let (email, password) = try await Self.createOperator(stack)
-        let group = ServiceGroup(configuration: .init(
-            services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: stack.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let running = Task { try await group.run() }
         do {
             try await stack.waitUntilReady()
@@ -39,7 +42,8 @@ struct DevCommand: AsyncParsableCommand {
             await stack.shutdown()
             throw error
         }
-        print("""
+        print(
+            """
             fastest-shop dev is running (Ctrl-C stops everything)
               intake API      \(stack.apiURL)   (OpenAPI: \(stack.apiURL)/openapi.json, metrics: \(stack.apiURL)/metrics)
               worker metrics  \(stack.metricsURL)   (the two workers and the scheduler; Grafana: docs/grafana/fastest-shop.json)

@@ -31,8 +31,9 @@ struct JobsCommand: AsyncParsableCommand {
             let overview = try await JobsCommand.withQueue(settings) { try await $0.overview() }
             print("queue".padding(toLength: 16, withPad: " ", startingAt: 0) + "  waiting  in-flight  delayed     dead")
             for stats in overview.queues {
-                print(stats.queue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "  %7d  %9d  %7d  %7d", stats.waiting, stats.inFlight, stats.delayed, stats.dead))
+                print(
+                    stats.queue.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(format: "  %7d  %9d  %7d  %7d", stats.waiting, stats.inFlight, stats.delayed, stats.dead))
             }
             print("live workers: \(overview.liveWorkers.count)")
             for worker in overview.liveWorkers { print("  \(worker)") }
@@ -49,7 +50,9 @@ struct JobsCommand: AsyncParsableCommand {
             if dead.isEmpty { print("no dead jobs") }
             for entry in dead {
                 let when = Date(timeIntervalSince1970: Double(entry.diedAtMilliseconds) / 1000)
-                print("\(entry.job.id)  \(entry.job.kind)  queue=\(entry.job.queue)  attempts=\(entry.job.attempt)/\(entry.job.maxAttempts)  died=\(when)")
+                print(
+                    "\(entry.job.id)  \(entry.job.kind)  queue=\(entry.job.queue)  attempts=\(entry.job.attempt)/\(entry.job.maxAttempts)  died=\(when)"
+                )
                 print("    error: \(entry.error)")
                 print("    payload: \(entry.job.payload)")
             }

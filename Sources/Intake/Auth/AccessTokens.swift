@@ -33,8 +33,9 @@ public final class AccessTokens: Sendable {
         for _ in 0..<max(2, ProcessInfo.processInfo.activeProcessorCount * 2) {
             // Headers and claims are decoded by ``TokenJSONDecoder``.
             let parser = DefaultJWTParser(jsonDecoder: TokenJSONDecoder())
-            keys.append(await JWTKeyCollection(defaultJWTParser: parser).add(
-                hmac: HMACKey(from: secret), digestAlgorithm: .sha256, parser: parser))
+            keys.append(
+                await JWTKeyCollection(defaultJWTParser: parser).add(
+                    hmac: HMACKey(from: secret), digestAlgorithm: .sha256, parser: parser))
         }
         self.keys = keys
         self.lifetimeSeconds = lifetimeSeconds
@@ -78,7 +79,7 @@ public final class AccessTokens: Sendable {
         }
         // One second of slack for the rounding of `exp` and `iat` to whole seconds.
         guard let id = Int(claims.sub.value), id > 0,
-              claims.exp.value.timeIntervalSince(claims.iat.value) <= Double(lifetimeSeconds) + 1
+            claims.exp.value.timeIntervalSince(claims.iat.value) <= Double(lifetimeSeconds) + 1
         else { throw Self.invalid }
         return try await check(
             token, AuthenticatedUser(id: id, role: claims.role), version: claims.ver,

@@ -30,7 +30,8 @@ struct ConsolePages: Sendable {
         .contentType: "text/html; charset=utf-8",
         .cacheControl: "no-store",
         // Inline styles and SVG only: no script may run, no form may post elsewhere, no site may frame a page.
-        .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         HTTPField.Name("X-Frame-Options")!: "DENY",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("Referrer-Policy")!: "same-origin",
@@ -46,7 +47,10 @@ struct ConsolePages: Sendable {
 
     /// A page with one sentence and a way back: refusals and errors.
     func message(_ title: String, _ message: String, status: HTTPResponse.Status, back: String, session: ConsoleSession?) -> Response {
-        struct Message { let message: String; let back: String }
+        struct Message {
+            let message: String
+            let back: String
+        }
         return render(
             "message",
             Chrome(title: title, signedIn: session != nil, csrf: session?.csrfToken ?? "", content: Message(message: message, back: back)),

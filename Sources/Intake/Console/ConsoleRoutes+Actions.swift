@@ -9,7 +9,8 @@ import Storage
 /// its CSRF token). Each answers with a redirect to a page (post/redirect/get), so a reload
 /// never posts twice.
 extension ConsoleRoutes {
-    @Sendable func createDrop(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+    @Sendable func createDrop(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response
+    {
         var issues: [ValidationIssue] = []
         func integer(_ name: String) -> Int? {
             guard let text = form.text(name) else { return nil }
@@ -62,13 +63,15 @@ extension ConsoleRoutes {
 
     /// The API's cancel (``OperatorActions``), so a drop cancelled here is cancelled exactly as
     /// `POST /v1/drops/{id}/cancel` would.
-    @Sendable func cancelDrop(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+    @Sendable func cancelDrop(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response
+    {
         let drop = try await actions.cancel(dropID: try context.id(of: "drop"), operatorID: session.userID, logger: context.logger)
         return ConsolePages.redirect("/console/drops/\(drop.drop.id)?done=cancelled")
     }
 
     /// The API's refund (``OperatorActions``), as `POST /v1/orders/{id}/refund` would.
-    @Sendable func refundOrder(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+    @Sendable func refundOrder(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response
+    {
         let order = try await actions.refund(orderID: try context.id(of: "order"), operatorID: session.userID, logger: context.logger)
         return ConsolePages.redirect("/console/drops/\(order.dropID)?done=refunding")
     }
@@ -82,14 +85,17 @@ extension ConsoleRoutes {
         }
     }
 
-    @Sendable func deleteDead(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+    @Sendable func deleteDead(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response
+    {
         guard try await queue.deleteDead(id: try deadJobID(context)) else {
             throw Problem(.notFound, "no dead job has this id (another operator may have retried or deleted it)")
         }
         return ConsolePages.redirect("/console/queues?done=deleted")
     }
 
-    @Sendable func retryAllDead(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws -> Response {
+    @Sendable func retryAllDead(_ request: Request, context: IntakeRequestContext, session: ConsoleSession, form: ConsoleForm) async throws
+        -> Response
+    {
         _ = try await queue.retryAllDead()
         return ConsolePages.redirect("/console/queues?done=retried-all")
     }

@@ -35,7 +35,10 @@ extension ConsoleRoutes {
     }
 
     struct DropTable { let drops: [DropRow] }
-    struct Count { let label: String; let count: Int }
+    struct Count {
+        let label: String
+        let count: Int
+    }
 
     struct QueueRow {
         let queue: String, ready: Int, inFlight: Int, delayed: Int, retrying: Int, dead: Int
@@ -108,7 +111,10 @@ extension ConsoleRoutes {
         return pages.render("overview", chrome("Overview", session, request, content: view))
     }
 
-    struct StatusOption { let value: String; let selected: Bool }
+    struct StatusOption {
+        let value: String
+        let selected: Bool
+    }
     struct DropList {
         let drops: [DropRow]
         let statuses: [StatusOption]
@@ -126,9 +132,11 @@ extension ConsoleRoutes {
         if statusText != nil && status == nil { throw Problem(.invalidRequest, "there is no drop status of that name") }
         let after = query["after"].flatMap { Int(String($0)) } ?? 0
         let page = try await listings.drops(statuses: status.map { [$0] }, afterID: max(0, after), limit: Self.pageSize)
-        let next = page.count == Self.pageSize ? page.last.map { last in
-            "/console/drops?after=\(last.drop.id)" + (status.map { "&status=\($0.rawValue)" } ?? "")
-        } : nil
+        let next =
+            page.count == Self.pageSize
+            ? page.last.map { last in
+                "/console/drops?after=\(last.drop.id)" + (status.map { "&status=\($0.rawValue)" } ?? "")
+            } : nil
         let all: [DropStatus] = [.scheduled, .open, .closing, .drawn, .closed, .settled]
         return DropList(
             drops: page.map(DropRow.init), statuses: all.map { StatusOption(value: $0.rawValue, selected: $0 == status) }, nextPage: next)
@@ -138,7 +146,11 @@ extension ConsoleRoutes {
         pages.render("drops", chrome("Drops", session, request, content: try await dropListView(request)))
     }
 
-    struct Ranked { let position: Int; let userID: Int; let orderID: String }
+    struct Ranked {
+        let position: Int
+        let userID: Int
+        let orderID: String
+    }
     struct DrawView {
         let commitment: String, seed: String, entriesDigest: String, beacon: String, drawnAt: String
         let drawn: Bool, verified: Bool, mismatches: [String]
@@ -232,7 +244,10 @@ extension ConsoleRoutes {
     struct WorkerRow {
         let id: String, host: String, started: String, lastHeartbeat: String, silentSeconds: String, jobsInFlight: Int, alive: Bool
     }
-    struct ThroughputChart { let queue: String; let chart: String }
+    struct ThroughputChart {
+        let queue: String
+        let chart: String
+    }
     static let throughputMinutes = 60
     struct DeadRow { let id: String, kind: String, queue: String, payload: String, error: String, attempts: Int, diedAt: String }
     struct QueuesView {
@@ -252,19 +267,23 @@ extension ConsoleRoutes {
         }
         let labeler = Date.FormatStyle.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits)
         let throughputCharts = perQueue.values.filter { $0.processed + $0.failed > 0 }.sorted { $0.queue < $1.queue }.map { figures in
-            ThroughputChart(queue: figures.queue, chart: SVGChart.stackedBars(
-                title: "\(figures.queue): jobs per minute",
-                series: [.init(name: "processed", color: "#2e7d32"), .init(name: "failed", color: "#c62828")],
-                bars: figures.minutes.map {
-                    SVGChart.Bar(
-                        label: Date(timeIntervalSince1970: Double($0.startMilliseconds) / 1000).formatted(labeler),
-                        values: [$0.processed, $0.failed])
-                }))
+            ThroughputChart(
+                queue: figures.queue,
+                chart: SVGChart.stackedBars(
+                    title: "\(figures.queue): jobs per minute",
+                    series: [.init(name: "processed", color: "#2e7d32"), .init(name: "failed", color: "#c62828")],
+                    bars: figures.minutes.map {
+                        SVGChart.Bar(
+                            label: Date(timeIntervalSince1970: Double($0.startMilliseconds) / 1000).formatted(labeler),
+                            values: [$0.processed, $0.failed])
+                    }))
         }
         let chart = SVGChart.stackedBars(
             title: "Jobs per queue",
-            series: [.init(name: "ready", color: "#1565c0"), .init(name: "in flight", color: "#2e7d32"),
-                     .init(name: "delayed", color: "#f9a825"), .init(name: "dead", color: "#c62828")],
+            series: [
+                .init(name: "ready", color: "#1565c0"), .init(name: "in flight", color: "#2e7d32"),
+                .init(name: "delayed", color: "#f9a825"), .init(name: "dead", color: "#c62828"),
+            ],
             bars: queueRows.map { SVGChart.Bar(label: $0.queue, values: [$0.ready, $0.inFlight, $0.delayed, $0.dead]) })
         let deadRows = try await dead.map {
             DeadRow(
@@ -287,7 +306,11 @@ extension ConsoleRoutes {
 
     @Sendable func payments(_ request: Request, context: IntakeRequestContext, session: ConsoleSession) async throws -> Response {
         struct PaymentsView {
-            let windowMinutes: Int; let outcomes: [Count]; let chart: String; let orders: [Count]; let failures: [Count]
+            let windowMinutes: Int
+            let outcomes: [Count]
+            let chart: String
+            let orders: [Count]
+            let failures: [Count]
             let p50: String, p99: String, timedAnswers: Int, lateSuccesses: Int, refundReasons: [Count], refundStates: [Count]
         }
         async let latency = figures.chargeLatency(minutes: Self.paymentWindowMinutes)

@@ -80,7 +80,8 @@ struct ConsoleRoutes: Sendable {
             let form = ConsoleForm(String(buffer: try await request.body.collect(upTo: maxBodyBytes)))
             guard let token = form["csrf"], ConsoleSessions.sameToken(token, session.csrfToken) else {
                 return pages.message(
-                    "Refused", "This form did not come from your console session (its CSRF token is missing or wrong). Reload the page and try again.",
+                    "Refused",
+                    "This form did not come from your console session (its CSRF token is missing or wrong). Reload the page and try again.",
                     status: .forbidden, back: "/console", session: session)
             }
             return try await body(request, context, session, form)
@@ -113,7 +114,8 @@ struct ConsoleRoutes: Sendable {
     @Sendable func login(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let form = ConsoleForm(String(buffer: try await request.body.collect(upTo: maxBodyBytes)))
         guard let token = form["csrf"], let cookie = request.cookies[Self.loginCookie]?.value,
-              ConsoleSessions.isWellFormed(cookie), ConsoleSessions.sameToken(token, cookie) else {
+            ConsoleSessions.isWellFormed(cookie), ConsoleSessions.sameToken(token, cookie)
+        else {
             return signInForm(request, email: "", error: "The sign-in form expired. Please try again.", status: .forbidden)
         }
         let email = form["email"] ?? ""

@@ -18,9 +18,10 @@ struct ConsoleSessions: Sendable {
     let lifetimeSeconds: Int
 
     func key(_ sessionID: String) -> String {
-        keyPrefix + "console:session:" + SHA256.hash(data: Array(sessionID.utf8)).map { byte in
-            (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        keyPrefix + "console:session:"
+            + SHA256.hash(data: Array(sessionID.utf8)).map { byte in
+                (byte < 16 ? "0" : "") + String(byte, radix: 16)
+            }.joined()
     }
 
     /// Starts a session for `userID`; returns the id for the cookie and the session.
@@ -60,7 +61,8 @@ struct ConsoleSessions: Sendable {
 
     /// Compares two tokens in time that does not depend on where they differ.
     static func sameToken(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for index in x.indices { difference |= x[index] ^ y[index] }

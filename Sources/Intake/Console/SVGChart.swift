@@ -15,11 +15,15 @@ enum SVGChart {
 
     /// A stacked bar chart with a legend; an empty chart says so instead of drawing nothing.
     static func stackedBars(title: String, series: [Series], bars: [Bar], width: Int = 640, height: Int = 200) -> String {
-        let top = 24, bottom = 28, left = 44, right = 8
+        let top = 24
+        let bottom = 28
+        let left = 44
+        let right = 8
         let plotHeight = height - top - bottom
         let plotWidth = width - left - right
         let maximum = max(1, bars.map { $0.values.reduce(0, +) }.max() ?? 0)
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
         svg += "<title>\(escape(title))</title>"
         // Legend along the top.
         var legendX = left
@@ -34,7 +38,8 @@ enum SVGChart {
         svg += "<text x=\"\(left - 4)\" y=\"\(top + 10)\" font-size=\"10\" text-anchor=\"end\">\(maximum)</text>"
         svg += "<text x=\"\(left - 4)\" y=\"\(top + plotHeight)\" font-size=\"10\" text-anchor=\"end\">0</text>"
         guard !bars.isEmpty else {
-            svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(top + plotHeight / 2)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#666\">no data yet</text></svg>"
+            svg +=
+                "<text x=\"\(left + plotWidth / 2)\" y=\"\(top + plotHeight / 2)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#666\">no data yet</text></svg>"
             return svg
         }
         let slot = Double(plotWidth) / Double(bars.count)
@@ -51,7 +56,8 @@ enum SVGChart {
                 svg += "<title>\(escape(bar.label)) \(escape(series[seriesIndex].name)): \(value)</title></rect>"
             }
             if index % labelEvery == 0 {
-                svg += "<text x=\(format(x + barWidth / 2)) y=\"\(top + plotHeight + 14)\" font-size=\"10\" text-anchor=\"middle\">\(escape(bar.label))</text>"
+                svg +=
+                    "<text x=\(format(x + barWidth / 2)) y=\"\(top + plotHeight + 14)\" font-size=\"10\" text-anchor=\"middle\">\(escape(bar.label))</text>"
             }
         }
         return svg + "</svg>"

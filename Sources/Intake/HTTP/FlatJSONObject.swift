@@ -17,7 +17,7 @@ struct FlatJSONObject {
         /// `-0`. Nil for anything else, which callers leave to `JSONDecoder`.
         func plainInteger<I: FixedWidthInteger>() -> I? {
             guard case .number(let text) = self, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
-                  text != "-0"
+                text != "-0"
             else { return nil }
             return I(text)
         }

@@ -1,6 +1,5 @@
 import CoreMetrics
 import Foundation
-
 import Prometheus
 import Synchronization
 
@@ -91,12 +90,14 @@ public final class IntakeMetrics: Sendable {
         lateSuccesses = CoreMetrics.Counter(label: "payments_late_success_total", factory: factory)
         entriesAccepted = CoreMetrics.Counter(label: "fastest_entries_accepted_total", factory: factory)
         // Every label value made up front: a dashboard sees a 0, not a missing series.
-        purchaseResults = Dictionary(uniqueKeysWithValues: PurchaseResult.allCases.map {
-            ($0, CoreMetrics.Counter(label: "fastest_purchases_total", dimensions: [("result", $0.rawValue)], factory: factory))
-        })
-        callbackTypes = Dictionary(uniqueKeysWithValues: Self.callbackTypeNames.map {
-            ($0, CoreMetrics.Counter(label: "fastest_payment_callbacks_total", dimensions: [("type", $0)], factory: factory))
-        })
+        purchaseResults = Dictionary(
+            uniqueKeysWithValues: PurchaseResult.allCases.map {
+                ($0, CoreMetrics.Counter(label: "fastest_purchases_total", dimensions: [("result", $0.rawValue)], factory: factory))
+            })
+        callbackTypes = Dictionary(
+            uniqueKeysWithValues: Self.callbackTypeNames.map {
+                ($0, CoreMetrics.Counter(label: "fastest_payment_callbacks_total", dimensions: [("type", $0)], factory: factory))
+            })
     }
 
     func purchaseAnswered(_ result: PurchaseResult) {

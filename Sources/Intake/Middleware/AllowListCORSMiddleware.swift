@@ -33,12 +33,14 @@ struct AllowListCORSMiddleware: RouterMiddleware {
             return try Problem(.forbidden, "this origin may not call the API from a browser").response(from: request, context: context)
         }
         if isPreflight {
-            return Response(status: .noContent, headers: [
-                .accessControlAllowOrigin: origin, .vary: "Origin",
-                .accessControlAllowMethods: Self.allowedMethods,
-                .accessControlAllowHeaders: Self.allowedHeaders,
-                .accessControlMaxAge: Self.preflightMaxAgeSeconds,
-            ])
+            return Response(
+                status: .noContent,
+                headers: [
+                    .accessControlAllowOrigin: origin, .vary: "Origin",
+                    .accessControlAllowMethods: Self.allowedMethods,
+                    .accessControlAllowHeaders: Self.allowedHeaders,
+                    .accessControlMaxAge: Self.preflightMaxAgeSeconds,
+                ])
         }
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = origin

@@ -18,7 +18,8 @@ extension Problem {
             return .invalid(failure)
         case is UserStore.EmailTaken:
             return Problem(.emailTaken, "an account with this email address already exists")
-        case let error as PostgresError where error.code == .connectionFailure || error.code == .poolClosed
+        case let error as PostgresError
+        where error.code == .connectionFailure || error.code == .poolClosed
             || error.code == .cannotConnectNow || error.code == .adminShutdown:
             return .unavailable("the database is unreachable")
         case let error as PostgresError where error.code == .poolTimeout:
@@ -26,7 +27,7 @@ extension Problem {
             // client retries, instead of a queue that grows for as long as the burst lasts.
             return .unavailable("the database is busy")
         case let error as RedisError
-            where error.code == .connectionFailure || error.code == .timeout || error.code == .closed || error.code == .unavailable:
+        where error.code == .connectionFailure || error.code == .timeout || error.code == .closed || error.code == .unavailable:
             return .unavailable("the cache is unreachable")
         case is DedicatedThreadStopped:
             return .unavailable("the service is shutting down")

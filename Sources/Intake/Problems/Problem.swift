@@ -36,7 +36,8 @@ public struct Problem: Error, HTTPResponseError, CustomStringConvertible, Sendab
         public static let internalError = Code(slug: "internal", title: "Internal error", status: .internalServerError)
 
         public static let all: [Code] = [
-            .invalidRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn, .notPaid, .dropFinal,
+            .invalidRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .emailTaken, .notOpen, .soldOut, .alreadyPurchased, .notDrawn,
+            .notPaid, .dropFinal,
             .payloadTooLarge, .rateLimited, .unavailable, .internalError,
         ]
     }

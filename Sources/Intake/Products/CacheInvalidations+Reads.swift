@@ -9,7 +9,7 @@ extension CacheInvalidations {
     /// A public read answered from the local cache, or loaded and kept there. The encoded body is
     /// kept, so a hit encodes nothing. `load` answers nil for "not found" (not kept).
     func cachedJSON<Document: Encodable>(
-        key: String, onHit: () -> Void, _ load: () async throws -> Document?
+        key: String, onHit: () -> Void, load: () async throws -> Document?
     ) async throws -> Response? {
         if let body = cache.value(for: key) {
             onHit()

@@ -44,7 +44,8 @@ struct AuthAttemptLimiter: Sendable {
     /// Counts one attempt; returns and increments the window's count, the milliseconds left in
     /// the window and, when a lockout key is given as `KEYS[2]`, the milliseconds left of that
     /// lockout (0 or less: none).
-    static let count = RedisScript("""
+    static let count = RedisScript(
+        """
         local count = redis.call('INCR', KEYS[1])
         if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
         local ttl = redis.call('PTTL', KEYS[1])
@@ -57,7 +58,8 @@ struct AuthAttemptLimiter: Sendable {
     /// Records one failed login: counts it (remembered for `ARGV[2]` ms after the last failure)
     /// and, from the `ARGV[1]`th failure on, locks the email out for `ARGV[3]` ms, doubling with
     /// each further failure up to `ARGV[2]` ms. Returns the failures counted.
-    static let fail = RedisScript("""
+    static let fail = RedisScript(
+        """
         local failures = redis.call('INCR', KEYS[1])
         local longest = tonumber(ARGV[2])
         redis.call('PEXPIRE', KEYS[1], longest)
@@ -77,10 +79,12 @@ struct AuthAttemptLimiter: Sendable {
         let emailKey = Self.emailKey(email)
         let replies: [RedisReply]
         do {
-            replies = try await redis.runAll(Self.count, calls: [
-                (keys: [keyPrefix + "ip:" + address.keyText], arguments: [60_000]),
-                (keys: [keyPrefix + "email:" + emailKey] + (checkLockout ? [lockoutKey(emailKey)] : []), arguments: [60_000]),
-            ])
+            replies = try await redis.runAll(
+                Self.count,
+                calls: [
+                    (keys: [keyPrefix + "ip:" + address.keyText], arguments: [60_000]),
+                    (keys: [keyPrefix + "email:" + emailKey] + (checkLockout ? [lockoutKey(emailKey)] : []), arguments: [60_000]),
+                ])
         } catch {
             logger.warning("auth limits fall back to this instance's count: Redis is unreachable", metadata: ["error": "\(error)"])
             if let wait = localPerAddress.acquire(address) { throw Self.limited("this address", wait) }
@@ -89,7 +93,7 @@ struct AuthAttemptLimiter: Sendable {
         }
         for (reply, (limit, what)) in zip(replies, [(perAddressPerMinute, "this address"), (perEmailPerMinute, "this account")]) {
             guard let values = reply.array, values.count == 3, let count = values[0].int, let ttl = values[1].int,
-                  let locked = values[2].int
+                let locked = values[2].int
             else {
                 _ = try reply.throwingError()
                 continue

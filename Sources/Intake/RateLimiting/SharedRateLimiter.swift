@@ -54,15 +54,17 @@ final class SharedRateLimiter: Sendable {
         localPerAddress = RateLimiter(ratePerSecond: perAddress.ratePerSecond, burst: perAddress.burst)
         localPerCustomer = perCustomer.map { RateLimiter(ratePerSecond: $0.ratePerSecond, burst: $0.burst) }
         addressLeases = Mutex(TokenLeases(intervalMicroseconds: self.perAddress.intervalMicroseconds, burst: self.perAddress.burst))
-        customerLeases = Mutex(TokenLeases(
-            intervalMicroseconds: self.perCustomer?.intervalMicroseconds ?? 1, burst: self.perCustomer?.burst ?? 1))
+        customerLeases = Mutex(
+            TokenLeases(
+                intervalMicroseconds: self.perCustomer?.intervalMicroseconds ?? 1, burst: self.perCustomer?.burst ?? 1))
         self.logger = logger
     }
 
     /// Takes up to `ARGV[3]` tokens from the GCRA cell `KEYS[1]` (`ARGV[1]` µs per token, burst
     /// `ARGV[2]`); returns how many it took (at least 1), or, when not even one is free, minus
     /// the microseconds until one is (at most -1).
-    static let take = RedisScript("""
+    static let take = RedisScript(
+        """
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
         local interval = tonumber(ARGV[1])
@@ -101,14 +103,18 @@ final class SharedRateLimiter: Sendable {
             var askedAddress = false
             if case .askShared(let tokens) = forAddress {
                 askedAddress = true
-                calls.append((
-                    keys: [keyPrefix + "ip:" + addressKey],
-                    arguments: [perAddress.intervalMicroseconds, perAddress.burst, tokens]))
+                calls.append(
+                    (
+                        keys: [keyPrefix + "ip:" + addressKey],
+                        arguments: [perAddress.intervalMicroseconds, perAddress.burst, tokens]
+                    ))
             }
             if case .askShared(let tokens)? = forCustomer, let customer, let perCustomer {
-                calls.append((
-                    keys: [keyPrefix + "customer:" + String(customer)],
-                    arguments: [perCustomer.intervalMicroseconds, perCustomer.burst, tokens]))
+                calls.append(
+                    (
+                        keys: [keyPrefix + "customer:" + String(customer)],
+                        arguments: [perCustomer.intervalMicroseconds, perCustomer.burst, tokens]
+                    ))
             }
             if calls.isEmpty { return nil }
             do {

@@ -30,7 +30,9 @@ struct AccountRoutes: RouteGroup {
         let tokenType = "Bearer"
         let expiresIn: Int
         enum CodingKeys: String, CodingKey {
-            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+            case accessToken = "access_token"
+            case tokenType = "token_type"
+            case expiresIn = "expires_in"
         }
     }
 

@@ -26,8 +26,12 @@ struct DropRoutes: RouteGroup {
         let maxTickets: Int?
         let waitlistDepth: Int?
         enum CodingKeys: String, CodingKey {
-            case productID = "product_id", kind, stock, opensAt = "opens_at", closesAt = "closes_at"
-            case maxTickets = "max_tickets", waitlistDepth = "waitlist_depth"
+            case productID = "product_id"
+            case kind, stock
+            case opensAt = "opens_at"
+            case closesAt = "closes_at"
+            case maxTickets = "max_tickets"
+            case waitlistDepth = "waitlist_depth"
         }
     }
 
@@ -86,9 +90,9 @@ struct DropRoutes: RouteGroup {
 
     @Sendable func read(_ request: Request, context: IntakeRequestContext) async throws -> Response {
         let id = try context.id(of: "drop")
-        let response = try await localReads.cachedJSON(key: CacheInvalidations.dropKey(id), onHit: {}) {
-            try await publicDrops.fetch(id: id).map { DropDocument($0) }
-        }
+        let response = try await localReads.cachedJSON(
+            key: CacheInvalidations.dropKey(id), onHit: {},
+            load: { try await publicDrops.fetch(id: id).map { DropDocument($0) } })
         guard let response else { throw Problem.notFound("drop") }
         return response
     }
@@ -102,10 +106,20 @@ struct DropDocument: Encodable {
     init(_ overview: DropOverview) { self.overview = overview }
 
     enum CodingKeys: String, CodingKey {
-        case id, productID = "product_id", kind, status, stock, available, held, sold, opensAt = "opens_at"
-        case closesAt = "closes_at", maxTickets = "max_tickets", waitlistDepth = "waitlist_depth"
-        case entryCount = "entry_count", commitment, seed, beacon, entriesDigest = "entries_digest"
-        case drawnAt = "drawn_at", createdAt = "created_at", priceCents = "price_cents", currency
+        case id
+        case productID = "product_id"
+        case kind, status, stock, available, held, sold
+        case opensAt = "opens_at"
+        case closesAt = "closes_at"
+        case maxTickets = "max_tickets"
+        case waitlistDepth = "waitlist_depth"
+        case entryCount = "entry_count"
+        case commitment, seed, beacon
+        case entriesDigest = "entries_digest"
+        case drawnAt = "drawn_at"
+        case createdAt = "created_at"
+        case priceCents = "price_cents"
+        case currency
     }
 
     func encode(to encoder: any Encoder) throws {

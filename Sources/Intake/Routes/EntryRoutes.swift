@@ -27,7 +27,11 @@ struct EntryRoutes: RouteGroup {
         var order: OrderDocument? = nil
 
         enum CodingKeys: String, CodingKey {
-            case dropID = "drop_id", userID = "user_id", tickets, status, createdAt = "created_at", position, order
+            case dropID = "drop_id"
+            case userID = "user_id"
+            case tickets, status
+            case createdAt = "created_at"
+            case position, order
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -52,8 +56,10 @@ struct EntryRoutes: RouteGroup {
         let outcome: EntryOutcome
         do {
             outcome = try await writer.submit(EntryRequest(dropID: dropID, userID: user.id, tickets: tickets))
-        } catch let error as PostgresError where error.code == .foreignKeyViolation
-            && error.constraint?.hasPrefix("entries_user_id_fkey") == true {
+        } catch let error as PostgresError
+            where error.code == .foreignKeyViolation
+            && error.constraint?.hasPrefix("entries_user_id_fkey") == true
+        {
             // (Each drop's partition has its own copy of the key: entries_user_id_fkey1, …)
             // A token that verifies but names an account that no longer exists. Its batch was
             // split until this request stood alone; everyone else in it was committed.
@@ -84,7 +90,8 @@ struct EntryRoutes: RouteGroup {
         guard let standing = try await entries.standing(dropID: dropID, userID: user.id) else {
             throw Problem(.notFound, "you have no entry in this drop")
         }
-        return try .json(EntryDocument(
-            entry: standing.entry, status: standing.status, place: standing.place, order: standing.order.map(OrderDocument.init)))
+        return try .json(
+            EntryDocument(
+                entry: standing.entry, status: standing.status, place: standing.place, order: standing.order.map(OrderDocument.init)))
     }
 }

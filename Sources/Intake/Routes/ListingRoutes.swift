@@ -63,13 +63,14 @@ struct ListingRoutes: RouteGroup {
         let limit = PageQuery.limit(query["limit"].map(String.init), issues: &issues)
         try ValidationFailure.check(issues)
         let page = try await listings.entries(userID: user.id, after: cursor, limit: limit)
-        return try .json(EntryPage(
-            entries: page.map {
-                EntryRoutes.EntryDocument(
-                    entry: $0.standing.entry, status: $0.standing.status, place: $0.standing.place,
-                    order: $0.standing.order.map(OrderDocument.init))
-            },
-            nextAfter: page.count == limit ? page.last?.cursor.description : nil))
+        return try .json(
+            EntryPage(
+                entries: page.map {
+                    EntryRoutes.EntryDocument(
+                        entry: $0.standing.entry, status: $0.standing.status, place: $0.standing.place,
+                        order: $0.standing.order.map(OrderDocument.init))
+                },
+                nextAfter: page.count == limit ? page.last?.cursor.description : nil))
     }
 
     @Sendable func myOrders(_ request: Request, context: IntakeRequestContext) async throws -> Response {
@@ -86,19 +87,28 @@ struct ListingRoutes: RouteGroup {
     struct DropPage: Encodable {
         let drops: [DropDocument]
         let nextAfter: Int?
-        enum CodingKeys: String, CodingKey { case drops, nextAfter = "next_after" }
+        enum CodingKeys: String, CodingKey {
+            case drops
+            case nextAfter = "next_after"
+        }
     }
 
     struct EntryPage: Encodable {
         let entries: [EntryRoutes.EntryDocument]
         let nextAfter: String?
-        enum CodingKeys: String, CodingKey { case entries, nextAfter = "next_after" }
+        enum CodingKeys: String, CodingKey {
+            case entries
+            case nextAfter = "next_after"
+        }
     }
 
     struct OrderPage: Encodable {
         let orders: [OrderDocument]
         let nextAfter: Int?
-        enum CodingKeys: String, CodingKey { case orders, nextAfter = "next_after" }
+        enum CodingKeys: String, CodingKey {
+            case orders
+            case nextAfter = "next_after"
+        }
     }
 }
 

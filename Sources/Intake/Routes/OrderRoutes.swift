@@ -16,7 +16,8 @@ struct OrderRoutes: RouteGroup {
         let user = try context.requireUser()
         let id = try context.id(of: "order")
         guard let order = try await pool.withConnection({ try OrderStore.order($0, id: id) }),
-              order.userID == user.id || user.role == .operator else {
+            order.userID == user.id || user.role == .operator
+        else {
             throw Problem.notFound("order")
         }
         return try .json(OrderDocument(order))
@@ -29,8 +30,16 @@ struct OrderDocument: Encodable {
     init(_ order: Order) { self.order = order }
 
     enum CodingKeys: String, CodingKey {
-        case id, dropID = "drop_id", userID = "user_id", status, amountCents = "amount_cents", currency
-        case paymentID = "payment_id", expiresAt = "expires_at", createdAt = "created_at", updatedAt = "updated_at"
+        case id
+        case dropID = "drop_id"
+        case userID = "user_id"
+        case status
+        case amountCents = "amount_cents"
+        case currency
+        case paymentID = "payment_id"
+        case expiresAt = "expires_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
     }
 
     func encode(to encoder: any Encoder) throws {

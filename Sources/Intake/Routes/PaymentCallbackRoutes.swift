@@ -45,8 +45,12 @@ struct PaymentCallbackRoutes: RouteGroup {
         let webhookID = request.headers[.webhookID] ?? ""
         let callback = try IntakeJSON.decoder.decode(Callback.self, from: Data(body))
         guard let kind = PaymentEventStore.Kind(rawValue: callback.type) else {
-            throw Problem(.invalidRequest, "unknown callback type", errors: [ValidationIssue(
-                field: "type", message: "must be charge.succeeded, charge.failed, refund.succeeded or refund.failed")])
+            throw Problem(
+                .invalidRequest, "unknown callback type",
+                errors: [
+                    ValidationIssue(
+                        field: "type", message: "must be charge.succeeded, charge.failed, refund.succeeded or refund.failed")
+                ])
         }
         // A refund callback names its refund; the event keeps it where a charge keeps its payment.
         let paymentID = kind.isRefund ? callback.refund_id : callback.payment_id

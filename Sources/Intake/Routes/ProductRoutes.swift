@@ -19,13 +19,21 @@ struct ProductRoutes: RouteGroup {
         let name: String?
         let priceCents: Int?
         let currency: String?
-        enum CodingKeys: String, CodingKey { case name, priceCents = "price_cents", currency }
+        enum CodingKeys: String, CodingKey {
+            case name
+            case priceCents = "price_cents"
+            case currency
+        }
     }
 
     struct ProductDocument: Encodable {
         let product: Product
         enum CodingKeys: String, CodingKey {
-            case id, name, priceCents = "price_cents", currency, createdAt = "created_at", updatedAt = "updated_at"
+            case id, name
+            case priceCents = "price_cents"
+            case currency
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -55,10 +63,8 @@ struct ProductRoutes: RouteGroup {
         let id = try context.id(of: "product")
         // A local hit counts as a product cache hit: served without PostgreSQL all the same.
         let response = try await localReads.cachedJSON(
-            key: CacheInvalidations.productKey(id), onHit: { cache.countLocalHit() }
-        ) {
-            try await cache.product(id: id).map { ProductDocument(product: $0) }
-        }
+            key: CacheInvalidations.productKey(id), onHit: { cache.countLocalHit() },
+            load: { try await cache.product(id: id).map { ProductDocument(product: $0) } })
         guard let response else { throw Problem.notFound("product") }
         return response
     }

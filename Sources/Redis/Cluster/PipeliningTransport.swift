@@ -35,9 +35,10 @@ final class PipeliningTransport: RedisClusterTransport {
             configuration.host = endpoint.host
             configuration.port = endpoint.port
             configuration.clusterSeeds = []
-            let node = Node((0..<connectionsPerNode).map {
-                PipeliningConnection(configuration: configuration, name: "\(name)-\(endpoint.port)-\($0)")
-            })
+            let node = Node(
+                (0..<connectionsPerNode).map {
+                    PipeliningConnection(configuration: configuration, name: "\(name)-\(endpoint.port)-\($0)")
+                })
             nodes[endpoint] = node
             return node
         }

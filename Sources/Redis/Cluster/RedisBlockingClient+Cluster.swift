@@ -92,7 +92,7 @@ extension RedisBlockingClient {
             guard let connection = try? connection(to: node, holder: holder, configuration: configuration) else { continue }
             connection.setReplyTimeout(milliseconds: configuration.commandTimeoutMilliseconds)
             guard let reply = try? connection.send(RedisCommand("CLUSTER", "SLOTS")),
-                  let map = try? RedisClusterMap(slotsReply: reply, asked: node), !map.masters.isEmpty
+                let map = try? RedisClusterMap(slotsReply: reply, asked: node), !map.masters.isEmpty
             else {
                 holder.nodes[node] = nil
                 continue

@@ -14,8 +14,8 @@ public struct RedisClusterMap: Sendable, Equatable {
         self.init()
         for range in try reply.requireArray() {
             guard let parts = range.array, parts.count >= 3, let start = parts[0].int, let end = parts[1].int,
-                  let master = parts[2].array, master.count >= 2, let host = master[0].string, let port = master[1].int,
-                  0 <= start, start <= end, end < RedisClusterSlot.count
+                let master = parts[2].array, master.count >= 2, let host = master[0].string, let port = master[1].int,
+                0 <= start, start <= end, end < RedisClusterSlot.count
             else { throw RedisError(code: .unexpectedReply, message: "CLUSTER SLOTS answered a range of an unexpected shape") }
             let endpoint = RedisEndpoint(host: host.isEmpty || host == "?" ? asked.host : host, port: port)
             let index = Int16(indexOf(endpoint))

@@ -20,7 +20,7 @@ public enum RedisClusterDisposition: Equatable, Sendable {
         switch words.first {
         case "MOVED", "ASK":
             guard words.count >= 3, let slot = Int(words[1]), (0..<RedisClusterSlot.count).contains(slot),
-                  let endpoint = RedisEndpoint(parsing: words[2])
+                let endpoint = RedisEndpoint(parsing: words[2])
             else {
                 self = .final
                 return

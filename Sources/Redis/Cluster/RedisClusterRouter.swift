@@ -66,7 +66,7 @@ public final class RedisClusterRouter<Transport: RedisClusterTransport>: Sendabl
         var learnt: RedisClusterMap?
         for node in candidates {
             guard let reply = try? await transport.send([RedisCommand("CLUSTER", "SLOTS")], to: node).first,
-                  let map = try? RedisClusterMap(slotsReply: reply, asked: node), !map.masters.isEmpty
+                let map = try? RedisClusterMap(slotsReply: reply, asked: node), !map.masters.isEmpty
             else { continue }
             learnt = map
             // A map with holes (a shard mid-failover as seen by this node) is still the best we
@@ -148,8 +148,9 @@ public final class RedisClusterRouter<Transport: RedisClusterTransport>: Sendabl
                         batch.append(commands[item.index])
                     }
                     group.addTask { [transport] in
-                        do { return (node, items, .success(try await transport.send(batch, to: node))) }
-                        catch { return (node, items, .failure(error)) }
+                        do { return (node, items, .success(try await transport.send(batch, to: node))) } catch {
+                            return (node, items, .failure(error))
+                        }
                     }
                 }
                 var all: [(RedisEndpoint, [Pending], Result<[RedisReply], any Error>)] = []

@@ -13,7 +13,7 @@ public struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// (a node that does not know its own address answers `MOVED 42 :7001`): the asker fills it in.
     public init?(parsing text: some StringProtocol) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port)
+            (1...65535).contains(port)
         else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

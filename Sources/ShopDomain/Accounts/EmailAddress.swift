@@ -20,8 +20,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         let scalars = normalized.unicodeScalars
         let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              parts[1].first != ".", parts[1].last != ".",
-              !scalars.contains(where: \.properties.isWhitespace)
+            parts[1].first != ".", parts[1].last != ".",
+            !scalars.contains(where: \.properties.isWhitespace)
         else { return nil }
         self.normalized = normalized
     }

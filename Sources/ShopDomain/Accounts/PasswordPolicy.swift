@@ -20,9 +20,13 @@ public enum PasswordPolicy {
         }
         let ascii = password.utf8.allSatisfy { $0 < 0x80 }
         if length > (ascii ? maximumBytes : maximumAnyCharacters) {
-            return [ValidationIssue(
-                field: field,
-                message: "must be at most \(maximumBytes) ASCII characters, or \(maximumAnyCharacters) of any kind (bcrypt reads \(maximumBytes) bytes)")]
+            return [
+                ValidationIssue(
+                    field: field,
+                    message:
+                        "must be at most \(maximumBytes) ASCII characters, or \(maximumAnyCharacters) of any kind (bcrypt reads \(maximumBytes) bytes)"
+                )
+            ]
         }
         return []
     }

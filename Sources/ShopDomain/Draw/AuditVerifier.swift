@@ -59,6 +59,7 @@ public enum AuditVerifier {
         let shared = min(listed.count, recomputed.count)
         let position = (0..<shared).first { listed[$0] != recomputed[$0] } ?? shared
         func describe(_ list: [Int]) -> String { position < list.count ? "user \(list[position])" : "nothing" }
-        return "\(name) differ at position \(position + 1) of \(recomputed.count): the bundle has \(describe(listed)), the recomputation \(describe(recomputed))"
+        return
+            "\(name) differ at position \(position + 1) of \(recomputed.count): the bundle has \(describe(listed)), the recomputation \(describe(recomputed))"
     }
 }

@@ -16,8 +16,9 @@ public struct DrawInput: Sendable {
     public var waitlistDepth: Int
 
     public init(dropID: Int, seed: [UInt8], beacon: String, entries: [DrawEntry], stock: Int, waitlistDepth: Int) {
-        self.init(dropID: dropID, seed: seed, beacon: beacon, entries: CanonicalEntries(entries), stock: stock,
-                  waitlistDepth: waitlistDepth)
+        self.init(
+            dropID: dropID, seed: seed, beacon: beacon, entries: CanonicalEntries(entries), stock: stock,
+            waitlistDepth: waitlistDepth)
     }
 
     public init(dropID: Int, seed: [UInt8], beacon: String, entries: CanonicalEntries, stock: Int, waitlistDepth: Int) {

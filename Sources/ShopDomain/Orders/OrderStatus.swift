@@ -20,7 +20,7 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     public func canMove(to next: OrderStatus) -> Bool {
         switch (self, next) {
         case (.pendingPayment, .paid), (.pendingPayment, .failed), (.pendingPayment, .expired), (.pendingPayment, .cancelled),
-             (.paid, .refundPending), (.refundPending, .refunded):
+            (.paid, .refundPending), (.refundPending, .refunded):
             return true
         default:
             return false

@@ -35,7 +35,8 @@ public struct SettlementEffect: Sendable, Equatable {
 
     /// Nothing changed for `orderID`.
     public static func unchanged(_ orderID: Int) -> SettlementEffect {
-        SettlementEffect(orderID: orderID, applied: false, dropID: nil, dropKind: nil, promotedOrders: [],
-                         unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
+        SettlementEffect(
+            orderID: orderID, applied: false, dropID: nil, dropKind: nil, promotedOrders: [],
+            unitsReturnedToSale: 0, expiresAtMilliseconds: nil)
     }
 }

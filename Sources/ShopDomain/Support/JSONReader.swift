@@ -84,7 +84,8 @@ struct JSONReader {
             guard let byte = bytes.at(offset) else { throw Failure(offset: offset, expected: "a closing '\"'") }
             switch byte {
             case UInt8(ascii: "\""):
-                let string = hasEscapes
+                let string =
+                    hasEscapes
                     ? String(validating: unescaped, as: UTF8.self)
                     : String(validating: bytes[start..<offset], as: UTF8.self)
                 guard let string else {

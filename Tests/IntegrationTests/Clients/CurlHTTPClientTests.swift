@@ -28,16 +28,17 @@ import Testing
             defer { client.shutdown() }
             var generator = SystemRandomNumberGenerator()
             let body = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) } + [0, 0xFF, 0]
-            let response = try await client.execute(HTTPRequest(
-                method: "POST",
-                url: server.baseURL + "/echo",
-                headers: [
-                    ("Content-Type", "application/octet-stream"),
-                    ("X-Idempotency", "order-42"),
-                    ("x-unicode", "caf\u{e9}"),
-                    ("X-Empty-Looking", "a b  c"),
-                ],
-                body: body))
+            let response = try await client.execute(
+                HTTPRequest(
+                    method: "POST",
+                    url: server.baseURL + "/echo",
+                    headers: [
+                        ("Content-Type", "application/octet-stream"),
+                        ("X-Idempotency", "order-42"),
+                        ("x-unicode", "caf\u{e9}"),
+                        ("X-Empty-Looking", "a b  c"),
+                    ],
+                    body: body))
             #expect(response.status == 200)
             #expect(response.body.count == body.count)
             #expect(response.body == body)
@@ -102,13 +103,14 @@ import Testing
             let mismatches = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<requests {
                     group.addTask {
-                        let response = try await client.execute(HTTPRequest(
-                            method: "POST",
-                            url: server.baseURL + "/echo",
-                            headers: [("x-request", "\(index)")],
-                            body: Array("request \(index)".utf8),
-                            // Many wait their turn on a machine the whole suite shares.
-                            timeoutMilliseconds: 60_000))
+                        let response = try await client.execute(
+                            HTTPRequest(
+                                method: "POST",
+                                url: server.baseURL + "/echo",
+                                headers: [("x-request", "\(index)")],
+                                body: Array("request \(index)".utf8),
+                                // Many wait their turn on a machine the whole suite shares.
+                                timeoutMilliseconds: 60_000))
                         return response.status == 200 && response.bodyText == "request \(index)"
                             && response.header("x-echo-x-request") == "\(index)"
                     }

@@ -111,7 +111,8 @@ import Testing
 
     /// Every column and index of the public schema, as one comparable text.
     private func schemaFingerprint(_ pool: PostgresPool) async throws -> String {
-        try await pool.query("""
+        try await pool.query(
+            """
             SELECT coalesce((SELECT string_agg(table_name || '.' || column_name || ':' || data_type || ':' || is_nullable,
                                                ',' ORDER BY table_name, ordinal_position)
                              FROM information_schema.columns WHERE table_schema = 'public'), '')

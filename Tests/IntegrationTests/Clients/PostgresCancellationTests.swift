@@ -122,7 +122,8 @@ import Testing
     /// a database of its own, so no other test's statement can match).
     private func waitUntilRunning(_ sql: String, _ observer: PostgresPool) async throws {
         let running = try await eventually {
-            let rows = try await observer.query("""
+            let rows = try await observer.query(
+                """
                 SELECT count(*) FROM pg_stat_activity
                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query = $1
                 """, [.text(sql)])

@@ -26,7 +26,8 @@ import Testing
             #expect(copiedIn == rowCount)
 
             // The server saw the values we meant, escapes decoded.
-            let summary = try await pool.query("""
+            let summary = try await pool.query(
+                """
                 SELECT count(*), sum(id), count(note), count(*) FILTER (WHERE note LIKE E'note\\t%'),
                        min(name), count(DISTINCT name)
                 FROM items

@@ -1,8 +1,9 @@
 import Foundation
 import Postgres
-@testable import Scheduler
 import Storage
 import Testing
+
+@testable import Scheduler
 
 /// A PostgreSQL primary with a synchronous standby (`scripts/cluster up --postgres-only`),
 /// reached through libpq's multi-host string: after the primary dies (SIGKILL) and the standby
@@ -34,20 +35,22 @@ import Testing
             try await cluster.run(["promote"])
 
             var newPort: Int?
-            #expect(try await eventually(within: 20, every: .milliseconds(200)) {
-                newPort = try? await pool.withConnection { try $0.query("SELECT inet_server_port()")[0].int(0) }
-                return newPort != nil
-            })
+            #expect(
+                try await eventually(within: 20, every: .milliseconds(200)) {
+                    newPort = try? await pool.withConnection { try $0.query("SELECT inet_server_port()")[0].int(0) }
+                    return newPort != nil
+                })
             #expect(newPort != primaryPort)
             // Committed with synchronous replication: all there on the new primary, which takes writes.
             #expect(try await pool.withConnection { try $0.query("SELECT count(*) FROM failover_probe")[0].int(0) } == 100)
             try await pool.withConnection { try $0.query("INSERT INTO failover_probe VALUES (101)") }
 
             var secondTerm: Int?
-            #expect(try await eventually(within: 20, every: .milliseconds(200)) {
-                secondTerm = try? await lock.tryAcquire()
-                return secondTerm != nil
-            })
+            #expect(
+                try await eventually(within: 20, every: .milliseconds(200)) {
+                    secondTerm = try? await lock.tryAcquire()
+                    return secondTerm != nil
+                })
             #expect(secondTerm == firstTerm + 1, "the fencing term survived the promotion and moved on")
             await pool.shutdown()
         }

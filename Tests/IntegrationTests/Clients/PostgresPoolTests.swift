@@ -55,7 +55,8 @@ import Testing
             let busy = Task { try await pool.query(sleep) }
             let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
             let running = try await eventually {
-                try await observer.query("""
+                try await observer.query(
+                    """
                     SELECT count(*) FROM pg_stat_activity
                     WHERE datname = current_database() AND query = $1 AND state = 'active'
                     """, [.text(sleep)])[0].int(0) == 1

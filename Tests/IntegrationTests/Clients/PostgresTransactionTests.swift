@@ -44,10 +44,12 @@ import Testing
 
     @Test func aFailedCommitIsReportedAndNothingPersists() async throws {
         try await withTestDatabase(poolSize: 1) { pool, _ in
-            try await pool.query("""
+            try await pool.query(
+                """
                 CREATE TABLE parent (id integer PRIMARY KEY);
                 """)
-            try await pool.query("""
+            try await pool.query(
+                """
                 CREATE TABLE child (id integer PRIMARY KEY,
                     parent_id integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)
                 """)

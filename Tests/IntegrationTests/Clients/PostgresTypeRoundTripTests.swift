@@ -104,7 +104,8 @@ import Testing
 
     @Test func serverGeneratedTimestampsDecode() async throws {
         try await withTestDatabase { pool, _ in
-            let rows = try await pool.query("""
+            let rows = try await pool.query(
+                """
                 SELECT timestamptz '2026-03-01 12:00:00+00',
                        timestamptz '2026-03-01 12:00:00.5+00',
                        timestamptz '2026-03-01 14:00:00.000123+02',
@@ -192,20 +193,24 @@ import Testing
 
     @Test func valuesSurviveATableRoundTrip() async throws {
         try await withTestDatabase { pool, _ in
-            try await pool.query("""
+            try await pool.query(
+                """
                 CREATE TABLE sample (
                     id bigserial PRIMARY KEY, small integer, big bigint, label text, flag boolean,
                     ratio double precision, at timestamptz, blob bytea, doc json, docb jsonb)
                 """)
             let at = Date(timeIntervalSince1970: 1_790_000_000.654321)
             let blob: [UInt8] = [0, 0xFF, 0x7F, 0x80, 0, 10, 13]
-            let inserted = try await pool.query("""
+            let inserted = try await pool.query(
+                """
                 INSERT INTO sample (small, big, label, flag, ratio, at, blob, doc, docb)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
                 RETURNING id
                 """,
-                [.int(-7), .int(Int.max), .text("ゲーム 🎮"), .bool(true), .double(2.5), .timestamp(at), .bytes(blob),
-                 .json(#"{"a":1}"#), .json(#"{"b": [1, 2]}"#)])
+                [
+                    .int(-7), .int(Int.max), .text("ゲーム 🎮"), .bool(true), .double(2.5), .timestamp(at), .bytes(blob),
+                    .json(#"{"a":1}"#), .json(#"{"b": [1, 2]}"#),
+                ])
             #expect(inserted.count == 2)
             #expect(inserted.affectedRows == 2)
 

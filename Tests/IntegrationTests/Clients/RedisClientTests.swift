@@ -56,7 +56,9 @@ import Testing
     @Test func valuesAreBinarySafe() async throws {
         try await withRedisNamespace { client, prefix in
             let allBytes = (0...255).map(UInt8.init)
-            let values: [[UInt8]] = [allBytes, allBytes.reversed(), [0], [0, 0, 0], [0xFF], [], Array("\r\n$-1\r\n".utf8), Array(repeating: 0, count: 1 << 20)]
+            let values: [[UInt8]] = [
+                allBytes, allBytes.reversed(), [0], [0, 0, 0], [0xFF], [], Array("\r\n$-1\r\n".utf8), Array(repeating: 0, count: 1 << 20),
+            ]
             for (index, value) in values.enumerated() {
                 try await client.execute("SET", prefix + "bin:\(index)", value)
                 #expect(try await client.execute("GET", prefix + "bin:\(index)") == .bulk(value))

@@ -1,7 +1,8 @@
 import Foundation
-@testable import OpenRunGate
 import Redis
 import Testing
+
+@testable import OpenRunGate
 
 /// The Redis client in cluster mode against a real Redis Cluster (3 masters, 3 replicas, from
 /// `scripts/cluster up --redis-only`): routing by slot, pipelines spread over the shards, `ASK`
@@ -81,7 +82,10 @@ import Testing
         #expect(redis.clusterMap?.master(forSlot: slot) == source, "ASK does not change the map")
         // (The nodes ask for a password: MIGRATE gives it to the destination.)
         var migrate = RedisCommand("MIGRATE", destination.host, destination.port, "", 0, 5000)
-        if let password = redis.configuration.password { migrate.append("AUTH"); migrate.append(password) }
+        if let password = redis.configuration.password {
+            migrate.append("AUTH")
+            migrate.append(password)
+        }
         migrate.append("KEYS")
         migrate.append("{mig}old")
         try await sourceClient.send(migrate).throwingError()
@@ -102,15 +106,16 @@ import Testing
         let master = try #require(redis.clusterMap?.master(forSlot: slot))
         // Wait until a replica holds the write (replication is asynchronous).
         let replicas = cluster.seeds.filter { !(redis.clusterMap?.masters.contains($0) ?? true) }
-        #expect(try await eventually(within: 10) {
-            for replica in replicas {
-                let client = Self.node(replica, of: redis)
-                defer { client.shutdown() }
-                let replies = try? await client.pipeline([RedisCommand("READONLY"), RedisCommand("GET", key)])
-                if replies?[1].string == "survives" { return true }
-            }
-            return false
-        })
+        #expect(
+            try await eventually(within: 10) {
+                for replica in replicas {
+                    let client = Self.node(replica, of: redis)
+                    defer { client.shutdown() }
+                    let replies = try? await client.pipeline([RedisCommand("READONLY"), RedisCommand("GET", key)])
+                    if replies?[1].string == "survives" { return true }
+                }
+                return false
+            })
         let killed = try await cluster.run(["kill", "redis-slot:\(slot)"])
         #expect(killed.contains(":\(master.port)"))
         // The first command may land on the dead master's socket (its answer lost, so it fails);

@@ -6,7 +6,8 @@ import Testing
 @Suite struct RedisScriptTests {
     /// A script no server has seen yet: its source (and so its SHA) is unique to this call.
     static func freshScript() -> RedisScript {
-        RedisScript("""
+        RedisScript(
+            """
             -- \(UUID().uuidString)
             redis.call('SET', KEYS[1], ARGV[1])
             return redis.call('INCRBY', KEYS[2], ARGV[2])

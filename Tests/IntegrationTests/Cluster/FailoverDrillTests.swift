@@ -8,8 +8,10 @@ import Testing
     @Test func nothingAcknowledgedIsLostWhenEachComponentDiesOnce() async throws {
         try await TestSlots.heavy.withSlot {
             let drill = try ShopProcess(
-                ["bench", "failover", "--json", "--entrants", "300", "--buyers", "100", "--open-run-stock", "20",
-                 "--draw-stock", "10", "--window-s", "25", "--concurrency", "12"],
+                [
+                    "bench", "failover", "--json", "--entrants", "300", "--buyers", "100", "--open-run-stock", "20",
+                    "--draw-stock", "10", "--window-s", "25", "--concurrency", "12",
+                ],
                 environment: [:])
             let status = try await drill.waitForExit(timeout: 600)
             let line = try #require(drill.output.split(separator: "\n").first { $0.hasPrefix("{") }, "no JSON result: \(drill.output)")

@@ -23,10 +23,12 @@ import Testing
         let late = try await MoneyFixtures.openRunOrder(pool, dropID: openRun, userID: entrants[1], paid: false)
         _ = try await pool.withConnection { connection in
             try connection.transaction { transaction in
-                try OrderSettlementStore.apply(transaction, [
-                    Settlement(orderID: late, outcome: .expired),
-                    Settlement(orderID: late, outcome: .paid(paymentID: "pay_late"), attempt: 1, httpStatus: 200),
-                ], paymentWindowSeconds: 900)
+                try OrderSettlementStore.apply(
+                    transaction,
+                    [
+                        Settlement(orderID: late, outcome: .expired),
+                        Settlement(orderID: late, outcome: .paid(paymentID: "pay_late"), attempt: 1, httpStatus: 200),
+                    ], paymentWindowSeconds: 900)
             }
         }
         return (draw, openRun, paid, late)
@@ -45,48 +47,78 @@ import Testing
     typealias Breakage = @Sendable (PostgresPool, (draw: Int, openRun: Int, paid: Int, late: Int)) async throws -> Void
 
     static let breakages: [(String, String, Breakage)] = [
-        ("a held count off by one", "must hold with held", { pool, shop in
-            try await pool.query("UPDATE drops SET held = held + 1, available = available - 1 WHERE id = $1", [.int(shop.openRun)])
-        }),
-        ("a tampered ranking", "drop", { pool, shop in
-            // The stored ranking no longer follows from the seed and entries.
-            try await pool.query("UPDATE drops SET beacon = 'tampered' WHERE id = $1", [.int(shop.draw)])
-        }),
-        ("money kept without a unit", "money kept for no unit", { pool, shop in
-            try await pool.query("DELETE FROM refunds WHERE order_id = $1", [.int(shop.late)])
-        }),
-        ("a refund that failed", "money kept for no unit", { pool, shop in
-            try await pool.query("UPDATE refunds SET status = 'failed', refund_state = 'done' WHERE order_id = $1", [.int(shop.late)])
-        }),
-        ("a double charge", "different successful charges", { pool, shop in
-            try await pool.query(
-                "INSERT INTO charge_attempts (order_id, attempt, outcome, payment_id) VALUES ($1, 2, 'succeeded', 'pay_other')",
-                [.int(shop.paid)])
-        }),
-        ("two live orders for one customer", "live orders", { pool, shop in
-            try await pool.query("DROP INDEX orders_one_live_per_customer")
-            try await pool.query("""
-                INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
-                SELECT drop_id, user_id, amount_cents, currency, now() + interval '1 minute' FROM orders WHERE id = $1
-                """, [.int(shop.paid)])
-            try await pool.query("UPDATE drops SET held = held + 1, available = available - 1 WHERE id = $1", [.int(shop.openRun)])
-        }),
-        ("a paid order without a payment id", "paid without a payment id", { pool, shop in
-            try await pool.query("ALTER TABLE orders DROP CONSTRAINT orders_paid_has_payment")
-            try await pool.query("UPDATE orders SET payment_id = NULL WHERE id = $1", [.int(shop.paid)])
-        }),
-        ("a waitlist skipped", "was offered a unit before position", { pool, shop in
-            try await pool.query("""
-                UPDATE drop_rankings SET order_id = (SELECT order_id FROM drop_rankings WHERE drop_id = $1 AND position = 0)
-                WHERE drop_id = $1 AND position = 2
-                """, [.int(shop.draw)])
-        }),
-        ("a refunded order without its refund", "without a refund", { pool, shop in
-            try await pool.query("""
-                WITH o AS (UPDATE orders SET status = 'refunded' WHERE id = $1 RETURNING drop_id)
-                UPDATE drops SET sold = sold - 1, available = available + 1 WHERE id = (SELECT drop_id FROM o)
-                """, [.int(shop.paid)])
-        }),
+        (
+            "a held count off by one", "must hold with held",
+            { pool, shop in
+                try await pool.query("UPDATE drops SET held = held + 1, available = available - 1 WHERE id = $1", [.int(shop.openRun)])
+            }
+        ),
+        (
+            "a tampered ranking", "drop",
+            { pool, shop in
+                // The stored ranking no longer follows from the seed and entries.
+                try await pool.query("UPDATE drops SET beacon = 'tampered' WHERE id = $1", [.int(shop.draw)])
+            }
+        ),
+        (
+            "money kept without a unit", "money kept for no unit",
+            { pool, shop in
+                try await pool.query("DELETE FROM refunds WHERE order_id = $1", [.int(shop.late)])
+            }
+        ),
+        (
+            "a refund that failed", "money kept for no unit",
+            { pool, shop in
+                try await pool.query("UPDATE refunds SET status = 'failed', refund_state = 'done' WHERE order_id = $1", [.int(shop.late)])
+            }
+        ),
+        (
+            "a double charge", "different successful charges",
+            { pool, shop in
+                try await pool.query(
+                    "INSERT INTO charge_attempts (order_id, attempt, outcome, payment_id) VALUES ($1, 2, 'succeeded', 'pay_other')",
+                    [.int(shop.paid)])
+            }
+        ),
+        (
+            "two live orders for one customer", "live orders",
+            { pool, shop in
+                try await pool.query("DROP INDEX orders_one_live_per_customer")
+                try await pool.query(
+                    """
+                    INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
+                    SELECT drop_id, user_id, amount_cents, currency, now() + interval '1 minute' FROM orders WHERE id = $1
+                    """, [.int(shop.paid)])
+                try await pool.query("UPDATE drops SET held = held + 1, available = available - 1 WHERE id = $1", [.int(shop.openRun)])
+            }
+        ),
+        (
+            "a paid order without a payment id", "paid without a payment id",
+            { pool, shop in
+                try await pool.query("ALTER TABLE orders DROP CONSTRAINT orders_paid_has_payment")
+                try await pool.query("UPDATE orders SET payment_id = NULL WHERE id = $1", [.int(shop.paid)])
+            }
+        ),
+        (
+            "a waitlist skipped", "was offered a unit before position",
+            { pool, shop in
+                try await pool.query(
+                    """
+                    UPDATE drop_rankings SET order_id = (SELECT order_id FROM drop_rankings WHERE drop_id = $1 AND position = 0)
+                    WHERE drop_id = $1 AND position = 2
+                    """, [.int(shop.draw)])
+            }
+        ),
+        (
+            "a refunded order without its refund", "without a refund",
+            { pool, shop in
+                try await pool.query(
+                    """
+                    WITH o AS (UPDATE orders SET status = 'refunded' WHERE id = $1 RETURNING drop_id)
+                    UPDATE drops SET sold = sold - 1, available = available + 1 WHERE id = (SELECT drop_id FROM o)
+                    """, [.int(shop.paid)])
+            }
+        ),
     ]
 
     @Test func aHealthyShopPassesWithItsRefundInProgress() async throws {

@@ -17,9 +17,11 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-path-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let real = try #require(["/usr/bin/redis-benchmark", "/usr/local/bin/redis-benchmark"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        let real = try #require(
+            ["/usr/bin/redis-benchmark", "/usr/local/bin/redis-benchmark"].first { FileManager.default.isExecutableFile(atPath: $0) })
         let record = directory + "/arguments"
-        try "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '\(record)'\nexec '\(real)' \"$@\"\n".write(toFile: directory + "/redis-benchmark", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '\(record)'\nexec '\(real)' \"$@\"\n".write(
+            toFile: directory + "/redis-benchmark", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/redis-benchmark")
         environment["PATH"] = directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
 

@@ -49,7 +49,8 @@ import Testing
         try await TestSlots.scratchServices.withSlot {
             let directory = try Self.scratchDirectory()
             defer { Self.cleanUp(directory) }
-            let dev = try ShopProcess(["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
+            let dev = try ShopProcess(
+                ["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
             let banner = try await Self.waitForBanner(dev)
             #expect(banner.contains("PostgreSQL      127.0.0.1:"), "\(banner)")
             // The workers' and the scheduler's metrics are on in dev, at the URL its banner names.
@@ -57,8 +58,10 @@ import Testing
             let http = CurlHTTPClient(name: "dev-metrics")
             defer { http.shutdown() }
             let metrics = try await http.execute(HTTPRequest(url: String(metricsURL))).bodyText
-            for name in ["fastest_jobs_processed_total", "fastest_charges_total", "fastest_payment_provider_latency_seconds_bucket",
-                         "fastest_scheduler_ticks_total"] {
+            for name in [
+                "fastest_jobs_processed_total", "fastest_charges_total", "fastest_payment_provider_latency_seconds_bucket",
+                "fastest_scheduler_ticks_total",
+            ] {
                 #expect(metrics.contains(name), "\(name) in \(metrics.prefix(3000))")
             }
             let servers = try Self.serverPIDs(directory)
@@ -81,7 +84,8 @@ import Testing
                 Self.cleanUp(directory)
             }
             let adopted = try Self.serverPIDs(directory)
-            let adopting = try ShopProcess(["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
+            let adopting = try ShopProcess(
+                ["dev", "--port", "0", "--payments-port", "0", "--metrics-port", "0"], environment: Self.devEnvironment(directory))
             _ = try await Self.waitForBanner(adopting)
             adopting.child.send(SIGINT)
             #expect(try await adopting.waitForExit(timeout: 60) == 0, "\(adopting.output)")
@@ -150,8 +154,10 @@ import Testing
             try await eventually(timeout: 120, "the harness started its services and its child") {
                 FileManager.default.fileExists(atPath: directory + "/mock.pid") && FileManager.default.fileExists(atPath: directory + "/redis.pid")
             }
-            let mock = try #require(pid_t(try String(contentsOfFile: directory + "/mock.pid", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            let mock = try #require(
+                pid_t(
+                    try String(contentsOfFile: directory + "/mock.pid", encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines)))
             let servers = try Self.serverPIDs(directory)
             #expect(([mock] + servers).allSatisfy(Self.alive))
 
@@ -268,7 +274,8 @@ import Testing
     private static func childPIDs(of parent: pid_t) throws -> [pid_t] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(pid_t.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && pid_t(fields[1]) == parent
         }

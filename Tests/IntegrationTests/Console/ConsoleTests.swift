@@ -1,3 +1,4 @@
+import Crypto
 import CurlHTTP
 import Foundation
 import Intake
@@ -7,7 +8,6 @@ import Redis
 import ShopDomain
 import Storage
 import Synchronization
-import Crypto
 import Testing
 
 /// A browser's part in a console conversation over real HTTP: cookies kept between requests,
@@ -27,10 +27,14 @@ final class ConsoleBrowser: Sendable {
 
     func post(_ path: String, _ fields: [(String, String)], headers: [(String, String)] = []) async throws -> HTTPResponse {
         let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        return try remember(try await server.http.execute(HTTPRequest(
-            method: "POST", url: server.baseURL + path,
-            headers: ([("Cookie", cookieHeader), ("Content-Type", "application/x-www-form-urlencoded")] + headers).map { (name: $0.0, value: $0.1) },
-            body: Array(body.utf8), timeoutMilliseconds: 30_000)))
+        return try remember(
+            try await server.http.execute(
+                HTTPRequest(
+                    method: "POST", url: server.baseURL + path,
+                    headers: ([("Cookie", cookieHeader), ("Content-Type", "application/x-www-form-urlencoded")] + headers).map {
+                        (name: $0.0, value: $0.1)
+                    },
+                    body: Array(body.utf8), timeoutMilliseconds: 30_000)))
     }
 
     /// The CSRF token of the first form of a page.
@@ -49,7 +53,8 @@ final class ConsoleBrowser: Sendable {
     private func remember(_ response: HTTPResponse) throws -> HTTPResponse {
         for header in response.headers where header.name.lowercased() == "set-cookie" {
             let pair = header.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+            let name = String(pair[0])
+            let value = pair.count > 1 ? String(pair[1]) : ""
             cookies.withLock { $0[name] = value.isEmpty ? nil : value }
         }
         return response
@@ -119,7 +124,10 @@ extension IntakeTestServer {
                 "/console/login", [("csrf", try ConsoleBrowser.csrf(in: form)), ("email", account.email), ("password", account.password)],
                 headers: [("X-Forwarded-Proto", "https")])
             #expect(signedIn.status == 303)
-            #expect(signedIn.headers.contains { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("fs_console=") && $0.value.contains("; Secure") })
+            #expect(
+                signedIn.headers.contains {
+                    $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("fs_console=") && $0.value.contains("; Secure")
+                })
         }
     }
 
@@ -183,11 +191,13 @@ extension IntakeTestServer {
             #expect(try await due())
 
             // Dead jobs, with what they carry escaped.
-            let job = Job(id: "dead-1", kind: "order.charge", queue: "payments", attempt: 5, maxAttempts: 5, visibilityMilliseconds: 60_000,
-                          enqueuedAtMilliseconds: 1_000, uniqueKey: nil, payload: "{\"order_id\":1}")
+            let job = Job(
+                id: "dead-1", kind: "order.charge", queue: "payments", attempt: 5, maxAttempts: 5, visibilityMilliseconds: 60_000,
+                enqueuedAtMilliseconds: 1_000, uniqueKey: nil, payload: "{\"order_id\":1}")
             let prefix = JobQueue.keyPrefix(deployment: server.keyPrefix)
             _ = try await server.redis.pipeline([
-                RedisCommand("ZADD", prefix + "{payments}:dead", 1_000, job.id), RedisCommand("HSET", prefix + "{payments}:dead:jobs", job.id, job.encoded),
+                RedisCommand("ZADD", prefix + "{payments}:dead", 1_000, job.id),
+                RedisCommand("HSET", prefix + "{payments}:dead:jobs", job.id, job.encoded),
                 RedisCommand("HSET", prefix + "{payments}:dead:errors", job.id, "<script>alert(1)</script>"),
                 RedisCommand("SADD", prefix + "{jobs}:queues", "payments"),
             ])
@@ -240,7 +250,9 @@ extension IntakeTestServer {
             let page = try await browser.get("/console/queues")
             #expect(page.status == 200)
             let html = page.bodyText
-            #expect(html.contains("<td class=\"num processed-hour\">42</td><td class=\"num failed-hour\">3</td>"), "the minute before the hour is left out")
+            #expect(
+                html.contains("<td class=\"num processed-hour\">42</td><td class=\"num failed-hour\">3</td>"),
+                "the minute before the hour is left out")
             #expect(html.contains("<div class=\"throughput\" data-queue=\"payments\"><svg"))
             #expect(html.contains("<tr data-worker-id=\"worker-a\"><td class=\"mono\">worker-a</td><td class=\"host\">box-7</td>"))
             #expect(html.contains("<td class=\"started\">\(ConsoleTestTime.iso(milliseconds: started))</td>"))
@@ -271,8 +283,9 @@ extension IntakeTestServer {
             let outcome = try await server.service.queue.rescueOrphanedJobs()
             #expect(outcome.buried == 1 && outcome.rescued == 0)
             let html = try await browser.get("/console/queues").bodyText
-            #expect(html.contains("<td class=\"num dead\">1</td><td class=\"num processed-hour\">0</td><td class=\"num failed-hour\">1</td>"),
-                    "\(html)")
+            #expect(
+                html.contains("<td class=\"num dead\">1</td><td class=\"num processed-hour\">0</td><td class=\"num failed-hour\">1</td>"),
+                "\(html)")
             #expect(html.contains("rescued-1"))
         }
     }

@@ -17,7 +17,8 @@ import Testing
             try await DrawCloser.close(stack, dropID: dropID)
 
             // A chunk of tens of kilobytes of JSON digits: pglz would have compressed it.
-            let chunks = try await stack.pool.query("""
+            let chunks = try await stack.pool.query(
+                """
                 SELECT octet_length(bytes), pg_column_compression(bytes) FROM audit_bundle_chunks WHERE drop_id = $1
                 """, [.int(dropID)])
             #expect(chunks.count == 1)
@@ -33,11 +34,13 @@ import Testing
             #expect(AuditVerifier.verify(rebuilt) == [])
 
             // Winners (positions 0..<30) hold their own order; the waitlist none yet.
-            let ranking = try await stack.pool.query("""
+            let ranking = try await stack.pool.query(
+                """
                 SELECT r.position, r.order_id IS NOT NULL, o.user_id IS NOT DISTINCT FROM r.user_id
                 FROM drop_rankings r LEFT JOIN orders o ON o.id = r.order_id
                 WHERE r.drop_id = $1 ORDER BY r.position
-                """, [.int(dropID)]).map { (try $0.int(0), try $0.bool(1), try $0.bool(2)) }
+                """, [.int(dropID)]
+            ).map { (try $0.int(0), try $0.bool(1), try $0.bool(2)) }
             #expect(ranking.count == 50)
             #expect(ranking.allSatisfy { $0.1 == ($0.0 < 30) })
             #expect(ranking.filter { $0.1 }.allSatisfy { $0.2 }, "each winner's order is their own")

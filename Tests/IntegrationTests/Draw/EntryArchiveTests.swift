@@ -13,7 +13,8 @@ import Testing
             let product = try await DropFixtures.insertProduct(pool)
             let rolledBack: Int = try await pool.withConnection { connection in
                 try connection.query("BEGIN")
-                let id = try connection.query("""
+                let id = try connection.query(
+                    """
                     INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, seed, commitment)
                     VALUES ($1, 'draw', 'open', 1, 1, now(), now() + interval '1 hour', $2::bytea, 'x') RETURNING id
                     """, [.int(product), .bytes([UInt8](repeating: 1, count: 32))])[0].int(0)
@@ -25,10 +26,12 @@ import Testing
 
             let draw = try await DropFixtures.insertDrop(pool, kind: .raffle, maxTickets: 3, productID: product)
             let openRun = try await DropFixtures.insertDrop(pool, kind: .openRun, closesIn: nil, productID: product)
-            let partitions = try await pool.query("""
+            let partitions = try await pool.query(
+                """
                 SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                 WHERE i.inhparent = 'entries'::regclass ORDER BY c.relname
-                """).map { (try $0.string(0), try $0.string(1)) }
+                """
+            ).map { (try $0.string(0), try $0.string(1)) }
             #expect(partitions.map(\.0) == ["entries_drop_\(draw)"], "open-runs take no entries: no partition")
             #expect(partitions.first?.1 == "FOR VALUES IN ('\(draw)')")
             // The partition has its own primary key (customers' listings read customer_entries, 0009).
@@ -73,7 +76,9 @@ import Testing
 
             let archived = try await stack.command(["admin", "archive-drop", String(dropID)])
             #expect(archived.status == 0, "\(archived.output)")
-            #expect(archived.output.contains("archived drop \(dropID): 40 entries detached into entries_archive.entries_drop_\(dropID)"), "\(archived.output)")
+            #expect(
+                archived.output.contains("archived drop \(dropID): 40 entries detached into entries_archive.entries_drop_\(dropID)"),
+                "\(archived.output)")
             #expect(try await stack.pool.query("SELECT count(*) FROM entries WHERE drop_id = $1", [.int(dropID)])[0].int(0) == 0)
             #expect(try await stack.pool.query("SELECT count(*) FROM entries_archive.entries_drop_\(dropID)")[0].int(0) == 40)
             #expect(try await stack.pool.query("SELECT entries_archived_at IS NOT NULL FROM drops WHERE id = $1", [.int(dropID)])[0].bool(0))
@@ -120,7 +125,8 @@ import Testing
                 let entries = try await listed(customer.token)
                 #expect(entries.count == 1 && entries.first?["drop_id"] as? Int == dropID)
                 statuses.append(entries.first?["status"] as? String ?? "")
-                before.append(NSDictionary(dictionary: try await stack.call("GET", "/v1/drops/\(dropID)/entries/me", token: customer.token).jsonObject))
+                before.append(
+                    NSDictionary(dictionary: try await stack.call("GET", "/v1/drops/\(dropID)/entries/me", token: customer.token).jsonObject))
             }
             #expect(statuses.sorted() == ["lost", "waitlisted", "won"], "one unit, a waitlist of one: \(statuses)")
             let chart = try await ConsoleFigures(pool: stack.pool).entriesOverTime(dropID: dropID)

@@ -55,11 +55,13 @@ import Testing
             // The stored result (ranking, orders) is the protocol's recomputation from the bundle.
             let recomputed = try DrawProtocolV1.draw(bundle.drawInput)
             let ranking = try await stack.pool.query(
-                "SELECT user_id FROM drop_rankings WHERE drop_id = $1 ORDER BY position", [.int(dropID)]).map { try $0.int(0) }
+                "SELECT user_id FROM drop_rankings WHERE drop_id = $1 ORDER BY position", [.int(dropID)]
+            ).map { try $0.int(0) }
             #expect(ranking == recomputed.winners + recomputed.waitlist)
             #expect(ranking.count == 1000)
             let winners = try await stack.pool.query(
-                "SELECT user_id FROM orders WHERE drop_id = $1 ORDER BY user_id", [.int(dropID)]).map { try $0.int(0) }
+                "SELECT user_id FROM orders WHERE drop_id = $1 ORDER BY user_id", [.int(dropID)]
+            ).map { try $0.int(0) }
             #expect(winners == recomputed.winners.sorted())
             #expect(try await MoneyFixtures.audit(stack.pool) == [])
         }

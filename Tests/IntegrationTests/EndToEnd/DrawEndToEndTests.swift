@@ -18,13 +18,17 @@ import Testing
     /// Creates a product and a drop through the API (as an operator); returns the drop id. Its
     /// window is long; ``closeNow(_:_:)`` ends it once the test's entries are in (a window of a
     /// few seconds could end before they are, on a machine the whole suite shares).
-    static func createDrop(_ stack: ShopStack, kind: DropKind, stock: Int, waitlistDepth: Int, maxTickets: Int = 1, closesIn: Double = 3600) async throws -> Int {
+    static func createDrop(_ stack: ShopStack, kind: DropKind, stock: Int, waitlistDepth: Int, maxTickets: Int = 1, closesIn: Double = 3600)
+        async throws -> Int
+    {
         let operatorToken = try await stack.users(1, role: .operator)[0].token
-        let product = try await stack.call("POST", "/v1/products", token: operatorToken,
-                                           body: #"{"name":"Runner","price_cents":15000,"currency":"EUR"}"#)
+        let product = try await stack.call(
+            "POST", "/v1/products", token: operatorToken,
+            body: #"{"name":"Runner","price_cents":15000,"currency":"EUR"}"#)
         #expect(product.status == 201, "\(product.bodyText)")
         let productID = try #require(product.jsonObject["id"] as? Int)
-        var body = #"{"product_id":\#(productID),"kind":"\#(kind.rawValue)","stock":\#(stock),"waitlist_depth":\#(waitlistDepth),"opens_at":"\#(time(-1))","closes_at":"\#(time(closesIn))""#
+        var body =
+            #"{"product_id":\#(productID),"kind":"\#(kind.rawValue)","stock":\#(stock),"waitlist_depth":\#(waitlistDepth),"opens_at":"\#(time(-1))","closes_at":"\#(time(closesIn))""#
         if kind == .raffle { body += #","max_tickets":\#(maxTickets)"# }
         body += "}"
         let drop = try await stack.call("POST", "/v1/drops", token: operatorToken, body: body)

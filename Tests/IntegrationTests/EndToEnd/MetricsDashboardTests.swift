@@ -62,7 +62,8 @@ import Testing
             }
             // A charge job for an order that does not exist fails for good: one dead job.
             let queue = JobQueue(
-                redis: stack.redis, catalog: try JobCatalog.load(directory: stack.catalogDirectory), keyPrefix: JobQueue.keyPrefix(deployment: stack.redisPrefix))
+                redis: stack.redis, catalog: try JobCatalog.load(directory: stack.catalogDirectory),
+                keyPrefix: JobQueue.keyPrefix(deployment: stack.redisPrefix))
             #expect(try await queue.enqueue([ShopJob.chargeOrder(orderID: 999_999_999)]) == 1)
             try await eventually("the job died") { try await queue.depths().dead == 1 }
 
@@ -113,24 +114,33 @@ import Testing
             // and one whose entries panel misspells its metric, are reported.
             let bogus = try Self.dashboard(dashboard, addingExpression: "sum(rate(fastest_bogus_orders_total{status=\"paid\"}[5m]))")
             #expect(try DashboardMetrics.missing(dashboard: bogus, expositions: [serve, worker, scheduler]) == ["fastest_bogus_orders_total"])
-            let misspelt = Data(String(decoding: dashboard, as: UTF8.self)
-                .replacingOccurrences(of: "fastest_entries_accepted_total", with: "fastest_entries_accepted").utf8)
+            let misspelt = Data(
+                String(decoding: dashboard, as: UTF8.self)
+                    .replacingOccurrences(of: "fastest_entries_accepted_total", with: "fastest_entries_accepted").utf8)
             #expect(try DashboardMetrics.missing(dashboard: misspelt, expositions: [serve, worker, scheduler]) == ["fastest_entries_accepted"])
             // Without the worker's scrape, the payment panels' metrics are missing.
             let withoutWorker = try DashboardMetrics.missing(dashboard: dashboard, expositions: [serve, scheduler])
-            #expect(withoutWorker.contains("fastest_charges_total") && withoutWorker.contains("fastest_payment_provider_latency_seconds_bucket"),
-                    "\(withoutWorker)")
+            #expect(
+                withoutWorker.contains("fastest_charges_total") && withoutWorker.contains("fastest_payment_provider_latency_seconds_bucket"),
+                "\(withoutWorker)")
         }
     }
 
     /// The PromQL reader finds metric names, not functions, labels, ranges or keywords.
     @Test func metricNamesAreReadFromPromQL() {
-        #expect(DashboardMetrics.metricNames(promQL:
-            #"histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!="/metrics"}[$__rate_interval])))"#)
-            == ["http_request_duration_seconds_bucket"])
-        #expect(DashboardMetrics.metricNames(promQL: "max by (status) (fastest_orders) / ignoring(status) group_left sum(fastest_x offset 5m)")
-            == ["fastest_orders", "fastest_x"])
-        #expect(DashboardMetrics.metricNames(promQL: "sum(increase(fastest_scheduler_rescued_jobs_total[1m])) * 1e3") == ["fastest_scheduler_rescued_jobs_total"])
+        #expect(
+            DashboardMetrics.metricNames(
+                promQL:
+                    #"histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!="/metrics"}[$__rate_interval])))"#
+            )
+                == ["http_request_duration_seconds_bucket"])
+        #expect(
+            DashboardMetrics.metricNames(promQL: "max by (status) (fastest_orders) / ignoring(status) group_left sum(fastest_x offset 5m)")
+                == ["fastest_orders", "fastest_x"])
+        #expect(
+            DashboardMetrics.metricNames(promQL: "sum(increase(fastest_scheduler_rescued_jobs_total[1m])) * 1e3") == [
+                "fastest_scheduler_rescued_jobs_total"
+            ])
     }
 
     /// A copy of `dashboard` with one more panel querying `expression`.

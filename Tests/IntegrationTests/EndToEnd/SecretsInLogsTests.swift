@@ -48,8 +48,9 @@ import Testing
                 }
                 // Each process sets the level after logging is bootstrapped: the loggers it
                 // makes from then on follow it.
-                #expect(output.contains(" debug ") || output.contains(" trace "),
-                        "\(process.arguments.first ?? "?") logged nothing below info")
+                #expect(
+                    output.contains(" debug ") || output.contains(" trace "),
+                    "\(process.arguments.first ?? "?") logged nothing below info")
             }
             #expect(logged > 1000, "the processes logged at trace level (\(logged) bytes)")
         }

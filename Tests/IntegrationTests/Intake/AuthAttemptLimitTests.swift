@@ -29,7 +29,8 @@ import Testing
     }
 
     @Test func anEmailsLimitHoldsAcrossInstancesAndLocksTheAccountOut() async throws {
-        try await Self.withTwoInstances(["limits.auth_email_per_min": "3", "limits.auth_ip_per_min": "1000"]) { (one: IntakeTestServer, two: IntakeTestServer) async throws in
+        try await Self.withTwoInstances(["limits.auth_email_per_min": "3", "limits.auth_ip_per_min": "1000"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
             #expect(try await Self.login(one, "target@example.com").status == 401)
             #expect(try await Self.login(two, "Target@Example.com").status == 401)
             #expect(try await Self.login(one, "target@example.com").status == 401)
@@ -48,7 +49,8 @@ import Testing
     }
 
     @Test func anAddressLimitHoldsAcrossInstances() async throws {
-        try await Self.withTwoInstances(["limits.auth_email_per_min": "100", "limits.auth_ip_per_min": "4"]) { (one: IntakeTestServer, two: IntakeTestServer) async throws in
+        try await Self.withTwoInstances(["limits.auth_email_per_min": "100", "limits.auth_ip_per_min": "4"]) {
+            (one: IntakeTestServer, two: IntakeTestServer) async throws in
             for index in 0..<4 {
                 #expect(try await Self.login(index % 2 == 0 ? one : two, "guess-\(index)@example.com").status == 401)
             }

@@ -33,23 +33,25 @@ extension OutageTests {
                 let probe = probing
                 // Commits wait for the standby once the checkpointer has read the setting (the
                 // probe's COMMIT then goes unanswered).
-                #expect(try await eventually {
-                    do {
-                        _ = try await runBlocking {
-                            _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
-                            return true
+                #expect(
+                    try await eventually {
+                        do {
+                            _ = try await runBlocking {
+                                _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
+                                return true
+                            }
+                            return false
+                        } catch let error as PostgresError {
+                            return error.code == .connectionFailure
                         }
-                        return false
-                    } catch let error as PostgresError {
-                        return error.code == .connectionFailure
-                    }
-                })
+                    })
 
                 let purchase = Task { try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token) }
                 let waiting = "FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND application_name <> 'commit-probe'"
-                #expect(try await eventually(within: 30) {
-                    try await admin.query("SELECT count(*) \(waiting)")[0].int(0) == 1
-                }, "the purchase's COMMIT waits for the standby")
+                #expect(
+                    try await eventually(within: 30) {
+                        try await admin.query("SELECT count(*) \(waiting)")[0].int(0) == 1
+                    }, "the purchase's COMMIT waits for the standby")
                 // The failover: every backend waiting for the standby is ended.
                 try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
                 let cutOff = try await purchase.value

@@ -25,8 +25,9 @@ import Testing
             // A normal client is answered while the crowd holds its connections. (The issue asks
             // for an answer within a second; on a test machine running the suite in parallel
             // that is not a bound a test can hold, so the client waits longer before failing.)
-            let normal = try await server.http.execute(HTTPRequest(
-                method: "GET", url: server.baseURL + "/healthz", headers: [], body: [], timeoutMilliseconds: 10_000))
+            let normal = try await server.http.execute(
+                HTTPRequest(
+                    method: "GET", url: server.baseURL + "/healthz", headers: [], body: [], timeoutMilliseconds: 10_000))
             #expect(normal.status == 200)
 
             // The slowloris clients keep sending a byte at a time, so only the header timeout

@@ -99,17 +99,23 @@ import Testing
             }
             let later = Timestamp.string(Date().addingTimeInterval(3600))
             let earlier = Timestamp.string(Date().addingTimeInterval(60))
-            #expect(try await problem(#"{"kind":"lottery","stock":0,"opens_at":"tomorrow"}"#)
-                == ["kind", "opens_at", "product_id", "stock"])
+            #expect(
+                try await problem(#"{"kind":"lottery","stock":0,"opens_at":"tomorrow"}"#)
+                    == ["kind", "opens_at", "product_id", "stock"])
             #expect(try await problem(#"{"product_id":\#(product.id),"kind":"draw","stock":1,"opens_at":"\#(earlier)"}"#) == ["closes_at"])
-            #expect(try await problem(#"{"product_id":\#(product.id),"kind":"draw","stock":1,"opens_at":"\#(later)","closes_at":"\#(earlier)"}"#)
-                == ["closes_at"])
-            #expect(try await problem(#"{"product_id":\#(product.id),"kind":"raffle","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)"}"#)
-                == ["max_tickets"])
-            #expect(try await problem(#"{"product_id":\#(product.id),"kind":"draw","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)","max_tickets":3}"#)
-                == ["max_tickets"])
-            #expect(try await problem(#"{"product_id":999999,"kind":"draw","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)"}"#)
-                == ["product_id"])
+            #expect(
+                try await problem(#"{"product_id":\#(product.id),"kind":"draw","stock":1,"opens_at":"\#(later)","closes_at":"\#(earlier)"}"#)
+                    == ["closes_at"])
+            #expect(
+                try await problem(#"{"product_id":\#(product.id),"kind":"raffle","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)"}"#)
+                    == ["max_tickets"])
+            #expect(
+                try await problem(
+                    #"{"product_id":\#(product.id),"kind":"draw","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)","max_tickets":3}"#)
+                    == ["max_tickets"])
+            #expect(
+                try await problem(#"{"product_id":999999,"kind":"draw","stock":1,"opens_at":"\#(earlier)","closes_at":"\#(later)"}"#)
+                    == ["product_id"])
             #expect(try await problem(#"{"product_id":"one","kind":"draw"}"#) == ["product_id"])
         }
     }

@@ -16,7 +16,8 @@ import Testing
             #expect(first.status == 201)
             #expect(first.json["tickets"] as? Int == 3)
             #expect(first.json["status"] as? String == "entered")
-            let rows = try await server.pool.query("SELECT tickets FROM entries WHERE drop_id = $1 AND user_id = $2", [.int(drop.id), .int(customer.id)])
+            let rows = try await server.pool.query(
+                "SELECT tickets FROM entries WHERE drop_id = $1 AND user_id = $2", [.int(drop.id), .int(customer.id)])
             #expect(try rows[0].int(0) == 3)
 
             let repeated = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customer.token, body: #"{"tickets":1}"#)

@@ -59,8 +59,9 @@ struct IntakeTestServer: Sendable {
         var allHeaders = headers.map { (name: $0.0, value: $0.1) }
         if let token { allHeaders.append((name: "Authorization", value: "Bearer \(token)")) }
         if body != nil { allHeaders.append((name: "Content-Type", value: "application/json")) }
-        return try await http.execute(HTTPRequest(
-            method: method, url: baseURL + path, headers: allHeaders, body: Array((body ?? "").utf8), timeoutMilliseconds: 30_000))
+        return try await http.execute(
+            HTTPRequest(
+                method: method, url: baseURL + path, headers: allHeaders, body: Array((body ?? "").utf8), timeoutMilliseconds: 30_000))
     }
 
     /// Calls until the answer is 201 (a store is back, the buyer may retry) or 100 tries, 200 ms

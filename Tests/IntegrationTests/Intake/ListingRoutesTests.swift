@@ -73,9 +73,11 @@ import Testing
     @Test func badListingParametersAreProblems() async throws {
         try await withIntakeServer { server in
             let customer = try await server.makeUser()
-            for path in ["/v1/drops?limit=0", "/v1/drops?limit=501", "/v1/drops?after=x", "/v1/drops?after=-1",
-                         "/v1/drops?status=gone", "/v1/me/orders?after=abc", "/v1/me/entries?after=12",
-                         "/v1/me/entries?limit=many"] {
+            for path in [
+                "/v1/drops?limit=0", "/v1/drops?limit=501", "/v1/drops?after=x", "/v1/drops?after=-1",
+                "/v1/drops?status=gone", "/v1/me/orders?after=abc", "/v1/me/entries?after=12",
+                "/v1/me/entries?limit=many",
+            ] {
                 let response = try await server.call("GET", path, token: customer.token)
                 #expect(response.status == 400, "\(path)")
                 #expect(response.problemSlug == "invalid-request", "\(path)")
@@ -155,8 +157,10 @@ import Testing
 
     @Test func corsAnswersOnlyTheAllowedOrigins() async throws {
         try await withIntakeServer(["http.cors_origins": "https://shop.example, http://localhost:3000"]) { server in
-            let preflight = [("Origin", "https://shop.example"), ("Access-Control-Request-Method", "GET"),
-                             ("Access-Control-Request-Headers", "authorization")]
+            let preflight = [
+                ("Origin", "https://shop.example"), ("Access-Control-Request-Method", "GET"),
+                ("Access-Control-Request-Headers", "authorization"),
+            ]
             let allowed = try await server.call("OPTIONS", "/v1/drops", headers: preflight)
             #expect(allowed.status == 204)
             #expect(allowed.header("Access-Control-Allow-Origin") == "https://shop.example")

@@ -1,10 +1,11 @@
 import CurlHTTP
 import Foundation
-@testable import Intake
 import Postgres
 import Redis
 import ShopDomain
 import Testing
+
+@testable import Intake
 
 /// The in-process cache of product and drop reads (issue 16, item 8): a write on one instance is
 /// seen on another long before the local time to live, the cache is bounded, and with its

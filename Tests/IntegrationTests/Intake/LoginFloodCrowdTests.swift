@@ -48,7 +48,8 @@ import Testing
                 for address in 0..<Self.spreadAddresses {
                     group.addTask {
                         for _ in 0..<(Self.spreadLogins / Self.spreadAddresses) {
-                            record(try? await Self.login(http, server.baseURL, "victim@example.com", "wrong-password", from: "127.0.2.\(address + 1)"))
+                            record(
+                                try? await Self.login(http, server.baseURL, "victim@example.com", "wrong-password", from: "127.0.2.\(address + 1)"))
                         }
                     }
                 }
@@ -59,13 +60,14 @@ import Testing
                     group.addTask {
                         let address = "127.0.1.\(index + 1)"
                         guard let login = await Self.retrying({ try await Self.login(http, server.baseURL, email, Self.password, from: address) }),
-                              login.status == 200, let token = login.json["access_token"] as? String
+                            login.status == 200, let token = login.json["access_token"] as? String
                         else { return nil }
                         let entry = await Self.retrying {
-                            try await http.execute(HTTPRequest(
-                                method: "POST", url: server.baseURL + "/v1/drops/\(drop.id)/entries",
-                                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                                body: Array("{}".utf8), timeoutMilliseconds: 60_000, localAddress: address))
+                            try await http.execute(
+                                HTTPRequest(
+                                    method: "POST", url: server.baseURL + "/v1/drops/\(drop.id)/entries",
+                                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                    body: Array("{}".utf8), timeoutMilliseconds: 60_000, localAddress: address))
                         }
                         return entry?.status
                     }
@@ -101,7 +103,12 @@ import Testing
             }
         }
 
-        func take() -> Int { state.withLock { state in defer { state.next += 1 }; return state.next } }
+        func take() -> Int {
+            state.withLock { state in
+                defer { state.next += 1 }
+                return state.next
+            }
+        }
         var statuses: [Int: Int] { state.withLock { $0.statuses } }
         var missingRetryAfter: Int { state.withLock { $0.missingRetryAfter } }
     }
@@ -119,10 +126,13 @@ import Testing
         return answer
     }
 
-    static func login(_ http: CurlHTTPClient, _ baseURL: String, _ email: String, _ password: String, from address: String) async throws -> HTTPResponse {
-        try await http.execute(HTTPRequest(
-            method: "POST", url: baseURL + "/v1/auth/login", headers: [("Content-Type", "application/json")],
-            body: Array(#"{"email":"\#(email)","password":"\#(password)"}"#.utf8), timeoutMilliseconds: 60_000,
-            localAddress: address))
+    static func login(_ http: CurlHTTPClient, _ baseURL: String, _ email: String, _ password: String, from address: String) async throws
+        -> HTTPResponse
+    {
+        try await http.execute(
+            HTTPRequest(
+                method: "POST", url: baseURL + "/v1/auth/login", headers: [("Content-Type", "application/json")],
+                body: Array(#"{"email":"\#(email)","password":"\#(password)"}"#.utf8), timeoutMilliseconds: 60_000,
+                localAddress: address))
     }
 }

@@ -68,7 +68,8 @@ import Testing
                 ("post", "/v1/auth/signup"), ("post", "/v1/auth/login"), ("post", "/v1/products"),
                 ("get", "/v1/products/{id}"), ("patch", "/v1/products/{id}"), ("post", "/v1/drops"),
                 ("get", "/v1/drops/{id}"), ("get", "/v1/drops/{id}/audit"), ("post", "/v1/drops/{id}/entries"),
-                ("get", "/v1/drops/{id}/entries/me"), ("get", "/v1/orders/{id}"), ("post", "/v1/payments/callback"), ("post", "/v1/drops/{id}/purchase"),
+                ("get", "/v1/drops/{id}/entries/me"), ("get", "/v1/orders/{id}"), ("post", "/v1/payments/callback"),
+                ("post", "/v1/drops/{id}/purchase"),
                 ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/openapi.json"),
             ]
             for (method, path) in contract {
@@ -101,7 +102,8 @@ import Testing
             // Both statements run: watched from a connection of neither pool.
             let observer = PostgresPool(configuration: server.service.settings.requestPostgresConfiguration, size: 1, name: "observer")
             let running = try await eventually {
-                try await observer.query("""
+                try await observer.query(
+                    """
                     SELECT count(*) FROM pg_stat_activity
                     WHERE datname = current_database() AND query = $1 AND state = 'active'
                     """, [.text(sleep)])[0].int(0) == 2

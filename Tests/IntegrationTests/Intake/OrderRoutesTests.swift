@@ -28,7 +28,9 @@ import Testing
 
             let someoneElses = try await server.call("GET", "/v1/orders/\(orderID)", token: other.token)
             #expect(someoneElses.status == 404)
-            #expect(someoneElses.json["detail"] as? String == (try await server.call("GET", "/v1/orders/999999", token: other.token)).json["detail"] as? String)
+            #expect(
+                someoneElses.json["detail"] as? String == (try await server.call("GET", "/v1/orders/999999", token: other.token)).json["detail"]
+                    as? String)
             #expect(try await server.call("GET", "/v1/orders/\(orderID)").status == 401)
         }
     }

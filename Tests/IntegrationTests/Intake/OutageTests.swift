@@ -1,8 +1,8 @@
 import CurlHTTP
 import Foundation
 import Intake
-import OpenRunGate
 import LocalServices
+import OpenRunGate
 import Postgres
 import Redis
 import Scheduler
@@ -193,7 +193,10 @@ import Testing
             try scratch.freeze(.postgres)
             var caught: PostgresError?
             do {
-                _ = try await runBlocking { _ = try PostgresConnection(configuration: configuration); return true }
+                _ = try await runBlocking {
+                    _ = try PostgresConnection(configuration: configuration)
+                    return true
+                }
             } catch let error as PostgresError {
                 caught = error
             }
@@ -227,17 +230,18 @@ import Testing
                 probing.replyTimeoutMilliseconds = 300
                 let probe = probing
                 // Commits hang once the checkpointer has read the setting.
-                #expect(try await eventually {
-                    do {
-                        _ = try await runBlocking {
-                            _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
-                            return true
+                #expect(
+                    try await eventually {
+                        do {
+                            _ = try await runBlocking {
+                                _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
+                                return true
+                            }
+                            return false
+                        } catch let error as PostgresError {
+                            return error.mayHaveCommitted
                         }
-                        return false
-                    } catch let error as PostgresError {
-                        return error.mayHaveCommitted
-                    }
-                })
+                    })
 
                 let unanswered = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
                 #expect(unanswered.status == 503 && unanswered.problemSlug == "unavailable")
@@ -245,9 +249,10 @@ import Testing
 
                 try await admin.query("ALTER SYSTEM RESET synchronous_standby_names")
                 try await admin.query("SELECT pg_reload_conf()")
-                #expect(try await eventually {
-                    try await admin.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])[0].int(0) == 2
-                }, "the unanswered COMMIT took effect")
+                #expect(
+                    try await eventually {
+                        try await admin.query("SELECT count(*) FROM orders WHERE drop_id = $1", [.int(openRun)])[0].int(0) == 2
+                    }, "the unanswered COMMIT took effect")
                 try await OpenRunGateHooks(pool: server.pool, gate: server.service.gate).reconcile()
                 #expect(try await server.service.gate.state(dropID: openRun)! == (true, 3, 0))
                 #expect(try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token).problemSlug == "already-purchased")

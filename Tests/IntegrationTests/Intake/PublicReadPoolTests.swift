@@ -34,9 +34,10 @@ import Testing
             async let downloads = withThrowingTaskGroup(of: HTTPResponse.self) { group in
                 for _ in 0..<Self.downloads {
                     group.addTask {
-                        try await http.execute(HTTPRequest(
-                            method: "GET", url: server.baseURL + "/v1/drops/\(drawn)/audit", headers: [], body: [],
-                            timeoutMilliseconds: 120_000))
+                        try await http.execute(
+                            HTTPRequest(
+                                method: "GET", url: server.baseURL + "/v1/drops/\(drawn)/audit", headers: [], body: [],
+                                timeoutMilliseconds: 120_000))
                     }
                 }
                 var answers: [HTTPResponse] = []
@@ -49,10 +50,13 @@ import Testing
                     group.addTask {
                         var statuses: [Int] = []
                         for drop in open {
-                            let answer = try await http.execute(HTTPRequest(
-                                method: "POST", url: server.baseURL + "/v1/drops/\(drop)/entries",
-                                headers: [(name: "Authorization", value: "Bearer \(customer.token)"), (name: "Content-Type", value: "application/json")],
-                                body: Array("{}".utf8), timeoutMilliseconds: 120_000))
+                            let answer = try await http.execute(
+                                HTTPRequest(
+                                    method: "POST", url: server.baseURL + "/v1/drops/\(drop)/entries",
+                                    headers: [
+                                        (name: "Authorization", value: "Bearer \(customer.token)"), (name: "Content-Type", value: "application/json"),
+                                    ],
+                                    body: Array("{}".utf8), timeoutMilliseconds: 120_000))
                             statuses.append(answer.status)
                         }
                         return statuses

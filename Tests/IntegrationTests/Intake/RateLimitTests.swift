@@ -1,11 +1,12 @@
 import CurlHTTP
 import Foundation
-@testable import Intake
 import NIOCore
 import Postgres
 import Settings
 import ShopDomain
 import Testing
+
+@testable import Intake
 
 @Suite struct RateLimitTests {
     @Test func aCustomerOverTheLimitGets429WithRetryAfter() async throws {

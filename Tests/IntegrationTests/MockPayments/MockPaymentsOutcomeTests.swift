@@ -100,7 +100,8 @@ import Testing
                     for order in orders {
                         group.addTask {
                             let response = try await client.charge(TestCharge(orderID: order), key: "seeded-\(order)")
-                            let outcome = response.status == 200
+                            let outcome =
+                                response.status == 200
                                 ? try decode(ChargeAnswer.self, response).status.rawValue : "http-\(response.status)"
                             return ("seeded-\(order)", outcome)
                         }

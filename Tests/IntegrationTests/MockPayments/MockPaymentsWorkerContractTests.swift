@@ -46,7 +46,12 @@ import Worker
         try await withPaymentClient(mockConfiguration { $0.declineRate = 1 }) { _, payments in
             #expect(await payments.charge(charge(2)) == .declined(httpStatus: 200))
         }
-        try await withPaymentClient(mockConfiguration { $0.pendingRate = 1; $0.callbackDelayMilliseconds = 600_000 }) { provider, payments in
+        try await withPaymentClient(
+            mockConfiguration {
+                $0.pendingRate = 1
+                $0.callbackDelayMilliseconds = 600_000
+            }
+        ) { provider, payments in
             let answer = await payments.charge(charge(3))
             #expect(answer == .pending(paymentID: provider.charge(idempotencyKey: "msg_order_3")?.paymentID, httpStatus: 200))
         }

@@ -64,7 +64,8 @@ struct TestCharge: Sendable {
     var currency = "EUR"
 
     var body: [UInt8] {
-        Array("""
+        Array(
+            """
             {"type":"charge.requested","order_id":\(orderID),"drop_id":\(dropID),"user_id":\(userID),\
             "amount_cents":\(amountCents),"currency":"\(currency)"}
             """.utf8)

@@ -1,7 +1,8 @@
 import Foundation
-@testable import OpenRunGate
 import Redis
 import Testing
+
+@testable import OpenRunGate
 
 /// The admission gate's scripts against a real Redis: admission order, refusals, compensation,
 /// and rebuilds that never move a gate backwards.
@@ -56,8 +57,9 @@ import Testing
             }
             #expect(admitted, "Redis admitted the buyer; only its answer is held back")
             await #expect(throws: RedisError.self) { try await admitting.value }
-            #expect(try await eventually { try await direct.state(dropID: 5).map { $0 == (true, 1, 0) } ?? false },
-                    "the unit is back and nothing is pending")
+            #expect(
+                try await eventually { try await direct.state(dropID: 5).map { $0 == (true, 1, 0) } ?? false },
+                "the unit is back and nothing is pending")
             proxy.release()
             #expect(try await direct.admit(dropID: 5, userID: 42) == .admitted, "the customer may buy at once")
         }

@@ -4,9 +4,10 @@ import Postgres
 import Redis
 import Scheduler
 import ShopDomain
-@testable import Storage
 import Synchronization
 import Testing
+
+@testable import Storage
 
 /// How gates come to be built from PostgreSQL: by the scheduler when a drop opens, and by
 /// buyers who find none. Real PostgreSQL and Redis.

@@ -21,9 +21,10 @@ import Testing
         return try await withThrowingTaskGroup(of: (Int, Int, String?).self) { group in
             for (index, token) in tokens.enumerated() {
                 group.addTask {
-                    let response = try await http.execute(HTTPRequest(
-                        method: "POST", url: "\(baseURL)/v1/drops/\(dropID)/purchase",
-                        headers: [("Authorization", "Bearer \(token)")], timeoutMilliseconds: 120_000))
+                    let response = try await http.execute(
+                        HTTPRequest(
+                            method: "POST", url: "\(baseURL)/v1/drops/\(dropID)/purchase",
+                            headers: [("Authorization", "Bearer \(token)")], timeoutMilliseconds: 120_000))
                     let type = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["type"] as? String
                     return (index, response.status, type?.components(separatedBy: ":").last)
                 }
@@ -40,43 +41,47 @@ import Testing
     }
 
     @Test func tenThousandBuyersForTenUnitsGetTenOrdersAndNineThousandNineHundredNinetySoldOuts() async throws {
-        try await TestSlots.heavy.withSlot { try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
-            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 10, closesIn: nil)
-            let buyers = try await server.makeUsers(10_000)
-            let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
-            #expect(results.filter { $0.status == 201 }.count == 10)
-            #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 9_990)
-            #expect(results.allSatisfy { $0.status == 201 || $0.status == 409 }, "every request answered: \(Set(results.map(\.status)))")
-            let orders = try await server.pool.query(
-                "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
-            #expect(try orders.int(0) == 10 && orders.int(1) == 10)
-            let stock = try await server.pool.query("SELECT available, held, sold FROM drops WHERE id = $1", [.int(drop)])[0]
-            #expect(try stock.int(0) == 0 && stock.int(1) == 10 && stock.int(2) == 0)
-            // Nobody buys twice: a winner trying again is told so without a second order.
-            let winner = buyers[try #require(results.firstIndex { $0.status == 201 })]
-            let again = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: [winner.token])
-            #expect(again[0].status == 409 && again[0].slug == "already-purchased")
-            // The gate was not loaded when the rush began: ten thousand buyers asked for it at
-            // once, and PostgreSQL was asked once.
-            #expect(try await server.metric("intake_gate_loads_total") == 1)
-            try await Self.expectNoViolations(server.pool)
-        } }
+        try await TestSlots.heavy.withSlot {
+            try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
+                let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: 10, closesIn: nil)
+                let buyers = try await server.makeUsers(10_000)
+                let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
+                #expect(results.filter { $0.status == 201 }.count == 10)
+                #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 9_990)
+                #expect(results.allSatisfy { $0.status == 201 || $0.status == 409 }, "every request answered: \(Set(results.map(\.status)))")
+                let orders = try await server.pool.query(
+                    "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                #expect(try orders.int(0) == 10 && orders.int(1) == 10)
+                let stock = try await server.pool.query("SELECT available, held, sold FROM drops WHERE id = $1", [.int(drop)])[0]
+                #expect(try stock.int(0) == 0 && stock.int(1) == 10 && stock.int(2) == 0)
+                // Nobody buys twice: a winner trying again is told so without a second order.
+                let winner = buyers[try #require(results.firstIndex { $0.status == 201 })]
+                let again = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: [winner.token])
+                #expect(again[0].status == 409 && again[0].slug == "already-purchased")
+                // The gate was not loaded when the rush began: ten thousand buyers asked for it at
+                // once, and PostgreSQL was asked once.
+                #expect(try await server.metric("intake_gate_loads_total") == 1)
+                try await Self.expectNoViolations(server.pool)
+            }
+        }
     }
 
     /// Admitted buyers are confirmed in batches: one `FOR UPDATE` on the stock row serves many.
     @Test func admittedBuyersAreConfirmedManyPerTransaction() async throws {
-        try await TestSlots.heavy.withSlot { try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
-            let stock = 150
-            let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: stock, closesIn: nil)
-            let buyers = try await server.makeUsers(600)
-            let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
-            #expect(results.filter { $0.status == 201 }.count == stock)
-            #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 600 - stock)
-            // Every admitted buyer went through a confirmation batch, and batches held many.
-            #expect(try await server.metric("intake_purchase_batch_size_sum") == Double(stock))
-            #expect(try await server.metric("intake_purchase_batch_size_count") < Double(stock))
-            try await Self.expectNoViolations(server.pool)
-        } }
+        try await TestSlots.heavy.withSlot {
+            try await withIntakeServer(["limits.ip_per_s": "1000000", "limits.ip_burst": "1000000"]) { server in
+                let stock = 150
+                let drop = try await DropFixtures.insertDrop(server.pool, kind: .openRun, stock: stock, closesIn: nil)
+                let buyers = try await server.makeUsers(600)
+                let results = try await Self.rush(baseURL: server.baseURL, dropID: drop, tokens: buyers.map(\.token))
+                #expect(results.filter { $0.status == 201 }.count == stock)
+                #expect(results.filter { $0.status == 409 && $0.slug == "sold-out" }.count == 600 - stock)
+                // Every admitted buyer went through a confirmation batch, and batches held many.
+                #expect(try await server.metric("intake_purchase_batch_size_sum") == Double(stock))
+                #expect(try await server.metric("intake_purchase_batch_size_count") < Double(stock))
+                try await Self.expectNoViolations(server.pool)
+            }
+        }
     }
 
     /// First come, first served: buyers who ask one after another are served in that order.
@@ -95,7 +100,8 @@ import Testing
             }
             #expect(answers == ["order", "order", "order", "sold-out", "sold-out", "sold-out"])
             let owners = try await server.pool.query(
-                "SELECT user_id FROM orders WHERE drop_id = $1 ORDER BY id", [.int(drop)]).map { try $0.int(0) }
+                "SELECT user_id FROM orders WHERE drop_id = $1 ORDER BY id", [.int(drop)]
+            ).map { try $0.int(0) }
             #expect(owners == buyers.prefix(3).map(\.id))
         }
     }
@@ -192,55 +198,57 @@ import Testing
     static func rushThroughARedisDisruption(
         _ disrupt: @escaping @Sendable (RedisClient, ScratchServices) async throws -> Void
     ) async throws {
-        try await TestSlots.heavy.withSlot { try await withScratchServices { scratch in
-            let redis = RedisClient(configuration: scratch.redisConfiguration)
-            defer { redis.shutdown() }
-            try await withTestDatabase(poolSize: 4) { pool, database in
-                let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "disrupted:", scratchRedis: scratch)
-                do {
-                    try await stack.startServe()
-                    try stack.startScheduler()
-                    let stock = 50
-                    let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
-                    let buyers = try await stack.users(3000)
-                    async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
-                    // Strike once purchases are flowing (orders exist), while many requests are still in flight.
-                    try await eventually(timeout: 60, "purchases started") {
-                        try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
+        try await TestSlots.heavy.withSlot {
+            try await withScratchServices { scratch in
+                let redis = RedisClient(configuration: scratch.redisConfiguration)
+                defer { redis.shutdown() }
+                try await withTestDatabase(poolSize: 4) { pool, database in
+                    let stack = try await ShopStack(pool: pool, database: database, redis: redis, redisPrefix: "disrupted:", scratchRedis: scratch)
+                    do {
+                        try await stack.startServe()
+                        try stack.startScheduler()
+                        let stock = 50
+                        let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: stock, closesIn: nil)
+                        let buyers = try await stack.users(3000)
+                        async let results = Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: buyers.map(\.token), connections: 50)
+                        // Strike once purchases are flowing (orders exist), while many requests are still in flight.
+                        try await eventually(timeout: 60, "purchases started") {
+                            try await pool.query("SELECT count(*) FROM orders")[0].int(0) > 0
+                        }
+                        try await disrupt(redis, scratch)
+                        let outcomes = try await results
+                        let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                        let created = outcomes.filter { $0.status == 201 }.count
+                        #expect(try orders.int(0) == created, "every 201 is an order and every order got its 201")
+                        #expect(try orders.int(0) <= stock && orders.int(1) == orders.int(0), "no oversell, nobody twice")
+                        #expect(outcomes.allSatisfy { [201, 409, 503].contains($0.status) }, "\(Set(outcomes.map(\.status)))")
+                        let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
+                        #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
+                        // The gate came back from PostgreSQL and agrees with it.
+                        try await eventually("the gate agrees with PostgreSQL") {
+                            let gate = try await AdmissionGate(redis: redis, keyPrefix: "disrupted:").state(dropID: drop)
+                            return try gate?.remaining == figures.int(0) && gate?.pending == 0
+                        }
+                        // No unit was lost: whatever the rush left unsold, later buyers buy, and then
+                        // exactly the stock is sold, each unit to a different customer.
+                        let late = try await stack.users(2 * stock)
+                        let lateOutcomes = try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: late.map(\.token), connections: 50)
+                        #expect(lateOutcomes.filter { $0.status == 201 }.count == (try figures.int(0)))
+                        let total = try await pool.query(
+                            "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
+                        #expect(try total.int(0) == stock && total.int(1) == stock)
+                        try await Self.expectNoViolations(pool)
+                        let audit = try await stack.command(["audit"])
+                        #expect(audit.status == 0, "\(audit.output)")
+                        await stack.stop()
+                    } catch {
+                        for process in stack.processes { print(process.output.suffix(2000)) }
+                        await stack.stop()
+                        throw error
                     }
-                    try await disrupt(redis, scratch)
-                    let outcomes = try await results
-                    let orders = try await pool.query("SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
-                    let created = outcomes.filter { $0.status == 201 }.count
-                    #expect(try orders.int(0) == created, "every 201 is an order and every order got its 201")
-                    #expect(try orders.int(0) <= stock && orders.int(1) == orders.int(0), "no oversell, nobody twice")
-                    #expect(outcomes.allSatisfy { [201, 409, 503].contains($0.status) }, "\(Set(outcomes.map(\.status)))")
-                    let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]
-                    #expect(try figures.int(0) + figures.int(1) == stock, "stock = available + held")
-                    // The gate came back from PostgreSQL and agrees with it.
-                    try await eventually("the gate agrees with PostgreSQL") {
-                        let gate = try await AdmissionGate(redis: redis, keyPrefix: "disrupted:").state(dropID: drop)
-                        return try gate?.remaining == figures.int(0) && gate?.pending == 0
-                    }
-                    // No unit was lost: whatever the rush left unsold, later buyers buy, and then
-                    // exactly the stock is sold, each unit to a different customer.
-                    let late = try await stack.users(2 * stock)
-                    let lateOutcomes = try await Self.rush(baseURL: stack.apiURL, dropID: drop, tokens: late.map(\.token), connections: 50)
-                    #expect(lateOutcomes.filter { $0.status == 201 }.count == (try figures.int(0)))
-                    let total = try await pool.query(
-                        "SELECT count(*), count(DISTINCT user_id) FROM orders WHERE drop_id = $1", [.int(drop)])[0]
-                    #expect(try total.int(0) == stock && total.int(1) == stock)
-                    try await Self.expectNoViolations(pool)
-                    let audit = try await stack.command(["audit"])
-                    #expect(audit.status == 0, "\(audit.output)")
-                    await stack.stop()
-                } catch {
-                    for process in stack.processes { print(process.output.suffix(2000)) }
-                    await stack.stop()
-                    throw error
                 }
             }
-        } }
+        }
     }
 
     /// A payment that never completes expires at the end of the payment window: the unit goes

@@ -21,15 +21,17 @@ import Worker
                 let order = try await pool.withConnection { connection in
                     try connection.transaction { transaction in
                         try transaction.query("UPDATE drops SET available = 0, held = 1 WHERE id = $1", [.int(drop)])
-                        return try transaction.query("""
+                        return try transaction.query(
+                            """
                             INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
                             VALUES ($1, $2, 1000, 'EUR', now() + interval '3 seconds') RETURNING id
                             """, [.int(drop), .int(customer)])[0].int(0)
                     }
                 }
                 let definition = { (kind: String) in
-                    JobDefinition(kind: kind, queue: "payments", timeoutSeconds: 30, maxAttempts: 100,
-                                  backoffBaseMilliseconds: 100, backoffCapMilliseconds: 30_000, visibilityTimeoutSeconds: 10)
+                    JobDefinition(
+                        kind: kind, queue: "payments", timeoutSeconds: 30, maxAttempts: 100,
+                        backoffBaseMilliseconds: 100, backoffCapMilliseconds: 30_000, visibilityTimeoutSeconds: 10)
                 }
                 let queue = JobQueue(
                     redis: redis, catalog: JobCatalog([definition(ShopJob.chargeOrderKind), definition(ShopJob.expireOrderKind)]),
@@ -37,17 +39,21 @@ import Worker
                 let http = CurlHTTPClient(name: "bounded-wait-test")
                 defer { http.shutdown() }
                 let payments = PaymentClient(
-                    configuration: .init(url: "http://127.0.0.1:\(closed.number)/v1/charges", secret: String(repeating: "s", count: 32),
-                                         timeoutMilliseconds: 1000, connectTimeoutMilliseconds: 1000),
+                    configuration: .init(
+                        url: "http://127.0.0.1:\(closed.number)/v1/charges", secret: String(repeating: "s", count: 32),
+                        timeoutMilliseconds: 1000, connectTimeoutMilliseconds: 1000),
                     http: http)
-                let handlers = WorkerHandlers.make(.init(
-                    pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                let handlers = WorkerHandlers.make(
+                    .init(
+                        pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
                 let charge = try #require(handlers[ShopJob.chargeOrderKind])
                 func run(_ handler: any JobHandler, _ job: ShopJob, attempt: Int) async throws {
-                    try await handler.handle(JobContext(
-                        job: Job(id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 100,
-                                 visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-                        logger: Logger(label: "test")))
+                    try await handler.handle(
+                        JobContext(
+                            job: Job(
+                                id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 100,
+                                visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
+                            logger: Logger(label: "test")))
                 }
                 do {
                     try await run(charge, .chargeOrder(orderID: order), attempt: 1)

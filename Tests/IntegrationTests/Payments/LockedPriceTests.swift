@@ -64,7 +64,8 @@ import Testing
             #expect(try figures.int(0) == 0 && figures.int(1) == 0 && figures.int(2) == 1)
             #expect(try figures.string(3) == "settled")
             // Nothing to charge: no charge job was enqueued.
-            let queued = try await server.redis.send(RedisCommand("LLEN", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q")).requireInt()
+            let queued = try await server.redis.send(RedisCommand("LLEN", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q"))
+                .requireInt()
             #expect(queued == 0)
         }
     }
@@ -73,11 +74,13 @@ import Testing
         try await withTestDatabase { pool, _ in
             let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 2, closesIn: nil)
             let users = try await DropFixtures.insertCustomers(pool, count: 2)
-            let keys = try await pool.query("""
+            let keys = try await pool.query(
+                """
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
                 SELECT $1, u, 100, 'EUR', now() + interval '1 minute' FROM unnest($2::bigint[]) AS u
                 RETURNING webhook_id
-                """, [.int(drop), .intArray(users)]).map { try $0.string(0) }
+                """, [.int(drop), .intArray(users)]
+            ).map { try $0.string(0) }
             #expect(keys.count == 2 && Set(keys).count == 2)
             for key in keys {
                 // Nothing derived from the drop or the customer: 32 random hex digits.
@@ -97,7 +100,8 @@ import Testing
             #expect(again.status == 409 && again.problemSlug == "already-purchased")
             // The payment is declined: the unit goes back and the buyer may try again.
             let firstID = try #require(first.json["id"] as? Int)
-            try await server.pool.query("""
+            try await server.pool.query(
+                """
                 WITH o AS (UPDATE orders SET status = 'failed', charge_state = 'done' WHERE id = $1 RETURNING drop_id)
                 UPDATE drops SET held = held - 1, available = available + 1 WHERE id = (SELECT drop_id FROM o)
                 """, [.int(firstID)])
@@ -106,7 +110,8 @@ import Testing
             #expect(retried.json["id"] as? Int != firstID)
             // The database itself refuses a second live order.
             await #expect(throws: PostgresError.self) {
-                try await server.pool.query("""
+                try await server.pool.query(
+                    """
                     INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at)
                     VALUES ($1, $2, 100, 'EUR', now() + interval '1 minute')
                     """, [.int(drop), .int(buyer.id)])

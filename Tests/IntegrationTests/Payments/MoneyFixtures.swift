@@ -11,15 +11,20 @@ enum MoneyFixtures {
     ) async throws -> Int {
         try await pool.transaction { connection in
             try connection.query(
-                paid ? "UPDATE drops SET available = available - 1, sold = sold + 1 WHERE id = $1"
-                     : "UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1",
+                paid
+                    ? "UPDATE drops SET available = available - 1, sold = sold + 1 WHERE id = $1"
+                    : "UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1",
                 [.int(dropID)])
-            return try connection.query("""
+            return try connection.query(
+                """
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state, payment_id)
                 SELECT id, $2, price_cents, currency, now() + interval '15 minutes', $3, $4, $5 FROM drops WHERE id = $1
                 RETURNING id
-                """, [.int(dropID), .int(userID), .text(paid ? "paid" : "pending_payment"), .text(paid ? "done" : "queued"),
-                      .text(paid ? paymentID : nil)])[0].int(0)
+                """,
+                [
+                    .int(dropID), .int(userID), .text(paid ? "paid" : "pending_payment"), .text(paid ? "done" : "queued"),
+                    .text(paid ? paymentID : nil),
+                ])[0].int(0)
         }
     }
 
@@ -49,8 +54,9 @@ enum MoneyFixtures {
         }
         let (entries, digest) = try await pool.withConnection { try DrawStore.canonicalEntries($0, dropID: dropID) }
         let result = try DrawProtocolV1.draw(
-            DrawInput(dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
-                      waitlistDepth: drop.waitlistDepth),
+            DrawInput(
+                dropID: dropID, seed: seed, beacon: drop.beacon, entries: entries, stock: drop.stock,
+                waitlistDepth: drop.waitlistDepth),
             entriesDigest: digest)
         return try await pool.withConnection {
             try DrawStore.commitDraw($0, dropID: dropID, result: result, bundle: nil, paymentWindowSeconds: 900)

@@ -11,10 +11,11 @@ import Testing
 /// idempotent, recorded (who, when), and money follows units afterwards.
 @Suite struct OperatorActionTests {
     static func refundJobs(_ server: IntakeTestServer) async throws -> [String] {
-        try await server.redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q", 0, -1)).requireArray().compactMap {
-            guard case .bulk(let bytes) = $0, let text = String(bytes: bytes, encoding: .utf8), text.contains("order.refund") else { return nil }
-            return text
-        }
+        try await server.redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: server.keyPrefix) + "{payments}:q", 0, -1)).requireArray()
+            .compactMap {
+                guard case .bulk(let bytes) = $0, let text = String(bytes: bytes, encoding: .utf8), text.contains("order.refund") else { return nil }
+                return text
+            }
     }
 
     @Test func aPaidOrderIsRefundedOnceAndItsUnitGoesBackOnSale() async throws {
@@ -78,13 +79,16 @@ import Testing
             let second = try await DropFixtures.insertDrop(server.pool, kind: .draw, status: .closing, stock: 1, waitlistDepth: 2)
             try await DropFixtures.insertEntries(server.pool, dropID: second, users: entrants)
             let firstWinner = try #require(try await MoneyFixtures.draw(server.pool, dropID: second).orders.first)
-            try await server.pool.query("UPDATE orders SET status = 'paid', charge_state = 'done', payment_id = 'p' WHERE id = $1", [.int(firstWinner)])
+            try await server.pool.query(
+                "UPDATE orders SET status = 'paid', charge_state = 'done', payment_id = 'p' WHERE id = $1", [.int(firstWinner)])
             try await server.pool.query("UPDATE drops SET held = 0, sold = 1 WHERE id = $1", [.int(second)])
             #expect(try await server.call("POST", "/v1/orders/\(firstWinner)/refund", token: operatorUser.token).status == 200)
-            let offered = try await server.pool.query("""
+            let offered = try await server.pool.query(
+                """
                 SELECT r.position, o.status FROM drop_rankings r JOIN orders o ON o.id = r.order_id
                 WHERE r.drop_id = $1 ORDER BY r.position
-                """, [.int(second)]).map { (try $0.int(0), try $0.string(1)) }
+                """, [.int(second)]
+            ).map { (try $0.int(0), try $0.string(1)) }
             #expect(offered.map(\.0) == [0, 1] && offered.map(\.1) == ["refund_pending", "pending_payment"])
             #expect(try await MoneyFixtures.audit(server.pool) == [])
         }
@@ -109,11 +113,14 @@ import Testing
             let purchase = try await server.call("POST", "/v1/drops/\(drop)/purchase", token: buyers[2].token)
             #expect(purchase.status == 409 && purchase.problemSlug == "not-open")
             let statuses = try await server.pool.query(
-                "SELECT status FROM orders WHERE drop_id = $1 ORDER BY id", [.int(drop)]).map { try $0.string(0) }
+                "SELECT status FROM orders WHERE drop_id = $1 ORDER BY id", [.int(drop)]
+            ).map { try $0.string(0) }
             #expect(statuses == ["cancelled", "refund_pending"])
             let who = try await server.pool.query("SELECT cancelled_by, cancelled_at IS NOT NULL FROM drops WHERE id = $1", [.int(drop)])[0]
             #expect(try who.int(0) == operatorUser.id && who.bool(1))
-            #expect(try await server.pool.query("SELECT count(*) FROM refunds WHERE order_id = $1 AND reason = 'drop_cancelled'", [.int(paid)])[0].int(0) == 1)
+            #expect(
+                try await server.pool.query("SELECT count(*) FROM refunds WHERE order_id = $1 AND reason = 'drop_cancelled'", [.int(paid)])[0].int(0)
+                    == 1)
             #expect(try await Self.refundJobs(server).count == 1)
             #expect(try await MoneyFixtures.audit(server.pool) == [])
 

@@ -13,11 +13,14 @@ import Testing
         let body = Array(#"{"type":"charge.succeeded","order_id":\#(order),"payment_id":"pay_1"}"#.utf8)
         let timestamp = Int(Date().timeIntervalSince1970)
         let signature = WebhookSignature.sign(secret: IntakeTestServer.callbackSecret, id: webhookID, timestamp: timestamp, body: body)
-        return try await server.http.execute(HTTPRequest(
-            method: "POST", url: server.baseURL + "/v1/payments/callback",
-            headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signature),
-                      ("Content-Type", "application/json")] + headers,
-            body: body))
+        return try await server.http.execute(
+            HTTPRequest(
+                method: "POST", url: server.baseURL + "/v1/payments/callback",
+                headers: [
+                    ("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signature),
+                    ("Content-Type", "application/json"),
+                ] + headers,
+                body: body))
     }
 
     /// A provider whose client sends an `Authorization` header of its own (here Basic) is

@@ -17,7 +17,8 @@ import Testing
         let order = try await server.pool.withConnection { connection in
             try connection.transaction { transaction in
                 try transaction.query("UPDATE drops SET available = 0, held = 1 WHERE id = $1", [.int(drop)])
-                return try transaction.query("""
+                return try transaction.query(
+                    """
                     INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at, charge_state, payment_id)
                     VALUES ($1, $2, 1000, 'EUR', $3, now() + interval '10 minutes', 'awaiting_callback', 'pay_1')
                     RETURNING id
@@ -35,11 +36,14 @@ import Testing
         let paymentField = paymentID.map { #","payment_id":"\#($0)""# } ?? ""
         let body = Array(#"{"type":"\#(type)","order_id":\#(order)\#(paymentField)}"#.utf8)
         let signed = signature ?? WebhookSignature.sign(secret: secret, id: webhookID, timestamp: timestamp, body: body)
-        return try await server.http.execute(HTTPRequest(
-            method: "POST", url: server.baseURL + "/v1/payments/callback",
-            headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
-                      ("Content-Type", "application/json")],
-            body: body))
+        return try await server.http.execute(
+            HTTPRequest(
+                method: "POST", url: server.baseURL + "/v1/payments/callback",
+                headers: [
+                    ("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
+                    ("Content-Type", "application/json"),
+                ],
+                body: body))
     }
 
     /// A signed `refund.succeeded` / `refund.failed` callback.
@@ -49,14 +53,19 @@ import Testing
         let body = Array(#"{"type":"\#(type)","order_id":\#(order),"refund_id":"re_1"}"#.utf8)
         let timestamp = Int(Date().timeIntervalSince1970)
         let signed = WebhookSignature.sign(secret: IntakeTestServer.callbackSecret, id: webhookID, timestamp: timestamp, body: body)
-        return try await server.http.execute(HTTPRequest(
-            method: "POST", url: server.baseURL + "/v1/payments/callback",
-            headers: [("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
-                      ("Content-Type", "application/json")],
-            body: body))
+        return try await server.http.execute(
+            HTTPRequest(
+                method: "POST", url: server.baseURL + "/v1/payments/callback",
+                headers: [
+                    ("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
+                    ("Content-Type", "application/json"),
+                ],
+                body: body))
     }
 
-    static func state(_ server: IntakeTestServer, _ ids: (drop: Int, order: Int)) async throws -> (order: String, held: Int, sold: Int, available: Int) {
+    static func state(_ server: IntakeTestServer, _ ids: (drop: Int, order: Int)) async throws -> (
+        order: String, held: Int, sold: Int, available: Int
+    ) {
         let order = try await server.pool.query("SELECT status FROM orders WHERE id = $1", [.int(ids.order)])[0].string(0)
         let drop = try await server.pool.query("SELECT held, sold, available FROM drops WHERE id = $1", [.int(ids.drop)])[0]
         return (order, try drop.int(0), try drop.int(1), try drop.int(2))
@@ -110,8 +119,9 @@ import Testing
             let ids = try await Self.pendingOrder(server)
             let forged = try await Self.send(server, type: "charge.succeeded", order: ids.order, secret: "not-the-provider")
             #expect(forged.status == 401)
-            let stale = try await Self.send(server, type: "charge.succeeded", order: ids.order,
-                                            timestamp: Int(Date().timeIntervalSince1970) - 301)
+            let stale = try await Self.send(
+                server, type: "charge.succeeded", order: ids.order,
+                timestamp: Int(Date().timeIntervalSince1970) - 301)
             #expect(stale.status == 401)
             let garbled = try await Self.send(server, type: "charge.succeeded", order: ids.order, signature: "v1,AAAA")
             #expect(garbled.status == 401)
@@ -153,8 +163,9 @@ import Testing
             let unknown = try await Self.send(server, type: "charge.succeeded", order: 987_654)
             #expect(unknown.status == 404)
             #expect(try await server.pool.query("SELECT count(*) FROM payment_events")[0].int(0) == 0)
-            let malformed = try await server.http.execute(HTTPRequest(
-                method: "POST", url: server.baseURL + "/v1/payments/callback", body: Array("{}".utf8)))
+            let malformed = try await server.http.execute(
+                HTTPRequest(
+                    method: "POST", url: server.baseURL + "/v1/payments/callback", body: Array("{}".utf8)))
             #expect(malformed.status == 401, "unsigned requests are refused before their body is read")
         }
     }

@@ -15,10 +15,12 @@ import Worker
 /// and counts a second refund of an order; the money the provider keeps follows the units.
 @Suite struct RefundFlowTests {
     static func run(_ handler: any JobHandler, _ job: ShopJob, attempt: Int = 1) async throws {
-        try await handler.handle(JobContext(
-            job: Job(id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 10,
-                     visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-            logger: Logger(label: "test")))
+        try await handler.handle(
+            JobContext(
+                job: Job(
+                    id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 10,
+                    visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
+                logger: Logger(label: "test")))
     }
 
     @Test func aLateSuccessIsPaidBackOnceAndTheProviderKeepsNothingForIt() async throws {
@@ -30,11 +32,13 @@ import Worker
                     let http = CurlHTTPClient(name: "refund-flow-test")
                     defer { http.shutdown() }
                     let payments = PaymentClient(
-                        configuration: .init(url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 10_000,
-                                             connectTimeoutMilliseconds: 2000),
+                        configuration: .init(
+                            url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 10_000,
+                            connectTimeoutMilliseconds: 2000),
                         http: http)
-                    let handlers = WorkerHandlers.make(.init(
-                        pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                    let handlers = WorkerHandlers.make(
+                        .init(
+                            pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
                     let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 2, closesIn: nil)
                     let buyers = try await DropFixtures.insertCustomers(pool, count: 2)
                     let kept = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyers[0], paid: false)
@@ -44,9 +48,10 @@ import Worker
                     // The second order's window ends while its charge is in flight: the charge
                     // goes through at the provider, the order has expired meanwhile.
                     let context = try #require(try await pool.withConnection { try OrderStore.chargeContext($0, orderID: late) })
-                    let answer = await payments.charge(PaymentClient.Charge(
-                        orderID: late, dropID: drop, userID: buyers[1], amountCents: context.amountCents,
-                        currency: context.currency, webhookID: context.webhookID))
+                    let answer = await payments.charge(
+                        PaymentClient.Charge(
+                            orderID: late, dropID: drop, userID: buyers[1], amountCents: context.amountCents,
+                            currency: context.currency, webhookID: context.webhookID))
                     guard case .succeeded(let paymentID, _) = answer else { throw TestFailure("charge: \(answer)") }
                     let settler = PaymentSettler(pool: pool, paymentWindowSeconds: 900, followUp: SettlementFollowUp(queue: queue))
                     try await settler.settle(Settlement(orderID: late, outcome: .expired))
@@ -66,19 +71,22 @@ import Worker
                     // The same refund again under the same key is a replay; under another key it
                     // would pay twice: the ledger refuses it and counts it.
                     let refundContext = try #require(try await pool.withConnection { try RefundStore.context($0, orderID: late) })
-                    let replay = await payments.refund(PaymentClient.Refund(
-                        orderID: late, paymentID: paymentID, amountCents: refundContext.amountCents, currency: refundContext.currency,
-                        webhookID: refundContext.webhookID))
+                    let replay = await payments.refund(
+                        PaymentClient.Refund(
+                            orderID: late, paymentID: paymentID, amountCents: refundContext.amountCents, currency: refundContext.currency,
+                            webhookID: refundContext.webhookID))
                     guard case .refunded = replay else { throw TestFailure("replay: \(replay)") }
-                    let second = await payments.refund(PaymentClient.Refund(
-                        orderID: late, paymentID: paymentID, amountCents: refundContext.amountCents, currency: refundContext.currency,
-                        webhookID: "rf_other"))
+                    let second = await payments.refund(
+                        PaymentClient.Refund(
+                            orderID: late, paymentID: paymentID, amountCents: refundContext.amountCents, currency: refundContext.currency,
+                            webhookID: "rf_other"))
                     #expect(second == .refused(httpStatus: 422))
                     let after = try await client.stats()
                     #expect(after.refunds == 1 && after.doubleRefunds == 1)
 
                     // Money follows units: the paid customer's charge is kept, the late one's is not.
-                    let ledger = try JSONSerialization.jsonObject(with: Data(try await client.get(client.baseURL + "/v1/ledger").body)) as? [String: Int]
+                    let ledger =
+                        try JSONSerialization.jsonObject(with: Data(try await client.get(client.baseURL + "/v1/ledger").body)) as? [String: Int]
                     #expect(ledger?[String(buyers[0])] == context.amountCents && ledger?[String(buyers[1])] == 0)
                     #expect(try await MoneyFixtures.audit(pool) == [])
                 }
@@ -92,15 +100,23 @@ import Worker
     @Test func aChargeInDoubtIsVerifiedAndItsSuccessRefunded() async throws {
         try await withTestDatabase(poolSize: 2) { pool, _ in
             try await withRedisNamespace { redis, prefix in
-                try await withMockProvider(mockConfiguration { $0.timeoutRate = 1; $0.timeoutHoldMilliseconds = 8000 }) { _, client in
-                    let queue = JobQueue(redis: redis, catalog: try JobCatalog.load(directory: ShopProcess.repositoryRoot + "/jobs"), keyPrefix: prefix)
+                try await withMockProvider(
+                    mockConfiguration {
+                        $0.timeoutRate = 1
+                        $0.timeoutHoldMilliseconds = 8000
+                    }
+                ) { _, client in
+                    let queue = JobQueue(
+                        redis: redis, catalog: try JobCatalog.load(directory: ShopProcess.repositoryRoot + "/jobs"), keyPrefix: prefix)
                     let http = CurlHTTPClient(name: "doubt-test")
                     defer { http.shutdown() }
                     let payments = PaymentClient(
-                        configuration: .init(url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 2000, connectTimeoutMilliseconds: 2000),
+                        configuration: .init(
+                            url: client.chargeURL, secret: client.secret, timeoutMilliseconds: 2000, connectTimeoutMilliseconds: 2000),
                         http: http)
-                    let handlers = WorkerHandlers.make(.init(
-                        pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                    let handlers = WorkerHandlers.make(
+                        .init(
+                            pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
                     let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 1, closesIn: nil)
                     let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
                     let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
@@ -136,20 +152,24 @@ import Worker
                 let http = CurlHTTPClient(name: "doubt-test-2")
                 defer { http.shutdown() }
                 let payments = PaymentClient(
-                    configuration: .init(url: "http://127.0.0.1:\(closed.number)/v1/charges", secret: String(repeating: "s", count: 32),
-                                         timeoutMilliseconds: 500, connectTimeoutMilliseconds: 500),
+                    configuration: .init(
+                        url: "http://127.0.0.1:\(closed.number)/v1/charges", secret: String(repeating: "s", count: 32),
+                        timeoutMilliseconds: 500, connectTimeoutMilliseconds: 500),
                     http: http)
-                let handlers = WorkerHandlers.make(.init(
-                    pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
+                let handlers = WorkerHandlers.make(
+                    .init(
+                        pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
                 let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 1, closesIn: nil)
                 let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
                 let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
                 let charge = try #require(handlers[ShopJob.chargeOrderKind])
                 let job = ShopJob.chargeOrder(orderID: order)
-                try await charge.handle(JobContext(
-                    job: Job(id: "last", kind: job.kind, queue: "payments", attempt: 8, maxAttempts: 8,
-                             visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-                    logger: Logger(label: "test")))
+                try await charge.handle(
+                    JobContext(
+                        job: Job(
+                            id: "last", kind: job.kind, queue: "payments", attempt: 8, maxAttempts: 8,
+                            visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
+                        logger: Logger(label: "test")))
                 #expect(try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) == "failed")
                 #expect(try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) } == [order])
             }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import JobQueue
 import Redis
 import Testing
+
+@testable import JobQueue
 
 /// The job queue on a real Redis Cluster (3 masters, 3 replicas, `scripts/cluster up
 /// --redis-only`): each queue's keys carry the queue's own hash tag, so two queues live on two
@@ -9,10 +10,12 @@ import Testing
 /// its queue's slot.
 @Suite(.serialized) struct ClusterQueueTests {
     static let catalog = JobCatalog([
-        JobDefinition(kind: "a", queue: "alpha", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 1),
-        JobDefinition(kind: "b", queue: "bravo", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 1),
+        JobDefinition(
+            kind: "a", queue: "alpha", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 1),
+        JobDefinition(
+            kind: "b", queue: "bravo", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 1),
     ])
 
     @Test func twoQueuesLiveOnTwoShardsAndJobsStillFlowRetryAndAreRescued() async throws {
@@ -38,7 +41,8 @@ import Testing
             let bravo = try #require(map.master(forSlot: RedisClusterSlot.of(queue.waitingListKey("bravo"))))
             #expect(alpha != bravo, "both queues on one shard: \(queue.waitingListKey("alpha")), \(queue.waitingListKey("bravo"))")
             for (name, master) in [("alpha", alpha), ("bravo", bravo)] {
-                let node = RedisClient(configuration: RedisConfiguration(host: master.host, port: master.port, password: redis.configuration.password))
+                let node = RedisClient(
+                    configuration: RedisConfiguration(host: master.host, port: master.port, password: redis.configuration.password))
                 defer { node.shutdown() }
                 #expect(try await node.send(RedisCommand("LLEN", queue.waitingListKey(name))).requireInt() == 16, "\(name) on \(master)")
             }

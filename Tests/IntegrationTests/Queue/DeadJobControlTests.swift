@@ -6,12 +6,14 @@ import Testing
 /// and the workers' details.
 @Suite struct DeadJobControlTests {
     static let catalog = JobCatalog([
-        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 60),
+        JobDefinition(
+            kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 60)
     ])
 
     static func job(_ id: String, attempt: Int = 3, uniqueKey: String? = nil) -> Job {
-        Job(id: id, kind: "work", queue: "main", attempt: attempt, maxAttempts: 3, visibilityMilliseconds: 60_000,
+        Job(
+            id: id, kind: "work", queue: "main", attempt: attempt, maxAttempts: 3, visibilityMilliseconds: 60_000,
             enqueuedAtMilliseconds: 1_000, uniqueKey: uniqueKey, payload: "{\"n\":\"\(id)\"}")
     }
 

@@ -5,8 +5,9 @@ import Testing
 
 @Suite struct JobQueueTests {
     static let catalog = JobCatalog([
-        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 2),
+        JobDefinition(
+            kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 2)
     ])
 
     @Test func enqueuedJobsRunOnceAndLeaveNothingBehind() async throws {
@@ -65,10 +66,12 @@ import Testing
             let attempts = RecordedJobs()
             let worker = JobWorker(
                 queue: queue,
-                handlers: ["work": ClosureJobHandler { context in
-                    await attempts.add(context.job)
-                    throw TestFailure("boom \(context.attempt)")
-                }],
+                handlers: [
+                    "work": ClosureJobHandler { context in
+                        await attempts.add(context.job)
+                        throw TestFailure("boom \(context.attempt)")
+                    }
+                ],
                 configuration: .init(queues: ["main"], concurrency: 2, idleBlockSeconds: 0.2),
                 logger: testLogger)
             try await queue.enqueue(.init(kind: "work", payload: "{\"order\":1}", uniqueKey: "order:1"))
@@ -125,20 +128,23 @@ import Testing
     @Test func aJobOverrunningItsTimeoutIsCancelledAndRetried() async throws {
         try await withRedisNamespace { redis, prefix in
             let catalog = JobCatalog([
-                JobDefinition(kind: "slow", queue: "main", timeoutSeconds: 0.3, maxAttempts: 3,
-                              backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 5),
+                JobDefinition(
+                    kind: "slow", queue: "main", timeoutSeconds: 0.3, maxAttempts: 3,
+                    backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 5)
             ])
             let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
             let attempts = RecordedJobs()
             let finished = RecordedJobs()
             let worker = JobWorker(
                 queue: queue,
-                handlers: ["slow": ClosureJobHandler { context in
-                    await attempts.add(context.job)
-                    // The first attempt hangs far past the timeout; the retry is quick.
-                    if context.attempt == 1 { try await Task.sleep(for: .seconds(60)) }
-                    await finished.add(context.job)
-                }],
+                handlers: [
+                    "slow": ClosureJobHandler { context in
+                        await attempts.add(context.job)
+                        // The first attempt hangs far past the timeout; the retry is quick.
+                        if context.attempt == 1 { try await Task.sleep(for: .seconds(60)) }
+                        await finished.add(context.job)
+                    }
+                ],
                 configuration: .init(queues: ["main"], concurrency: 1, idleBlockSeconds: 0.2),
                 logger: testLogger)
             try await queue.enqueue(.init(kind: "slow", payload: "{}"))
@@ -173,7 +179,10 @@ import Testing
             #expect(overview.queues.first?.waiting == 1 && overview.queues.first?.inFlight == 0)
             #expect(try await queue.isHeld(uniqueKey: "u"), "still waiting: the unique key stays held")
             let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "{main}:q", 0))
-            guard case .bulk(let bytes) = envelope else { Issue.record("no job in the queue"); return }
+            guard case .bulk(let bytes) = envelope else {
+                Issue.record("no job in the queue")
+                return
+            }
             #expect(Job(encoded: bytes)?.attempt == 2, "a rescue spends the attempt that died")
         }
     }
@@ -187,8 +196,9 @@ import Testing
     /// A visibility timeout long enough that a machine slowed by the rest of the suite does not
     /// let the "alive" worker's heartbeat age past it mid-test.
     static let catalog = JobCatalog([
-        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 60),
+        JobDefinition(
+            kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 4000, visibilityTimeoutSeconds: 60)
     ])
 
     static func redisNow(_ redis: RedisClient) async throws -> Int {
@@ -206,7 +216,10 @@ import Testing
             #expect(try await queue.promoteDueJobs() == 0, "ten minutes ahead of Redis's time")
             // Move the delayed job's due time to just behind Redis's time.
             let delayed = try await redis.send(RedisCommand("ZRANGE", prefix + "{main}:delayed", 0, -1)).requireArray()
-            guard case .bulk(let envelope) = try #require(delayed.first) else { Issue.record("no delayed job"); return }
+            guard case .bulk(let envelope) = try #require(delayed.first) else {
+                Issue.record("no delayed job")
+                return
+            }
             try await redis.execute("ZADD", prefix + "{main}:delayed", "XX", now - 1, envelope)
             #expect(try await queue.promoteDueJobs() == 1)
             stats = try #require(try await queue.overview().queues.first)
@@ -285,7 +298,7 @@ actor Gate {
     }
     func open() {
         isOpen = true
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
         waiters.removeAll()
     }
 }

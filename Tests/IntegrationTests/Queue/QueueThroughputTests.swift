@@ -1,17 +1,21 @@
 import Foundation
-@testable import JobQueue
 import Redis
 import Testing
+
+@testable import JobQueue
 
 /// The console's per-minute queue counters and the workers' registration, on a real Redis.
 @Suite struct QueueThroughputTests {
     static let catalog = JobCatalog([
-        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-        JobDefinition(kind: "other", queue: "side", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-        JobDefinition(kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+        JobDefinition(
+            kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+        JobDefinition(
+            kind: "other", queue: "side", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+        JobDefinition(
+            kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
     ])
 
     @Test func acknowledgedBatchesAndFailuresAreCountedPerQueueAndMinute() async throws {
@@ -19,7 +23,8 @@ import Testing
             // Minute 1000 and 12 s into it.
             let clock = ManualJobClock(milliseconds: 60_000_000 + 12_000)
             let queue = JobQueue(redis: redis, catalog: Self.catalog, keyPrefix: prefix, clock: .manual(clock))
-            _ = try await queue.enqueue((0..<5).map { _ in JobQueue.NewJob(kind: "work", payload: "{}") } + [JobQueue.NewJob(kind: "other", payload: "{}")])
+            _ = try await queue.enqueue(
+                (0..<5).map { _ in JobQueue.NewJob(kind: "work", payload: "{}") } + [JobQueue.NewJob(kind: "other", payload: "{}")])
             let main = try await queue.fetch(queue: "main", worker: "w", limit: 10)
             let side = try await queue.fetch(queue: "side", worker: "w", limit: 10)
             try #require(main.count == 5 && side.count == 1)

@@ -1,19 +1,23 @@
 import Foundation
-@testable import JobQueue
 import Redis
 import Testing
+
+@testable import JobQueue
 
 /// No job is stranded: a taking call whose answer is lost, a graceful stop, a job its worker lost
 /// track of. Each ends with the job run or back in its queue, and its unique key held exactly
 /// while the job is still in the system.
 @Suite struct StrandedJobTests {
     static let catalog = JobCatalog([
-        JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
-        JobDefinition(kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
-        JobDefinition(kind: "aside", queue: "side", timeoutSeconds: 5, maxAttempts: 3,
-                      backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
+        JobDefinition(
+            kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
+        JobDefinition(
+            kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
+        JobDefinition(
+            kind: "aside", queue: "side", timeoutSeconds: 5, maxAttempts: 3,
+            backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 2),
     ])
 
     /// A client to the test's Redis through a proxy that can hold Redis's answers back, with a
@@ -35,8 +39,9 @@ import Testing
     /// Nothing is waiting, in flight, delayed or dead, no deadline is left, no unique key is held.
     static func expectEmpty(_ queue: JobQueue, _ redis: RedisClient, _ prefix: String, keys: [String]) async throws {
         let overview = try await queue.overview()
-        #expect(overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.delayed == 0 && $0.dead == 0 },
-                "\(overview.queues)")
+        #expect(
+            overview.queues.allSatisfy { $0.waiting == 0 && $0.inFlight == 0 && $0.delayed == 0 && $0.dead == 0 },
+            "\(overview.queues)")
         for queueName in ["main", "side"] {
             #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{\(queueName)}:inflight-deadlines")).requireInt() == 0)
         }
@@ -53,10 +58,12 @@ import Testing
                 let done = RecordedJobs()
                 let worker = JobWorker(
                     queue: queue,
-                    handlers: ["work": ClosureJobHandler { context in
-                        if context.job.payload.contains("first") { await gate.wait() }
-                        await done.add(context.job)
-                    }],
+                    handlers: [
+                        "work": ClosureJobHandler { context in
+                            if context.job.payload.contains("first") { await gate.wait() }
+                            await done.add(context.job)
+                        }
+                    ],
                     // (No heartbeat during the test: only taking calls and acknowledgements use
                     // the held connection, so the answer lost is the fetch's.)
                     configuration: .init(
@@ -135,7 +142,10 @@ import Testing
             #expect(try await redis.send(RedisCommand("ZSCORE", prefix + "{jobs}:workers", "stopping")).isNull, "the worker retired")
             #expect(try await redis.send(RedisCommand("ZCARD", prefix + "{side}:inflight-deadlines")).requireInt() == 0)
             let envelope = try await redis.send(RedisCommand("LINDEX", prefix + "{side}:q", 0))
-            guard case .bulk(let bytes) = envelope else { Issue.record("no job in the queue"); return }
+            guard case .bulk(let bytes) = envelope else {
+                Issue.record("no job in the queue")
+                return
+            }
             #expect(Job(encoded: bytes)?.attempt == 1, "a hand-back spends no attempt")
         }
     }
@@ -151,10 +161,12 @@ import Testing
             let attempts = RecordedJobs()
             let worker = JobWorker(
                 queue: queue,
-                handlers: ["work": ClosureJobHandler { context in
-                    await attempts.add(context.job)
-                    if context.attempt == 1 { await gate.wait() }
-                }],
+                handlers: [
+                    "work": ClosureJobHandler { context in
+                        await attempts.add(context.job)
+                        if context.attempt == 1 { await gate.wait() }
+                    }
+                ],
                 configuration: .init(
                     workerID: "beating", queues: ["main"], concurrency: 1, heartbeatMilliseconds: 20, idleBlockSeconds: 0.2),
                 logger: testLogger)

@@ -80,9 +80,10 @@ import Testing
             let queue = JobQueue(redis: redis, catalog: try repositoryCatalog(), keyPrefix: JobQueue.keyPrefix(deployment: prefix))
             let key = prefix + "probe"
             let count = 2000
-            try await queue.enqueue((0..<count).map { _ in
-                JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 5))
-            })
+            try await queue.enqueue(
+                (0..<count).map { _ in
+                    JobQueue.NewJob(kind: "probe", payload: probePayload(key: key, sleepMilliseconds: 5))
+                })
             var environment = try await workerEnvironment(redisPrefix: prefix)
             environment.merge(settings) { _, new in new }
             let worker = try ShopProcess(["worker", "--queues", "diagnostics", "--concurrency", "8"], environment: environment)

@@ -1,12 +1,13 @@
 import Foundation
-@testable import JobQueue
 import Logging
 import Postgres
 import Redis
-@testable import Scheduler
 import ShopDomain
 import ShopJobs
 import Testing
+
+@testable import JobQueue
+@testable import Scheduler
 
 /// The scheduler's named maintenance services, one run at a time, on a real PostgreSQL and
 /// Redis: what each run does and the outcome it reports.
@@ -50,10 +51,12 @@ import Testing
     @Test func theJobRescuerTakesBackAndBuriesTheJobsOfADeadWorker() async throws {
         try await withRedisNamespace { redis, prefix in
             let catalog = JobCatalog([
-                JobDefinition(kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
-                              backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-                JobDefinition(kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
-                              backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+                JobDefinition(
+                    kind: "work", queue: "main", timeoutSeconds: 5, maxAttempts: 3,
+                    backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+                JobDefinition(
+                    kind: "once", queue: "main", timeoutSeconds: 5, maxAttempts: 1,
+                    backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
             ])
             let clock = ManualJobClock(milliseconds: 60_000_000)
             let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix, clock: .manual(clock))

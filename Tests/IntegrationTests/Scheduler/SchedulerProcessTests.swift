@@ -8,7 +8,9 @@ import Testing
 
 /// `fastest-shop scheduler` as real processes against a real PostgreSQL and Redis.
 @Suite struct SchedulerProcessTests {
-    static func environment(_ database: PostgresConfiguration, redisPrefix: String, scratchRedis: ScratchServices? = nil) async throws -> [String: String] {
+    static func environment(_ database: PostgresConfiguration, redisPrefix: String, scratchRedis: ScratchServices? = nil) async throws -> [String:
+        String]
+    {
         var environment = try await workerEnvironment(redisPrefix: redisPrefix)
         environment["FASTEST_SHOP_POSTGRES_DATABASE"] = database.database
         environment.merge(SchedulerPace.environment) { _, pace in pace }
@@ -105,7 +107,8 @@ import Testing
                 let order = try await pool.withConnection { connection in
                     try connection.transaction { transaction in
                         try transaction.query("UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1", [.int(openRun)])
-                        return try transaction.query("""
+                        return try transaction.query(
+                            """
                             INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at, created_at)
                             VALUES ($1, $2, 12000, 'EUR', 'wh_test_1', now() + interval '15 minutes', now() - interval '1 minute')
                             RETURNING id
@@ -115,10 +118,11 @@ import Testing
                 let scheduler = try ShopProcess(
                     ["scheduler"], environment: try await Self.environment(database, redisPrefix: prefix, scratchRedis: scratch))
                 func chargeJobs() async throws -> [String] {
-                    try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "{payments}:q", 0, -1)).requireArray().compactMap {
-                        guard case .bulk(let bytes) = $0 else { return nil }
-                        return Job(encoded: bytes)?.payload
-                    }
+                    try await redis.send(RedisCommand("LRANGE", JobQueue.keyPrefix(deployment: prefix) + "{payments}:q", 0, -1)).requireArray()
+                        .compactMap {
+                            guard case .bulk(let bytes) = $0 else { return nil }
+                            return Job(encoded: bytes)?.payload
+                        }
                 }
                 try await eventually("close and charge jobs are enqueued") {
                     let closes = try await Self.closeJobs(redis, prefix: prefix).keys.sorted()
@@ -138,7 +142,7 @@ import Testing
                 #expect(try await Self.closeJobs(redis, prefix: prefix).values.allSatisfy { $0 == 1 })
                 #expect(try await scheduler.terminate() == 0, "log: \(scheduler.output)")
             }
-    }
+        }
     }
 
     /// The scheduler keeps an open-run's admission gate in step with PostgreSQL: loaded when the
@@ -163,7 +167,8 @@ import Testing
                 try await pool.withConnection { connection in
                     try connection.transaction { transaction in
                         try transaction.query("UPDATE drops SET available = available - 1, held = held + 1 WHERE id = $1", [.int(drop)])
-                        try transaction.query("""
+                        try transaction.query(
+                            """
                             INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
                             VALUES ($1, $2, 12000, 'EUR', 'wh_gate_test', now() + interval '15 minutes')
                             """, [.int(drop), .int(customer)])

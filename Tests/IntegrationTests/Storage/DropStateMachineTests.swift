@@ -9,9 +9,10 @@ import Testing
 @Suite struct DropStateMachineTests {
     @Test func theDatabaseAllowsExactlyTheMovesOfTheStateMachine() async throws {
         try await withTestDatabase(poolSize: 1) { pool, _ in
-            let stored = Set(try await pool.query("SELECT kind, from_status, to_status FROM drop_status_moves").map {
-                "\(try $0.string(0)):\(try $0.string(1))→\(try $0.string(2))"
-            })
+            let stored = Set(
+                try await pool.query("SELECT kind, from_status, to_status FROM drop_status_moves").map {
+                    "\(try $0.string(0)):\(try $0.string(1))→\(try $0.string(2))"
+                })
             var expected = Set<String>()
             for kind in DropKind.allCases {
                 for from in DropStatus.allCases {

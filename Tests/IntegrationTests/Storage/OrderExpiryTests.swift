@@ -16,11 +16,13 @@ import Worker
             let customers = try await DropFixtures.insertCustomers(pool, count: 2)
             var orders: [Int] = []
             for (customer, window) in zip(customers, ["1 hour", "-1 second"]) {
-                orders.append(try await pool.query("""
-                    INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
-                    VALUES ($1, $2, 1000, 'EUR', $3, now() + $4::interval)
-                    RETURNING id
-                    """, [.int(drop), .int(customer), .text("wh_\(drop)_\(customer)"), .text(window)])[0].int(0))
+                orders.append(
+                    try await pool.query(
+                        """
+                        INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
+                        VALUES ($1, $2, 1000, 'EUR', $3, now() + $4::interval)
+                        RETURNING id
+                        """, [.int(drop), .int(customer), .text("wh_\(drop)_\(customer)"), .text(window)])[0].int(0))
             }
             let (openID, endedID) = (orders[0], orders[1])
             let open = try #require(try await pool.withConnection { try OrderStore.chargeContext($0, orderID: openID) })
@@ -40,21 +42,25 @@ import Worker
             try await withRedisNamespace { redis, prefix in
                 let drop = try await DropFixtures.insertDrop(pool, kind: .openRun, stock: 1, closesIn: nil)
                 let customer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
-                let order = try await pool.query("""
+                let order = try await pool.query(
+                    """
                     INSERT INTO orders (drop_id, user_id, amount_cents, currency, webhook_id, expires_at)
                     VALUES ($1, $2, 1000, 'EUR', 'wh_early', now() + interval '30 seconds')
                     RETURNING id
                     """, [.int(drop), .int(customer)])[0].int(0)
                 let catalog = JobCatalog([
-                    JobDefinition(kind: ShopJob.expireOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 10,
-                                  backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 60_000, visibilityTimeoutSeconds: 10),
+                    JobDefinition(
+                        kind: ShopJob.expireOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 10,
+                        backoffBaseMilliseconds: 1000, backoffCapMilliseconds: 60_000, visibilityTimeoutSeconds: 10)
                 ])
                 let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
-                let handlers = WorkerHandlers.make(.init(
-                    pool: pool, redis: redis, queue: queue, payments: nil, paymentWindowSeconds: 900, returnUnits: nil))
+                let handlers = WorkerHandlers.make(
+                    .init(
+                        pool: pool, redis: redis, queue: queue, payments: nil, paymentWindowSeconds: 900, returnUnits: nil))
                 let early = ShopJob.expireOrder(orderID: order, atMilliseconds: 0)
-                let job = Job(id: "early", kind: ShopJob.expireOrderKind, queue: "payments", attempt: 1, maxAttempts: 10,
-                              visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: early.payload)
+                let job = Job(
+                    id: "early", kind: ShopJob.expireOrderKind, queue: "payments", attempt: 1, maxAttempts: 10,
+                    visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: early.payload)
                 let handler = try #require(handlers[ShopJob.expireOrderKind])
                 do {
                     try await handler.handle(JobContext(job: job, logger: Logger(label: "test")))

@@ -10,17 +10,21 @@ import Worker
 enum DrawCloser {
     static func close(_ stack: ShopStack, dropID: Int) async throws {
         let catalog = JobCatalog([
-            JobDefinition(kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
-                          backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-            JobDefinition(kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
-                          backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+            JobDefinition(
+                kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
+                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
+            JobDefinition(
+                kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
+                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
         ])
         let queue = JobQueue(redis: stack.redis, catalog: catalog, keyPrefix: stack.redisPrefix + "closer:")
-        let handlers = WorkerHandlers.make(.init(
-            pool: stack.pool, redis: stack.redis, queue: queue, payments: nil, paymentWindowSeconds: 900, returnUnits: nil))
-        let job = Job(id: "test-close-\(dropID)", kind: ShopJob.closeDropKind, queue: "drops", attempt: 1, maxAttempts: 1,
-                      visibilityMilliseconds: 60_000, enqueuedAtMilliseconds: 0, uniqueKey: nil,
-                      payload: ShopJob.closeDrop(dropID: dropID).payload)
+        let handlers = WorkerHandlers.make(
+            .init(
+                pool: stack.pool, redis: stack.redis, queue: queue, payments: nil, paymentWindowSeconds: 900, returnUnits: nil))
+        let job = Job(
+            id: "test-close-\(dropID)", kind: ShopJob.closeDropKind, queue: "drops", attempt: 1, maxAttempts: 1,
+            visibilityMilliseconds: 60_000, enqueuedAtMilliseconds: 0, uniqueKey: nil,
+            payload: ShopJob.closeDrop(dropID: dropID).payload)
         try await handlers[ShopJob.closeDropKind]!.handle(JobContext(job: job, logger: Logger(label: "test-close")))
     }
 }

@@ -20,12 +20,14 @@ enum DropFixtures {
         if let productID { product = productID } else { product = try await insertProduct(pool) }
         let seed = kind.isDrawn ? DrawProtocolV1.makeSeed() : nil
         let now = Date()
-        return try await pool.query("""
+        return try await pool.query(
+            """
             INSERT INTO drops (product_id, kind, status, stock, available, opens_at, closes_at, max_tickets,
                                waitlist_depth, seed, commitment, entries_digest)
             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9::bytea, $10, $11)
             RETURNING id
-            """, [
+            """,
+            [
                 .int(product), .text(kind.rawValue), .text(status.rawValue), .int(stock),
                 .timestamp(now.addingTimeInterval(opensIn)), .timestamp(closesIn.map { now.addingTimeInterval($0) }),
                 .int(maxTickets), .int(waitlistDepth),

@@ -73,7 +73,9 @@ enum DashboardMetrics {
         for pattern in [#""[^"]*""#, #"\{[^}]*\}"#, #"\[[^\]]*\]"#, #"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)"#] {
             text = text.replacingOccurrences(of: pattern, with: " ", options: .regularExpression)
         }
-        let keywords: Set<String> = ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan"]
+        let keywords: Set<String> = [
+            "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan",
+        ]
         // (ICU's expressions, for the look-behind: no identifier starts inside a number such as
         // `1e3`, a duration or a Grafana variable.)
         let identifier = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z_:.$])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?"#)

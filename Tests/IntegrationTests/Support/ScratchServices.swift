@@ -32,7 +32,10 @@ struct ScratchServices: Sendable {
 
     /// The settings that point a `fastest-shop` process at this Redis instead of the shared one.
     var redisEnvironment: [String: String] {
-        ["FASTEST_SHOP_REDIS_PORT": settings["FASTEST_SHOP_REDIS_PORT"]!, "FASTEST_SHOP_REDIS_PASSWORD": settings["FASTEST_SHOP_REDIS_PASSWORD"] ?? ""]
+        [
+            "FASTEST_SHOP_REDIS_PORT": settings["FASTEST_SHOP_REDIS_PORT"]!,
+            "FASTEST_SHOP_REDIS_PASSWORD": settings["FASTEST_SHOP_REDIS_PASSWORD"] ?? "",
+        ]
     }
 
     /// Stops and starts one server on the same port with the same data.
@@ -61,7 +64,8 @@ struct ScratchServices: Sendable {
         // The backends and helpers are the postmaster's children.
         let children = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(pid_t.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && pid_t(fields[1]) == main
         }
@@ -77,7 +81,8 @@ func withScratchServices<T>(_ body: (ScratchServices) async throws -> T) async t
 private func withScratchServicesNow<T>(_ body: (ScratchServices) async throws -> T) async throws -> T {
     let repository = URL(fileURLWithPath: try LocalServices().script)
         .deletingLastPathComponent().deletingLastPathComponent()
-    let directory = repository
+    let directory =
+        repository
         .appendingPathComponent(".fastest/scratch/\(UUID().uuidString.lowercased().prefix(13))").path
     let services = try LocalServices(directory: directory)
     defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -24,8 +24,10 @@ final class ShopStack: @unchecked Sendable {
     let http = CurlHTTPClient(name: "stack-http", maxIdleConnections: 2048)
     let catalogDirectory: String
 
-    init(pool: PostgresPool, database: PostgresConfiguration, redis: RedisClient, redisPrefix: String,
-         scratchRedis: ScratchServices? = nil, settings: [String: String] = [:]) async throws {
+    init(
+        pool: PostgresPool, database: PostgresConfiguration, redis: RedisClient, redisPrefix: String,
+        scratchRedis: ScratchServices? = nil, settings: [String: String] = [:]
+    ) async throws {
         self.pool = pool
         self.redis = redis
         self.redisPrefix = redisPrefix
@@ -116,8 +118,9 @@ final class ShopStack: @unchecked Sendable {
     func call(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        return try await http.execute(HTTPRequest(
-            method: method, url: apiURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 60_000))
+        return try await http.execute(
+            HTTPRequest(
+                method: method, url: apiURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 60_000))
     }
 
     func mockStats() async throws -> [String: Any] {
@@ -175,7 +178,7 @@ extension ShopProcess {
 
 extension Dictionary {
     fileprivate func mapKeys<K: Hashable>(_ transform: (Key) -> K) -> [K: Value] {
-        Dictionary<K, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
+        [K: Value](uniqueKeysWithValues: map { (transform($0.key), $0.value) })
     }
 }
 

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Intake
 import JWTKit
 import ShopDomain
 import Testing
+
+@testable import Intake
 
 /// Tokens signed with the right key are still refused when they were not issued by this
 /// platform for its API, or claim a longer life than the setting allows.
@@ -12,9 +13,10 @@ import Testing
     static func sign(iss: String = AccessTokenClaims.issuer, aud: String = AccessTokenClaims.audience, life: Double = 600) async throws -> String {
         let keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         let now = Date()
-        return try await keys.sign(AccessTokenClaims(
-            iss: IssuerClaim(value: iss), aud: AudienceClaim(value: aud), sub: SubjectClaim(value: "7"), role: .customer, ver: 0,
-            exp: ExpirationClaim(value: now.addingTimeInterval(life)), iat: IssuedAtClaim(value: now)))
+        return try await keys.sign(
+            AccessTokenClaims(
+                iss: IssuerClaim(value: iss), aud: AudienceClaim(value: aud), sub: SubjectClaim(value: "7"), role: .customer, ver: 0,
+                exp: ExpirationClaim(value: now.addingTimeInterval(life)), iat: IssuedAtClaim(value: now)))
     }
 
     @Test func issuerAudienceAndLifetimeAreChecked() async throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Intake
 
 /// What reaches the console's HTML without mustache's escaping (the server-drawn SVG), what its

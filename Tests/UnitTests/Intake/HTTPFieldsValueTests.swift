@@ -1,6 +1,7 @@
 import HTTPTypes
-@testable import Intake
 import Testing
+
+@testable import Intake
 
 /// `value(of:)` answers what `HTTPFields`' own subscript answers.
 @Suite struct HTTPFieldsValueTests {

@@ -1,5 +1,6 @@
-@testable import Intake
 import Testing
+
+@testable import Intake
 
 /// The local read cache's state, with time passed in: bounded, expiring, and never storing what
 /// was read before an invalidation or while the invalidation subscription is down.

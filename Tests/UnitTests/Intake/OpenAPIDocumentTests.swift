@@ -1,7 +1,8 @@
 import Foundation
-@testable import Intake
 import ShopDomain
 import Testing
+
+@testable import Intake
 
 /// The checked-in OpenAPI document states the bounds the server enforces, each read here from
 /// the constant the validation code uses: changing one without the other fails.
@@ -75,7 +76,9 @@ import Testing
             }
             if name.contains(" /v1/"), name != "POST /v1/payments/callback" {
                 for status in ["401", "429", "503"] {
-                    #expect(responses[status] != nil, "\(name) documents \(status): the bearer-token check, the rate limit and the stores apply to every /v1 route")
+                    #expect(
+                        responses[status] != nil,
+                        "\(name) documents \(status): the bearer-token check, the rate limit and the stores apply to every /v1 route")
                 }
             }
         }

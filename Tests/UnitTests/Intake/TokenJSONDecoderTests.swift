@@ -1,7 +1,8 @@
 import Foundation
-@testable import Intake
 import ShopDomain
 import Testing
+
+@testable import Intake
 
 /// `TokenJSONDecoder` answers exactly what jwt-kit's default `JSONDecoder` answers; it only
 /// gets there sooner for the flat objects of token headers and claims.
@@ -123,8 +124,10 @@ import Testing
         ]
         for json in scalars { expectSameAnswer(Scalars.self, json.utf8) }
 
-        let numbers = ["0", "-0", "-0.0", "0e5", "1.0", "4.9e-324", "2e-324", "1e-400", "1E400", "-1E400", "1.7976931348623157e308",
-                       "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e2"]
+        let numbers = [
+            "0", "-0", "-0.0", "0e5", "1.0", "4.9e-324", "2e-324", "1e-400", "1E400", "-1E400", "1.7976931348623157e308",
+            "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e2",
+        ]
         for number in numbers {
             expectSameAnswer(Bits.self, #"{"d":\#(number)}"#.utf8)
             expectSameAnswer(Lenient.self, #"{"n":\#(number)}"#.utf8)
@@ -156,8 +159,10 @@ import Testing
     @Test func neverDisagreesWithJSONDecoderOnRandomInput() {
         var random = SeededRandom(seed: 0x5EED)
         let keys = ["sub", "role", "exp", "iat", "alg", "typ", "kid", "i", "u", "d", "b", "s", "x", "n", "é"]
-        let values = [#""1""#, #""customer""#, #""operator""#, "1764648000", "1.5", "-3", "0", "true", "false", "null", #""HS256""#,
-                      "1e3", "255", "256", #""a\"b""#, "[1]", "{}", #""é""#, "1.0", "-0", "0e5", "1e-400"]
+        let values = [
+            #""1""#, #""customer""#, #""operator""#, "1764648000", "1.5", "-3", "0", "true", "false", "null", #""HS256""#,
+            "1e3", "255", "256", #""a\"b""#, "[1]", "{}", #""é""#, "1.0", "-0", "0e5", "1e-400",
+        ]
         let whitespace = ["", " ", "\n", "\t "]
         var readFast = 0
         for _ in 0..<3_000 {

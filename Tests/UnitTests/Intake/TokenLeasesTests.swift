@@ -1,5 +1,6 @@
-@testable import Intake
 import Testing
+
+@testable import Intake
 
 /// What an instance remembers between trips to the shared rate-limit buckets: one lease asked
 /// for at a time and spent locally until it runs out or expires, refusals kept until a token is
