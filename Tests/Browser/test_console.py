@@ -361,7 +361,7 @@ def test_a_dead_job_retried_from_queues_runs(operator, stack):
     # The queue's row says what Redis holds: its dead jobs, and the probe's five failed attempts
     # (four retried, the last buried) among the failed of the last hour.
     queue_row = browser.driver.find_element(By.CSS_SELECTOR, "#queues tr[data-queue='diagnostics']")
-    dead_here = [env for env in stack.redis("HVALS", "fs:{jobs}:dead:jobs").splitlines() if env.split("|")[3:4] == ["diagnostics"]]
+    dead_here = [env for env in stack.redis("HVALS", "fs:jobs:{diagnostics}:dead:jobs").splitlines() if env.split("|")[3:4] == ["diagnostics"]]
     assert int(queue_row.find_element(By.CSS_SELECTOR, "td.dead").text) == len(dead_here) >= 1
     assert int(queue_row.find_element(By.CSS_SELECTOR, "td.failed-hour").text) >= 5
     browser.submit(row.find_element(By.CSS_SELECTOR, "button.retry"))
