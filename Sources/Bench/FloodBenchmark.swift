@@ -89,21 +89,12 @@ public enum FloodBenchmark {
 
         let server = try ServeProcess(
             executable: parameters.executable,
-            environment: [
-                "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
-                "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
-                "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
-                "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
-                "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
-                "FASTEST_SHOP_REDIS_HOST": redis.host,
-                "FASTEST_SHOP_REDIS_PORT": String(redis.port),
-                "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
-                "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+            environment: ServeProcess.storesEnvironment(database: database, redis: redis, prefix: prefix).merging([
                 "FASTEST_SHOP_AUTH_JWT_SECRET": UUID().uuidString + UUID().uuidString,
                 "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
                 "FASTEST_SHOP_HTTP_PORT": "0",
                 "FASTEST_SHOP_LOG_LEVEL": "error",
-            ])
+            ]) { _, new in new })
         defer { server.stop() }
         let announced = try await server.waitForURL()
         guard let port = announced.split(separator: ":").last.flatMap({ Int($0) }) else {

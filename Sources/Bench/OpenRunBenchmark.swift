@@ -130,16 +130,7 @@ public enum OpenRunBenchmark {
     ) async throws -> Rush {
         let server = try ServeProcess(
             executable: parameters.executable,
-            environment: [
-                "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
-                "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
-                "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
-                "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
-                "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
-                "FASTEST_SHOP_REDIS_HOST": redis.host,
-                "FASTEST_SHOP_REDIS_PORT": String(redis.port),
-                "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
-                "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+            environment: ServeProcess.storesEnvironment(database: database, redis: redis, prefix: prefix).merging([
                 "FASTEST_SHOP_AUTH_JWT_SECRET": secret,
                 "FASTEST_SHOP_PAYMENTS_CALLBACK_SECRET": UUID().uuidString,
                 "FASTEST_SHOP_HTTP_PORT": "0",
@@ -150,7 +141,7 @@ public enum OpenRunBenchmark {
                 // Every buyer's connection comes from this one machine.
                 "FASTEST_SHOP_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
                 "FASTEST_SHOP_LOG_LEVEL": "warning",
-            ])
+            ]) { _, new in new })
         defer { server.stop() }
         let baseURL = try await server.waitForURL()
         guard let portText = baseURL.split(separator: ":").last, let port = Int(portText) else {
@@ -222,6 +213,21 @@ final class ServeProcess: Sendable {
             environment: ChildProcess.currentEnvironment().filter { !$0.key.hasPrefix("FASTEST_SHOP_") }
                 .merging(environment) { _, new in new },
             standardOutput: .file(output.path), standardError: .file(output.path))
+    }
+
+    /// The settings that point a `serve` at the bench's database and Redis (under `prefix`).
+    static func storesEnvironment(database: BenchDatabase, redis: RedisConfiguration, prefix: String) -> [String: String] {
+        [
+            "FASTEST_SHOP_POSTGRES_HOST": database.configuration.host,
+            "FASTEST_SHOP_POSTGRES_PORT": String(database.configuration.port),
+            "FASTEST_SHOP_POSTGRES_DATABASE": database.configuration.database,
+            "FASTEST_SHOP_POSTGRES_USER": database.configuration.user,
+            "FASTEST_SHOP_POSTGRES_PASSWORD": database.configuration.password ?? "",
+            "FASTEST_SHOP_REDIS_HOST": redis.host,
+            "FASTEST_SHOP_REDIS_PORT": String(redis.port),
+            "FASTEST_SHOP_REDIS_PASSWORD": redis.password ?? "",
+            "FASTEST_SHOP_REDIS_KEY_PREFIX": prefix,
+        ]
     }
 
     func waitForURL() async throws -> String {

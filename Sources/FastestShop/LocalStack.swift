@@ -11,6 +11,7 @@ import Redis
 import Scheduler
 import ServiceLifecycle
 import Settings
+import ShopDomain
 import Storage
 import Worker
 
@@ -141,7 +142,7 @@ struct LocalStack {
 
     private static func randomSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.lowercaseHex
     }
 
     /// A port nobody listens on right now (bound to port 0, then released).

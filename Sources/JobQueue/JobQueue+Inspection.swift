@@ -23,8 +23,9 @@ extension JobQueue {
         public let liveWorkers: [String]
     }
 
-    /// Per-queue depth, in-flight, delayed and dead counts, and the live workers.
-    /// Reads whole structures: an operator command, not a hot path.
+    /// Per-queue depth, in-flight, delayed and dead counts, and the live workers: counts only, in
+    /// two pipelined round trips of O(1) commands (a few per queue, one per queue and registered
+    /// worker).
     public func overview(liveWithinMilliseconds: Int = 3000) async throws -> Overview {
         let base = try await redis.pipeline([
             RedisCommand("SMEMBERS", keys.queues),

@@ -78,7 +78,7 @@ struct PaymentCallbackRoutes: RouteGroup {
 }
 
 extension HTTPField.Name {
-    static let webhookID = Self("webhook-id")!
-    static let webhookTimestamp = Self("webhook-timestamp")!
-    static let webhookSignature = Self("webhook-signature")!
+    static let webhookID = Self(WebhookHeaders.idName)!
+    static let webhookTimestamp = Self(WebhookHeaders.timestampName)!
+    static let webhookSignature = Self(WebhookHeaders.signatureName)!
 }

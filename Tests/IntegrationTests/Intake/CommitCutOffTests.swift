@@ -24,27 +24,8 @@ extension OutageTests {
 
                 let admin = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "cutoff-admin")
                 defer { Task { await admin.shutdown() } }
-                try await admin.query("CREATE TABLE commit_probe (n int)")
-                try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
-                try await admin.query("SELECT pg_reload_conf()")
-                var probing = scratch.postgresConfiguration
-                probing.replyTimeoutMilliseconds = 300
-                probing.applicationName = "commit-probe"
-                let probe = probing
-                // Commits wait for the standby once the checkpointer has read the setting (the
-                // probe's COMMIT then goes unanswered).
-                #expect(
-                    try await eventually {
-                        do {
-                            _ = try await runBlocking {
-                                _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
-                                return true
-                            }
-                            return false
-                        } catch let error as PostgresError {
-                            return error.code == .connectionFailure
-                        }
-                    })
+                // The purchase's COMMIT then waits for the standby, as the probe's did.
+                #expect(try await Self.makeCommitsWaitForAMissingStandby(admin, scratch.postgresConfiguration))
 
                 let purchase = Task { try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token) }
                 let waiting = "FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND application_name <> 'commit-probe'"

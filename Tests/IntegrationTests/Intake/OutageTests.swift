@@ -210,6 +210,31 @@ import Testing
         }
     }
 
+    /// Makes every COMMIT on the scratch PostgreSQL wait for a synchronous standby that does not
+    /// exist (as behind a stalled WAL flush, or a standby that stopped answering); true once a
+    /// probe's COMMIT (application `commit-probe`) goes unanswered, i.e. once the checkpointer has
+    /// read the setting.
+    static func makeCommitsWaitForAMissingStandby(_ admin: PostgresPool, _ configuration: PostgresConfiguration) async throws -> Bool {
+        try await admin.query("CREATE TABLE commit_probe (n int)")
+        try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        try await admin.query("SELECT pg_reload_conf()")
+        var probing = configuration
+        probing.replyTimeoutMilliseconds = 300
+        probing.applicationName = "commit-probe"
+        let probe = probing
+        return try await eventually {
+            do {
+                _ = try await runBlocking {
+                    _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
+                    return true
+                }
+                return false
+            } catch let error as PostgresError {
+                return error.mayHaveCommitted
+            }
+        }
+    }
+
     /// A COMMIT whose answer never comes may have committed: here PostgreSQL waits for a
     /// synchronous standby that does not exist, as it would behind a stalled WAL flush. The buyer
     /// gets a 503, but the admission is not given back: the order exists, and the gate must not
@@ -223,25 +248,7 @@ import Testing
 
                 let admin = PostgresPool(configuration: scratch.postgresConfiguration, size: 1, name: "outage-admin")
                 defer { Task { await admin.shutdown() } }
-                try await admin.query("CREATE TABLE commit_probe (n int)")
-                try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
-                try await admin.query("SELECT pg_reload_conf()")
-                var probing = scratch.postgresConfiguration
-                probing.replyTimeoutMilliseconds = 300
-                let probe = probing
-                // Commits hang once the checkpointer has read the setting.
-                #expect(
-                    try await eventually {
-                        do {
-                            _ = try await runBlocking {
-                                _ = try PostgresConnection(configuration: probe).transaction { try $0.query("INSERT INTO commit_probe VALUES (1)") }
-                                return true
-                            }
-                            return false
-                        } catch let error as PostgresError {
-                            return error.mayHaveCommitted
-                        }
-                    })
+                #expect(try await Self.makeCommitsWaitForAMissingStandby(admin, scratch.postgresConfiguration))
 
                 let unanswered = try await server.call("POST", "/v1/drops/\(openRun)/purchase", token: customers[1].token)
                 #expect(unanswered.status == 503 && unanswered.problemSlug == "unavailable")
