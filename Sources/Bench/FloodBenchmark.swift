@@ -191,11 +191,14 @@ public enum FloodBenchmark {
                 group.addTask {
                     let address = "127.0.1.\(index % 250 + 1)"
                     let start = ContinuousClock.now
-                    guard let login = await retrying({ try await Self.login(http, baseURL, email: email, password: password, from: address) }),
+                    guard
+                        let login = await HTTPResponse.retryingAsTold({
+                            try await Self.login(http, baseURL, email: email, password: password, from: address)
+                        }),
                         login.status == 200,
                         let token = (try? JSONSerialization.jsonObject(with: Data(login.body)) as? [String: Any])?["access_token"] as? String
                     else { return nil }
-                    let entry = await retrying {
+                    let entry = await HTTPResponse.retryingAsTold {
                         try await http.execute(
                             HTTPRequest(
                                 method: "POST", url: baseURL + "/v1/drops/\(dropID)/entries",
@@ -211,17 +214,6 @@ public enum FloodBenchmark {
             for await result in group { results.append(result) }
             return results
         }
-    }
-
-    static func retrying(_ call: @Sendable () async throws -> HTTPResponse) async -> HTTPResponse? {
-        var answer: HTTPResponse?
-        for _ in 0..<30 {
-            answer = try? await call()
-            guard let status = answer?.status, status == 503 || status == 429 else { return answer }
-            let wait = answer?.header("Retry-After").flatMap(Int.init) ?? 1
-            try? await Task.sleep(for: .milliseconds(min(1000, wait * 1000)))
-        }
-        return answer
     }
 
     static func login(_ http: CurlHTTPClient, _ baseURL: String, email: String, password: String, from address: String) async throws -> HTTPResponse {

@@ -32,22 +32,9 @@ public final class GzipEncoder: @unchecked Sendable {
 
     private func run(_ input: [UInt8], flush: Int32) throws(GzipError) -> [UInt8] {
         guard !finished else { throw GzipError(code: .finished, status: Z_STREAM_ERROR) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        var status: Int32 = Z_OK
-        input.withUnsafeBufferPointer { source in
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-            stream.avail_in = UInt32(source.count)
-            repeat {
-                chunk.withUnsafeMutableBufferPointer { target in
-                    stream.next_out = target.baseAddress
-                    stream.avail_out = UInt32(target.count)
-                    status = deflate(&stream, flush)
-                    output.append(contentsOf: target[0..<(target.count - Int(stream.avail_out))])
-                }
-            } while status == Z_OK && (stream.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END))
-            stream.next_in = nil
-        }
+        let (status, output) = stream.pump(
+            input, step: { deflate(&$0, flush) },
+            more: { status, stream in status == Z_OK && (stream.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END)) })
         let done = flush == Z_FINISH ? status == Z_STREAM_END : (status == Z_OK || status == Z_BUF_ERROR)
         guard done else { throw GzipError(code: .compression, status: status) }
         return output

@@ -3,6 +3,21 @@ import Testing
 
 /// The pool serves any number of concurrent callers with its fixed set of connections.
 @Suite struct PostgresPoolTests {
+    /// Whether `query` runs (active, in this database) on the server: seen from a connection of
+    /// its own, waited for until it does.
+    static func queryIsRunning(_ query: String, _ configuration: PostgresConfiguration) async throws -> Bool {
+        let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
+        let running = try await eventually {
+            try await observer.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND query = $1 AND state = 'active'
+                """, [.text(query)])[0].int(0) == 1
+        }
+        await observer.shutdown()
+        return running
+    }
+
     @Test func moreCallersThanConnectionsAllComplete() async throws {
         try await withTestDatabase(poolSize: 3) { pool, _ in
             let callers = 120
@@ -53,16 +68,7 @@ import Testing
             let pool = PostgresPool(configuration: configuration, size: 1, name: "closing")
             let sleep = "SELECT pg_sleep(30)"
             let busy = Task { try await pool.query(sleep) }
-            let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
-            let running = try await eventually {
-                try await observer.query(
-                    """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND query = $1 AND state = 'active'
-                    """, [.text(sleep)])[0].int(0) == 1
-            }
-            await observer.shutdown()
-            try #require(running)
+            try #require(try await PostgresPoolTests.queryIsRunning(sleep, configuration))
 
             // The only connection stays busy throughout: this caller can only wait, and the
             // shutdown must fail it rather than leave it waiting.

@@ -10,16 +10,7 @@ import Testing
             let pool = PostgresPool(configuration: configuration, size: 1, name: "busy", acquireTimeout: .milliseconds(200))
             let sleep = "SELECT pg_sleep(60)"
             let busy = Task { try await pool.query(sleep) }
-            let observer = PostgresPool(configuration: configuration, size: 1, name: "observer")
-            let running = try await eventually {
-                try await observer.query(
-                    """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND query = $1 AND state = 'active'
-                    """, [.text(sleep)])[0].int(0) == 1
-            }
-            await observer.shutdown()
-            try #require(running)
+            try #require(try await PostgresPoolTests.queryIsRunning(sleep, configuration))
 
             // The only connection stays busy for a minute: every one of these can only wait, and
             // each wait must end in the timeout (without one they would all wait the minute out).

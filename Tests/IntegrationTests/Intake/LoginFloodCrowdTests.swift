@@ -59,10 +59,13 @@ import Testing
                 for (index, email) in emails.enumerated() {
                     group.addTask {
                         let address = "127.0.1.\(index + 1)"
-                        guard let login = await Self.retrying({ try await Self.login(http, server.baseURL, email, Self.password, from: address) }),
+                        guard
+                            let login = await HTTPResponse.retryingAsTold({
+                                try await Self.login(http, server.baseURL, email, Self.password, from: address)
+                            }),
                             login.status == 200, let token = login.json["access_token"] as? String
                         else { return nil }
-                        let entry = await Self.retrying {
+                        let entry = await HTTPResponse.retryingAsTold {
                             try await http.execute(
                                 HTTPRequest(
                                     method: "POST", url: server.baseURL + "/v1/drops/\(drop.id)/entries",
@@ -111,19 +114,6 @@ import Testing
         }
         var statuses: [Int: Int] { state.withLock { $0.statuses } }
         var missingRetryAfter: Int { state.withLock { $0.missingRetryAfter } }
-    }
-
-    /// A real client: after 503 or 429 it waits as `Retry-After` says (at most a second here)
-    /// and tries again, up to 30 times.
-    static func retrying(_ call: @Sendable () async throws -> HTTPResponse) async -> HTTPResponse? {
-        var answer: HTTPResponse?
-        for _ in 0..<30 {
-            answer = try? await call()
-            guard let status = answer?.status, status == 503 || status == 429 else { return answer }
-            let wait = answer?.header("Retry-After").flatMap(Int.init) ?? 1
-            try? await Task.sleep(for: .milliseconds(min(1000, wait * 1000)))
-        }
-        return answer
     }
 
     static func login(_ http: CurlHTTPClient, _ baseURL: String, _ email: String, _ password: String, from address: String) async throws
