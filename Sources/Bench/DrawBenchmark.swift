@@ -113,14 +113,7 @@ public enum DrawBenchmark {
         _ = try await copyOut()  // warm the cache, so both measurements read from memory
 
         progress("running the close job")
-        let catalog = JobCatalog([
-            JobDefinition(
-                kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
-                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-            JobDefinition(
-                kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
-                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-        ])
+        let catalog = JobCatalog.drawInProcess
         let prefix = "bench:draw:\(UUID().uuidString.prefix(8)):"
         let queue = JobQueue(redis: redis, catalog: catalog, keyPrefix: prefix)
         // The worker role's close handler, without a payment client: nothing is charged here.

@@ -36,12 +36,19 @@ import Testing
         let paymentField = paymentID.map { #","payment_id":"\#($0)""# } ?? ""
         let body = Array(#"{"type":"\#(type)","order_id":\#(order)\#(paymentField)}"#.utf8)
         let signed = signature ?? WebhookSignature.sign(secret: secret, id: webhookID, timestamp: timestamp, body: body)
-        return try await server.http.execute(
+        return try await post(server, body, webhookID: webhookID, timestamp: timestamp, signature: signed)
+    }
+
+    /// POSTs a callback `body` with its webhook headers.
+    static func post(_ server: IntakeTestServer, _ body: [UInt8], webhookID: String, timestamp: Int, signature: String) async throws
+        -> HTTPResponse
+    {
+        try await server.http.execute(
             HTTPRequest(
                 method: "POST", url: server.baseURL + "/v1/payments/callback",
                 headers: [
-                    ("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
-                    ("Content-Type", "application/json"),
+                    (WebhookHeaders.idName, webhookID), (WebhookHeaders.timestampName, String(timestamp)),
+                    (WebhookHeaders.signatureName, signature), ("Content-Type", "application/json"),
                 ],
                 body: body))
     }
@@ -53,14 +60,7 @@ import Testing
         let body = Array(#"{"type":"\#(type)","order_id":\#(order),"refund_id":"re_1"}"#.utf8)
         let timestamp = Int(Date().timeIntervalSince1970)
         let signed = WebhookSignature.sign(secret: IntakeTestServer.callbackSecret, id: webhookID, timestamp: timestamp, body: body)
-        return try await server.http.execute(
-            HTTPRequest(
-                method: "POST", url: server.baseURL + "/v1/payments/callback",
-                headers: [
-                    ("webhook-id", webhookID), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signed),
-                    ("Content-Type", "application/json"),
-                ],
-                body: body))
+        return try await post(server, body, webhookID: webhookID, timestamp: timestamp, signature: signed)
     }
 
     static func state(_ server: IntakeTestServer, _ ids: (drop: Int, order: Int)) async throws -> (

@@ -9,14 +9,7 @@ import Worker
 /// queue of its own under the stack's Redis prefix: a draw at scale without a worker process.
 enum DrawCloser {
     static func close(_ stack: ShopStack, dropID: Int) async throws {
-        let catalog = JobCatalog([
-            JobDefinition(
-                kind: ShopJob.closeDropKind, queue: "drops", timeoutSeconds: 600, maxAttempts: 1,
-                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-            JobDefinition(
-                kind: ShopJob.chargeOrderKind, queue: "payments", timeoutSeconds: 30, maxAttempts: 1,
-                backoffBaseMilliseconds: 1, backoffCapMilliseconds: 1, visibilityTimeoutSeconds: 60),
-        ])
+        let catalog = JobCatalog.drawInProcess
         let queue = JobQueue(redis: stack.redis, catalog: catalog, keyPrefix: stack.redisPrefix + "closer:")
         let handlers = WorkerHandlers.make(
             .init(
