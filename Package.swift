@@ -211,7 +211,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
-                "Intake", "ChildProcesses", "Gzip", "MemoryAllocator",
+                "Intake", "ChildProcesses", "Gzip", "MemoryAllocator", "BlockingThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
