@@ -1,41 +1,43 @@
 import BlockingThreads
-import DequeModule
 import Synchronization
 
-/// A fixed set of connections, each owned by its own ``DedicatedThread``.
+/// A fixed set of connections, each a ``ThreadConfined`` connection on a thread of its own.
 ///
 /// Async callers borrow a connection with ``withConnection(_:)``: the closure runs synchronously
 /// on the connection's thread, so a whole transaction costs one hop off the cooperative pool.
 /// A connection that broke (server restart, network) is replaced on its next use; the call that
-/// was running when it broke fails with ``PostgresError/Code/connectionFailure``.
+/// was running when it broke fails with ``PostgresError/Code/connectionFailure``. Who gets which
+/// connection is ``PostgresPoolState``'s decision.
 public final class PostgresPool: Sendable {
     public let configuration: PostgresConfiguration
     private let slots: [Slot]
-    private let state: Mutex<State>
+    private let state: Mutex<PostgresPoolState<CheckedContinuation<Int, any Error>>>
 
     /// How long ``withConnection(_:)`` waits for a free connection; nil waits as long as it takes.
     public let acquireTimeout: Duration?
 
-    private struct State {
-        var free: [Int]
-        var waiters: Deque<Waiter> = []
-        var closed = false
+    /// One connection on its thread, and the canceller of the connection last opened there
+    /// (usable from any thread: it is how a cancelled caller stops a running statement).
+    private final class Slot: Sendable {
+        let connection: ThreadConfined<PostgresConnection>
+        let canceller: LatestCanceller
+
+        init(name: String, configuration: PostgresConfiguration) {
+            let canceller = LatestCanceller()
+            connection = ThreadConfined(
+                name: name,
+                open: {
+                    let connection = try PostgresConnection(configuration: configuration)
+                    canceller.current.withLock { $0 = connection.canceller }
+                    return connection
+                },
+                isBroken: { !$0.isHealthy })
+            self.canceller = canceller
+        }
     }
 
-    /// A caller waiting for a connection. Its fields are only touched under `state`'s lock.
-    private final class Waiter: @unchecked Sendable {
-        var continuation: CheckedContinuation<Int, any Error>?
-        /// Its wait ended before it queued (the timer fired first) or after it was served.
-        var expired = false
-    }
-
-    /// One connection and the thread that owns it. `connection` is only touched on `thread`.
-    private final class Slot: @unchecked Sendable {
-        let thread: DedicatedThread
-        var connection: PostgresConnection?
-        let canceller = Mutex<PostgresCanceller?>(nil)
-
-        init(name: String) { thread = DedicatedThread(name: name) }
+    private final class LatestCanceller: Sendable {
+        let current = Mutex<PostgresCanceller?>(nil)
     }
 
     /// `acquireTimeout` bounds the wait for a free connection: a caller still waiting after it
@@ -45,8 +47,8 @@ public final class PostgresPool: Sendable {
         precondition(size > 0, "a pool needs at least one connection")
         self.configuration = configuration
         self.acquireTimeout = acquireTimeout
-        self.slots = (0..<size).map { Slot(name: "\(name)-\($0)") }
-        self.state = Mutex(State(free: Array((0..<size).reversed())))
+        self.slots = (0..<size).map { Slot(name: "\(name)-\($0)", configuration: configuration) }
+        self.state = Mutex(PostgresPoolState(size: size))
     }
 
     public var size: Int { slots.count }
@@ -67,23 +69,12 @@ public final class PostgresPool: Sendable {
         }
         let slot = slots[index]
         return try await withTaskCancellationHandler {
-            try await slot.thread.run { [configuration] in
-                let connection = try Self.connect(slot, configuration)
-                do {
-                    return try body(connection)
-                } catch {
-                    if !connection.isHealthy {
-                        slot.connection = nil
-                        slot.canceller.withLock { $0 = nil }
-                    }
-                    throw error
-                }
-            }
+            try await slot.connection.run(body)
         } onCancel: {
             // Never inline: onCancel runs on the cancelling task's thread, often one of the
             // cooperative pool's few, and PQcancel waits for the server's answer — for ever on
             // a hung server (two such waits once stopped every task of a test run).
-            guard let canceller = slot.canceller.withLock({ $0 }) else { return }
+            guard let canceller = slot.canceller.current.withLock({ $0 }) else { return }
             DetachedThread.run(name: "postgres-cancel") { _ = canceller.cancelCurrentStatement() }
         }
     }
@@ -106,76 +97,40 @@ public final class PostgresPool: Sendable {
 
     /// Closes every connection and ends the threads; later calls fail with `poolClosed`.
     public func shutdown() async {
-        let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
-            state.closed = true
-            defer { state.waiters.removeAll() }
-            return state.waiters.compactMap { waiter in
-                defer { waiter.continuation = nil }
-                return waiter.continuation
-            }
+        for waiter in state.withLock({ $0.close() }) {
+            waiter.resume(throwing: Self.closedError)
         }
-        for waiter in waiters {
-            waiter.resume(throwing: PostgresError(code: .poolClosed, message: "the pool is shut down"))
-        }
-        for slot in slots {
-            _ = try? await slot.thread.run { slot.connection = nil }
-            slot.thread.shutdown()
-        }
+        for slot in slots { slot.connection.shutdown() }
     }
 
     // MARK: checkout
 
-    private static func connect(_ slot: Slot, _ configuration: PostgresConfiguration) throws -> PostgresConnection {
-        if let existing = slot.connection, existing.isHealthy { return existing }
-        slot.connection = nil
-        let connection = try PostgresConnection(configuration: configuration)
-        slot.connection = connection
-        slot.canceller.withLock { $0 = connection.canceller }
-        return connection
-    }
+    private static let closedError = PostgresError(code: .poolClosed, message: "the pool is shut down")
 
     private func acquire() async throws -> Int {
-        if let index = try state.withLock({ state -> Int? in
-            if state.closed { throw PostgresError(code: .poolClosed, message: "the pool is shut down") }
-            return state.free.popLast()
-        }) {
-            return index
+        switch state.withLock({ $0.checkoutIfFree() }) {
+        case .use(let slot): return slot
+        case .closed: throw Self.closedError
+        case .wait, .timedOut, nil: break
         }
-        let waiter = Waiter()
+        let ticket = state.withLock { $0.ticket() }
         // The timer runs beside the wait rather than inside it: a checked continuation cannot be
-        // raced, so the timer takes the waiter out of the queue and fails it itself.
+        // raced, so the timer takes the wait out of the queue and fails it itself.
         let timer = acquireTimeout.map { timeout in
             Task { [self] in
                 guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                expire(waiter, after: timeout)
+                state.withLock { $0.expire(ticket: ticket) }?.resume(throwing: Self.timeoutError(timeout))
             }
         }
         defer { timer?.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
-            let immediate: Result<Int, any Error>? = state.withLock { state in
-                if state.closed {
-                    return .failure(PostgresError(code: .poolClosed, message: "the pool is shut down"))
-                }
-                if let index = state.free.popLast() { return .success(index) }
-                if waiter.expired, let acquireTimeout { return .failure(Self.timeoutError(acquireTimeout)) }
-                waiter.continuation = continuation
-                state.waiters.append(waiter)
-                return nil
+            switch state.withLock({ $0.checkout(ticket: ticket, waiter: continuation) }) {
+            case .use(let slot): continuation.resume(returning: slot)
+            case .wait: break
+            case .closed: continuation.resume(throwing: Self.closedError)
+            case .timedOut: continuation.resume(throwing: Self.timeoutError(acquireTimeout ?? .zero))
             }
-            if let immediate { continuation.resume(with: immediate) }
         }
-    }
-
-    /// Fails `waiter` if it still waits; marks it so it does not queue if it has not yet.
-    private func expire(_ waiter: Waiter, after timeout: Duration) {
-        let continuation = state.withLock { state -> CheckedContinuation<Int, any Error>? in
-            waiter.expired = true
-            guard let position = state.waiters.firstIndex(where: { $0 === waiter }) else { return nil }
-            state.waiters.remove(at: position)
-            defer { waiter.continuation = nil }
-            return waiter.continuation
-        }
-        continuation?.resume(throwing: Self.timeoutError(timeout))
     }
 
     private static func timeoutError(_ timeout: Duration) -> PostgresError {
@@ -183,15 +138,8 @@ public final class PostgresPool: Sendable {
     }
 
     private func release(_ index: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<Int, any Error>? in
-            while let waiter = state.waiters.popFirst() {
-                guard let continuation = waiter.continuation else { continue }
-                waiter.continuation = nil
-                return continuation
-            }
-            state.free.append(index)
-            return nil
+        if let handoff = state.withLock({ $0.checkin(index) }) {
+            handoff.waiter.resume(returning: handoff.slot)
         }
-        waiter?.resume(returning: index)
     }
 }
