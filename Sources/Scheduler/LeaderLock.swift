@@ -11,32 +11,22 @@ import Postgres
 final class LeaderLock: Sendable {
     static let lockKey = 7_357_002
 
-    private let thread: DedicatedThread
-    private let holder = ConnectionHolder()
-    private let configuration: PostgresConfiguration
+    private let session: ThreadConfined<PostgresConnection>
     private let candidate: String
-
-    private final class ConnectionHolder: @unchecked Sendable {
-        // Only touched on `thread`.
-        var connection: PostgresConnection?
-    }
 
     init(configuration: PostgresConfiguration, candidate: String) {
         var configuration = configuration
         configuration.applicationName = "fastest-shop-scheduler-lock"
-        self.configuration = configuration
         self.candidate = candidate
-        self.thread = DedicatedThread(name: "leader-lock")
+        self.session = ThreadConfined(
+            name: "leader-lock", open: { [configuration] in try PostgresConnection(configuration: configuration) },
+            isBroken: { !$0.isHealthy })
     }
 
     /// Tries to become leader; returns the new term, or nil when another scheduler leads.
     func tryAcquire() async throws -> Int? {
-        try await thread.run { [holder, configuration, candidate] in
-            if holder.connection.map({ !$0.isHealthy }) ?? true {
-                holder.connection = try PostgresConnection(configuration: configuration)
-            }
-            guard let connection = holder.connection else { return nil }
-            do {
+        do {
+            return try await session.run { [candidate] connection in
                 let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [.int(Self.lockKey)])
                 guard try locked[0].bool(0) else { return nil }
                 let term = try connection.query(
@@ -47,17 +37,20 @@ final class LeaderLock: Sendable {
                     RETURNING term
                     """, [.text(candidate)])
                 return try term[0].int(0)
-            } catch {
-                holder.connection = nil
-                throw error
             }
+        } catch {
+            // The session may hold the lock without a term to lead by: ending it lets the
+            // server release the lock, and the next try starts from a new session.
+            await session.close()
+            throw error
         }
     }
 
-    /// Whether this process still holds the lock (its session is alive and owns it).
+    /// Whether this process still holds the lock (its session is alive and owns it). Never opens
+    /// a session: a new one would not hold the lock.
     func isHeld() async -> Bool {
-        (try? await thread.run { [holder] in
-            guard let connection = holder.connection, connection.isHealthy else { return false }
+        (try? await session.runIfOpen { connection in
+            guard let connection else { return false }
             let rows = try connection.query(
                 """
                 SELECT 1 FROM pg_locks
@@ -69,16 +62,13 @@ final class LeaderLock: Sendable {
 
     /// Gives leadership up (on shutdown) so a standby takes over without waiting.
     func release() async {
-        _ = try? await thread.run { [holder] in
-            if let connection = holder.connection, connection.isHealthy {
-                try connection.query("SELECT pg_advisory_unlock($1)", [.int(Self.lockKey)])
-            }
-            holder.connection = nil
+        _ = try? await session.runIfOpen { connection in
+            try connection?.query("SELECT pg_advisory_unlock($1)", [.int(Self.lockKey)])
         }
+        await session.close()
     }
 
     func shutdown() {
-        thread.submit { [holder] in holder.connection = nil }
-        thread.shutdown()
+        session.shutdown()
     }
 }
