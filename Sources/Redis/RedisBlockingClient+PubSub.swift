@@ -19,22 +19,20 @@ extension RedisBlockingClient {
     /// returns what was published since the last poll. Throws when the connection fails; the
     /// next poll starts a new one.
     public func pollMessages(channel: String) async throws -> Messages {
-        try await thread.run { [holder, configuration] in
+        try await session.run { [configuration] session in
             do {
                 var resubscribed = false
-                if holder.connection == nil || holder.connection!.isBroken || holder.subscribedChannel != channel {
-                    holder.connection = nil
-                    holder.subscribedChannel = nil
-                    let connection = try RedisConnection(configuration: configuration)
+                if session.connection.map({ $0.isBroken }) ?? true || session.subscribedChannel != channel {
+                    session.forget()
+                    let connection = try session.connected(configuration)
                     try connection.write([RedisCommand("SUBSCRIBE", channel)])
                     guard case .array(let confirmation) = try connection.readReply(),
                         confirmation.first?.string == "subscribe"
                     else { throw RedisError(code: .unexpectedReply, message: "SUBSCRIBE was not confirmed") }
-                    holder.connection = connection
-                    holder.subscribedChannel = channel
+                    session.subscribedChannel = channel
                     resubscribed = true
                 }
-                let connection = holder.connection!
+                let connection = try session.connected(configuration)
                 try connection.write([RedisCommand("PING")])
                 var payloads: [[UInt8]] = []
                 while true {
@@ -47,8 +45,7 @@ extension RedisBlockingClient {
                 }
                 return Messages(resubscribed: resubscribed, payloads: payloads)
             } catch {
-                holder.connection = nil
-                holder.subscribedChannel = nil
+                session.forget()
                 throw error
             }
         }

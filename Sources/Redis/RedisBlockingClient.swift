@@ -5,47 +5,54 @@ import BlockingThreads
 /// A blocking command holds its connection until it returns, so it must never share one with
 /// other callers; this client owns one connection on its own thread.
 public final class RedisBlockingClient: Sendable {
-    let thread: DedicatedThread
-    let holder: ConnectionHolder
+    let session: ThreadConfined<Session>
     public let configuration: RedisConfiguration
 
-    final class ConnectionHolder: @unchecked Sendable {
-        // Only touched on `thread`.
+    /// What the client's thread holds: one connection, or on Redis Cluster one per node used so
+    /// far and the slot map. A cluster session's connections fail and are replaced one node at a
+    /// time, so the session is the confined handle and replaces its connections itself.
+    final class Session {
         var connection: RedisConnection?
-        // Redis Cluster mode: the slot map and a connection per node used so far.
         var map: RedisClusterMap?
         var nodes: [RedisEndpoint: RedisConnection] = [:]
         /// Pub/sub: the channel `connection` is subscribed to (``RedisBlockingClient/pollMessages(channel:)``).
         var subscribedChannel: String?
+
+        /// The single-node connection, a new one if there is none or it broke.
+        func connected(_ configuration: RedisConfiguration) throws -> RedisConnection {
+            if let connection, !connection.isBroken { return connection }
+            forget()
+            let fresh = try RedisConnection(configuration: configuration)
+            connection = fresh
+            return fresh
+        }
+
+        /// Drops the single-node connection (after a failure: its state is unknown).
+        func forget() {
+            connection = nil
+            subscribedChannel = nil
+        }
     }
 
     public init(configuration: RedisConfiguration, name: String = "redis-blocking") {
         self.configuration = configuration
-        self.thread = DedicatedThread(name: name)
-        self.holder = ConnectionHolder()
+        self.session = ThreadConfined(name: name, open: { Session() })
     }
 
     /// Sends a blocking command whose server-side timeout is `blockingSeconds`; the client waits
     /// that long plus the usual reply timeout before declaring the connection dead.
     public func send(_ command: RedisCommand, blockingSeconds: Double) async throws -> RedisReply {
-        try await thread.run { [holder, configuration] in
+        try await session.run { [configuration] session in
             if configuration.isCluster {
-                return try Self.sendClustered(command, blockingSeconds: blockingSeconds, holder: holder, configuration: configuration)
+                return try Self.sendClustered(command, blockingSeconds: blockingSeconds, session: session, configuration: configuration)
             }
-            let connection: RedisConnection
-            if let existing = holder.connection, !existing.isBroken {
-                connection = existing
-            } else {
-                holder.connection = nil
-                connection = try RedisConnection(configuration: configuration)
-                holder.connection = connection
-            }
+            let connection = try session.connected(configuration)
             connection.setReplyTimeout(
                 milliseconds: Int(blockingSeconds * 1000) + configuration.commandTimeoutMilliseconds)
             do {
                 return try connection.send(command)
             } catch {
-                holder.connection = nil
+                session.forget()
                 throw error
             }
         }
@@ -74,10 +81,6 @@ public final class RedisBlockingClient: Sendable {
     }
 
     public func shutdown() {
-        thread.submit { [holder] in
-            holder.connection = nil
-            holder.nodes = [:]
-        }
-        thread.shutdown()
+        session.shutdown()
     }
 }
