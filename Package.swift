@@ -58,14 +58,14 @@ let package = Package(
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ", "BlockingThreads",
+                "CLibPQ", "BlockingThreads", "TextEncodings",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "Redis",
             dependencies: [
-                "CHiredis", "BlockingThreads",
+                "CHiredis", "BlockingThreads", "TextEncodings",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
@@ -85,15 +85,17 @@ let package = Package(
         // Schema and data access.
         .target(
             name: "Storage",
-            dependencies: ["Postgres", "ShopDomain"],
+            dependencies: ["Postgres", "ShopDomain", "TextEncodings"],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings),
 
         // The domain: drops, draws, payments rules. Pure Swift, never imports a C library.
         .target(
             name: "ShopDomain",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TextEncodings", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
+        // Hex and civil dates, spelt one way for the domain, the stores and the HTTP API.
+        .target(name: "TextEncodings", swiftSettings: swiftSettings),
 
         // The job queue on Redis lists, its worker runtime and maintenance services.
         .target(
@@ -150,7 +152,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate", "Gzip",
+                "Postgres", "Redis", "Settings", "ShopDomain", "Storage", "JobQueue", "ShopJobs", "OpenRunGate", "Gzip", "TextEncodings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -170,7 +172,7 @@ let package = Package(
         .target(
             name: "MockPayments",
             dependencies: [
-                "ShopDomain", "CurlHTTP",
+                "ShopDomain", "CurlHTTP", "TextEncodings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -199,6 +201,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue", "Bench",
                 "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "Observability", "MemoryAllocator",
+                "TextEncodings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -211,7 +214,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "ShopDomain", "Settings", "Postgres", "Redis", "JobQueue", "ShopJobs", "Worker", "CurlHTTP", "Observability",
-                "Intake", "ChildProcesses", "Gzip", "MemoryAllocator", "BlockingThreads",
+                "Intake", "ChildProcesses", "Gzip", "MemoryAllocator", "BlockingThreads", "TextEncodings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -220,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue",
+                "TextEncodings", "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue",
                 "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "Gzip",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

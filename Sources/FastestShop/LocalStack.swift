@@ -13,6 +13,7 @@ import ServiceLifecycle
 import Settings
 import ShopDomain
 import Storage
+import TextEncodings
 import Worker
 
 /// Every role of fastest-shop in one process, for `dev` and `demo`: the intake API, the

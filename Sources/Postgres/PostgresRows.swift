@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import TextEncodings
 
 /// The rows of one statement's result. Owns the libpq result and frees it when released.
 ///
@@ -143,20 +144,12 @@ public struct PostgresRow: Sendable {
     public func byteArray(_ column: Int) throws -> [UInt8] {
         try nonNull(column, "bytea")
         return try bytes(column) { buffer in
-            guard buffer.count >= 2, buffer[0] == 92, buffer[1] == 120, buffer.count % 2 == 0 else {
+            guard buffer.count >= 2, buffer[0] == UInt8(ascii: "\\"), buffer[1] == UInt8(ascii: "x"),
+                let bytes = [UInt8](lowercaseHexDigits: UnsafeBufferPointer(rebasing: buffer[2...]))
+            else {
                 throw PostgresError(code: .decoding, message: "column \(column) is not hex bytea")
             }
-            var output: [UInt8] = []
-            output.reserveCapacity((buffer.count - 2) / 2)
-            var position = 2
-            while position < buffer.count {
-                guard let high = hexValue(buffer[position]), let low = hexValue(buffer[position + 1]) else {
-                    throw PostgresError(code: .decoding, message: "column \(column) is not hex bytea")
-                }
-                output.append(high << 4 | low)
-                position += 2
-            }
-            return output
+            return bytes
         }
     }
 
@@ -184,11 +177,3 @@ public struct PostgresRow: Sendable {
     }
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 48...57: return byte - 48
-    case 97...102: return byte - 87
-    case 65...70: return byte - 55
-    default: return nil
-    }
-}

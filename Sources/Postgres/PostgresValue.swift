@@ -1,4 +1,5 @@
 import Foundation
+import TextEncodings
 
 /// A statement parameter in PostgreSQL's text format; `nil` text is SQL NULL.
 ///
@@ -27,13 +28,7 @@ public struct PostgresValue: Sendable, Hashable {
 
     /// bytea in hex form (`\x…`).
     public static func bytes(_ value: some Collection<UInt8>) -> PostgresValue {
-        var text = "\\x"
-        text.reserveCapacity(2 + value.count * 2)
-        for byte in value {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return .init(text: text)
+        .init(text: "\\x" + value.lowercaseHex)
     }
 
     /// An array literal of integers; cast with `::bigint[]`.
@@ -94,5 +89,3 @@ public struct PostgresValue: Sendable, Hashable {
         return text
     }
 }
-
-private let hexDigits: [Character] = Array("0123456789abcdef")

@@ -1,4 +1,5 @@
 import Crypto
+import TextEncodings
 
 /// A Lua script run by its SHA-1 (`EVALSHA`). The client loads it with `SCRIPT LOAD` the first
 /// time the server answers `NOSCRIPT` (a fresh or restarted server), then runs it again.
@@ -8,10 +9,7 @@ public struct RedisScript: Sendable {
 
     public init(_ source: String) {
         self.source = source
-        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).lowercaseHex
     }
 
     /// The `EVALSHA` command for these keys and arguments.

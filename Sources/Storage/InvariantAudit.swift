@@ -1,5 +1,6 @@
 import Postgres
 import ShopDomain
+import TextEncodings
 
 /// Checks the invariants (docs/contract.md, "Invariants") over the whole database; one line per
 /// violation.

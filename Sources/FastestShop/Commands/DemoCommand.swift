@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Settings
 import ShopDomain
 import Storage
+import TextEncodings
 import UnixSignals
 
 struct DemoCommand: AsyncParsableCommand {

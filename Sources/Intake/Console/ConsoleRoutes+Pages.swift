@@ -4,6 +4,7 @@ import JobQueue
 import Postgres
 import ShopDomain
 import Storage
+import TextEncodings
 
 /// The console's pages: each one reads what it shows and renders one template.
 extension ConsoleRoutes {

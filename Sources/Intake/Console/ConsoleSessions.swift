@@ -1,6 +1,7 @@
 import Crypto
 import Redis
 import ShopDomain
+import TextEncodings
 
 /// A signed-in operator's console session.
 struct ConsoleSession: Sendable, Equatable {
@@ -18,10 +19,7 @@ struct ConsoleSessions: Sendable {
     let lifetimeSeconds: Int
 
     func key(_ sessionID: String) -> String {
-        keyPrefix + "console:session:"
-            + SHA256.hash(data: Array(sessionID.utf8)).map { byte in
-                (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }.joined()
+        keyPrefix + "console:session:" + SHA256.hash(data: Array(sessionID.utf8)).lowercaseHex
     }
 
     /// Starts a session for `userID`; returns the id for the cookie and the session.
@@ -49,10 +47,7 @@ struct ConsoleSessions: Sendable {
     /// 32 random bytes from the system's secure generator, as hex.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.lowercaseHex
     }
 
     static func isWellFormed(_ token: String) -> Bool {

@@ -3,6 +3,7 @@ import Hummingbird
 import OpenRunGate
 import ShopDomain
 import Storage
+import TextEncodings
 
 /// Drops: operators create them; anyone reads one. (Listing them: ``ListingRoutes``.)
 struct DropRoutes: RouteGroup {

@@ -1,3 +1,5 @@
+import TextEncodings
+
 extension AuditBundle {
     /// Compact JSON with the audit bundle's keys in their documented order (docs/contract.md, "Draw
     /// protocol v1").

@@ -1,4 +1,5 @@
 import Crypto
+import TextEncodings
 
 /// Draw protocol v1 (docs/contract.md, "Draw protocol v1"): commitment, canonical entries digest, and
 /// the ranking.

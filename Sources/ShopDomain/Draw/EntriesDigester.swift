@@ -1,4 +1,5 @@
 import Crypto
+import TextEncodings
 
 /// Computes the canonical entries digest (docs/contract.md, "Draw protocol v1", step 2) one entry at a
 /// time, so a caller streaming a million entries out of the database hashes them as they arrive.

@@ -1,4 +1,5 @@
 import Crypto
+import TextEncodings
 
 /// SHA-256 over a document handed over in pieces (a stored audit bundle's chunks), for callers
 /// outside the domain that must not import the hash library themselves.

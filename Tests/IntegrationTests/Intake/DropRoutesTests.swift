@@ -5,6 +5,7 @@ import Settings
 import ShopDomain
 import Storage
 import Testing
+import TextEncodings
 
 @Suite struct DropRoutesTests {
     @Test func createdDrawPublishesItsCommitmentButNotItsSeed() async throws {

@@ -1,12 +1,14 @@
 extension Sequence<UInt8> {
-    /// Lowercase hex, as every hex string of the protocol is.
+    /// Lowercase hex: how every hex string of the draw protocol, of identifiers and of PostgreSQL's
+    /// bytea is spelt.
     public var lowercaseHex: String {
-        var text = ""
+        var digits: [UInt8] = []
+        digits.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            text.append(hexDigit(byte >> 4))
-            text.append(hexDigit(byte & 0x0F))
+            digits.append(hexDigit(byte >> 4))
+            digits.append(hexDigit(byte & 0x0F))
         }
-        return text
+        return String(decoding: digits, as: UTF8.self)
     }
 }
 
@@ -14,7 +16,13 @@ extension [UInt8] {
     /// Parses lowercase hex; `nil` for an odd length or any other character, uppercase included,
     /// so one value has exactly one spelling.
     public init?(lowercaseHex text: String) {
-        let digits = Array(text.utf8)
+        var text = text
+        guard let bytes = text.withUTF8({ [UInt8](lowercaseHexDigits: $0) }) else { return nil }
+        self = bytes
+    }
+
+    /// Parses lowercase hex digits given as ASCII bytes (a column value as the server sent it).
+    public init?(lowercaseHexDigits digits: UnsafeBufferPointer<UInt8>) {
         guard digits.count.isMultiple(of: 2) else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(digits.count / 2)
@@ -28,8 +36,8 @@ extension [UInt8] {
     }
 }
 
-private func hexDigit(_ value: UInt8) -> Character {
-    Character(Unicode.Scalar(value < 10 ? 48 + value : 87 + value))
+private func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
 }
 
 private func hexValue(_ digit: UInt8) -> UInt8? {
