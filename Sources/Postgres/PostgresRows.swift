@@ -176,4 +176,3 @@ public struct PostgresRow: Sendable {
         try optionalByteArray(rows.columnIndex(column))
     }
 }
-
