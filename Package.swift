@@ -188,7 +188,7 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: ["Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue", "Intake", "MockPayments",
-                "Worker", "Scheduler", "OpenRunGate", "ShopJobs",
+                "Worker", "Scheduler", "OpenRunGate", "ShopJobs", "BlockingThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

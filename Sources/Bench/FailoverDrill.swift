@@ -1,3 +1,4 @@
+import BlockingThreads
 import ChildProcesses
 import CurlHTTP
 import Foundation
@@ -263,9 +264,7 @@ public struct FailoverDrill: Sendable {
     }
 
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
-        }
+        try await DetachedThread.value(name: "failover-drill", body)
     }
 }
 

@@ -1,3 +1,4 @@
+import BlockingThreads
 import ChildProcesses
 import Foundation
 import LocalServices
@@ -67,18 +68,13 @@ public struct LocalCluster: Sendable {
     }
 
     static func run(script: String, _ arguments: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Swift.Result {
-                        let completion = try ChildProcess.runToCompletion(
-                            executable: "/bin/bash", arguments: [script] + arguments, tiedToParent: false)
-                        guard completion.status == 0 else {
-                            throw BenchFailure("scripts/cluster \(arguments.joined(separator: " ")) failed: \(completion.errorOutput)")
-                        }
-                        return completion.output
-                    })
-            }.start()
+        try await DetachedThread.value(name: "scripts-cluster") {
+            let completion = try ChildProcess.runToCompletion(
+                executable: "/bin/bash", arguments: [script] + arguments, tiedToParent: false)
+            guard completion.status == 0 else {
+                throw BenchFailure("scripts/cluster \(arguments.joined(separator: " ")) failed: \(completion.errorOutput)")
+            }
+            return completion.output
         }
     }
 }
