@@ -224,7 +224,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TextEncodings", "Postgres", "Redis", "CurlHTTP", "Settings", "LocalServices", "ChildProcesses", "Storage", "ShopDomain", "JobQueue",
-                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "Gzip",
+                "ShopJobs", "Intake", "MockPayments", "Worker", "Scheduler", "OpenRunGate", "Gzip", "BlockingThreads",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,3 +1,4 @@
+import BlockingThreads
 import Foundation
 import LocalServices
 import Postgres
@@ -119,10 +120,7 @@ private func withScratchServicesNow<T>(_ body: (ScratchServices) async throws ->
 /// Runs blocking work (a child process, a blocking client call) on a thread of its own, so the
 /// cooperative pool that every test shares is never blocked.
 func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.start()
-    }
+    try await DetachedThread.value(name: "test-blocking", body)
 }
 
 /// Polls `condition` until it holds or `seconds` pass; returns whether it held. For states that
