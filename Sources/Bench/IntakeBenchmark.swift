@@ -16,8 +16,8 @@ import Synchronization
 /// number of keep-alive connections, one request in flight on each):
 /// `/healthz` of the intake server (its ceiling), entries on that server (group commit), and
 /// entries on a second in-process server in naive mode (`entries.max_batch` 1 with as many
-/// writers as the request pool has connections: one INSERT and commit per request) against the
-/// same database. They take turns in rounds, each round with customers of its own.
+/// writers as the request pool has connections for requests: one INSERT and commit per request)
+/// against the same database. They take turns in rounds, each round with customers of its own.
 public struct IntakeBenchmark: Sendable {
     public var entries: Int
     public var concurrency: Int
@@ -83,9 +83,13 @@ public struct IntakeBenchmark: Sendable {
         }
         let healthzRequest = HTTPLoadGenerator.request(method: "GET", path: "/healthz", host: "127.0.0.1")
 
+        // The writers borrow from the request pool: the naive server's pool grows by its
+        // writers, so its requests keep the connections the group-commit server's have.
+        let requestConnections = settings.postgres.poolSize - settings.entries.writers
         var naiveSettings = settings
         naiveSettings.entries.maxBatch = 1
-        naiveSettings.entries.writers = settings.postgres.poolSize
+        naiveSettings.entries.writers = requestConnections
+        naiveSettings.postgres.poolSize = requestConnections + naiveSettings.entries.writers
         let rounds = Self.rounds
         let concurrency = concurrency
         let (healthz, group, naive, metrics) = try await InProcessIntake.with(settings: settings) { server in

@@ -40,7 +40,7 @@ public struct IntakeService: Sendable {
     /// The open-run admission gate, and the group commit that confirms admitted purchases.
     public let gate: AdmissionGate
     let gateLoader: GateLoader
-    let purchaseConfirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    let purchaseConfirmations: GroupCommitWriter<PurchaseStore.Request, PurchaseStore.Result>
     /// Open connections per client address (``ConnectionGuard``).
     let connections: ConnectionCounter
     /// The operator console's templates, parsed once.
@@ -71,8 +71,7 @@ public struct IntakeService: Sendable {
             maxPending: settings.auth.bcryptMaxPending,
             onVerify: { [metrics] in metrics.passwordVerifications.increment() })
         entryWriter = EntryWriter(
-            configuration: settings.requestPostgresConfiguration, writers: settings.entries.writers,
-            maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
+            pool: pool, writers: settings.entries.writers, maxBatch: settings.entries.maxBatch, metrics: metrics, logger: logger)
         productCache = ProductCache(
             redis: redis, store: ProductStore(pool: publicPool), keyPrefix: settings.redis.keyPrefix, metrics: metrics)
         localReads = CacheInvalidations(
@@ -91,10 +90,11 @@ public struct IntakeService: Sendable {
         consolePages = try await ConsolePages.load()
         connections = ConnectionCounter(maxPerAddress: settings.http.maxConnectionsPerAddress)
         let window = settings.payments.windowSeconds
-        purchaseConfirmations = PostgresBatchWriter(
-            pool: pool, maxBatch: 1000, writers: 1, onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) },
-            body: { connection, requests in
-                try PurchaseStore.confirm(connection, requests, paymentWindowSeconds: window)
+        purchaseConfirmations = GroupCommitWriter(
+            pool: pool, maxBatch: 1000, writers: 1, policy: .retryOnceThenEachAlone,
+            onBatch: { [metrics] in metrics.purchaseBatchSize.record($0) },
+            body: { connection, requests, _ in
+                try connection.transaction { try PurchaseStore.confirm($0, requests, paymentWindowSeconds: window) }
             })
     }
 

@@ -50,7 +50,10 @@ extension SettingKey {
         .init(
             "postgres.password", .string, "\"\"", secret: true,
             "Database password; empty for none. Environment or the file its `_FILE` variable names only."),
-        .init("postgres.pool_size", .int, "8", "Connections per process for request and job work (each owned by its own thread)."),
+        .init(
+            "postgres.pool_size", .int, "10",
+            "Connections per process for request and job work (each owned by its own thread). serve's entry writers borrow theirs from it too, so it must exceed `entries.writers` (the default: 8 for requests + 2 writers)."
+        ),
         .init(
             "postgres.public_pool_size", .int, "2",
             "Connections of serve's separate pool for public reads (audit bundles, products, drops, drop listings), so a burst of them can never take the connections entries and purchases need."
@@ -180,7 +183,10 @@ extension SettingKey {
             "Milliseconds a locally cached product or drop document is served at most. Writes drop copies at once on every serve through Redis pub/sub; while that subscription is down the local cache is bypassed. Counters that change without a published write (stock, entries) are at most this old."
         ),
         .init("entries.max_batch", .int, "2000", "Most entry requests committed together in one group-commit batch."),
-        .init("entries.writers", .int, "2", "Group-commit writers (each with its own connection and thread)."),
+        .init(
+            "entries.writers", .int, "2",
+            "Entry group-commit batches committing at once in serve, each on a connection borrowed from `postgres.pool_size` (must be less than it)."
+        ),
         .init("worker.concurrency", .int, "64", "Jobs a worker process runs at once."),
         .init("worker.queues", .string, "\"drops,payments\"", "Comma-separated queues a worker takes jobs from."),
         .init("worker.heartbeat_ms", .int, "1000", "Milliseconds between worker heartbeats."),

@@ -435,6 +435,13 @@ extension ShopSettings {
         entries = Entries(
             maxBatch: try values.int("entries.max_batch", in: 1...100_000),
             writers: try values.int("entries.writers", in: 1...64))
+        // The writers borrow their connections from serve's request pool: as many writers as
+        // connections would leave requests none while every writer commits.
+        guard entries.writers < postgres.poolSize else {
+            throw ConfigurationError(
+                key: "entries.writers",
+                problem: "must be less than postgres.pool_size (\(postgres.poolSize)), whose connections the writers borrow, got \(entries.writers)")
+        }
         let queues = try values.string("worker.queues", nonEmpty: true)
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !queues.isEmpty else {

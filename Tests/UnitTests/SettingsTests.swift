@@ -162,6 +162,18 @@ import Worker
         #expect(error?.description.contains(setting.environmentVariable) == true, "\(error?.description ?? "")")
     }
 
+    /// serve's entry writers borrow their connections from the request pool: they must leave
+    /// requests at least one.
+    @Test func entryWritersMustBeFewerThanThePoolsConnections() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await ShopSettings.load(overrides: ["postgres.pool_size": "4", "entries.writers": "4"], environment: [:])
+        }
+        #expect(error?.key == "entries.writers")
+        #expect(error?.description.contains("less than postgres.pool_size (4)") == true, "\(error?.description ?? "")")
+        let fits = try await ShopSettings.load(overrides: ["postgres.pool_size": "4", "entries.writers": "3"], environment: [:])
+        #expect(fits.entries.writers == 3 && fits.postgres.poolSize == 4)
+    }
+
     @Test func providerURLsAreHTTPSOrLoopbackAndSecretsLongEnough() async throws {
         for url in [
             "https://pay.example.com/v1/charges", "http://127.0.0.1:8090/v1/charges", "http://localhost/x",

@@ -29,7 +29,7 @@ extension Problem {
         case let error as RedisError
         where error.code == .connectionFailure || error.code == .timeout || error.code == .closed || error.code == .unavailable:
             return .unavailable("the cache is unreachable")
-        case is DedicatedThreadStopped:
+        case is DedicatedThreadStopped, is GroupCommitWriterClosed:
             return .unavailable("the service is shutting down")
         case let error as DecodingError:
             return Problem(.invalidRequest, "the request body does not match the schema", errors: [error.validationIssue])

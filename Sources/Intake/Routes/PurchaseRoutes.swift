@@ -21,7 +21,7 @@ struct PurchaseRoutes: RouteGroup {
     let strategy: ShopSettings.OpenRunStrategy
     let gate: AdmissionGate
     let gateLoader: GateLoader
-    let confirmations: PostgresBatchWriter<PurchaseStore.Request, PurchaseStore.Result>
+    let confirmations: GroupCommitWriter<PurchaseStore.Request, PurchaseStore.Result>
     let pool: PostgresPool
     let queue: JobQueue
     let paymentWindowSeconds: Int

@@ -1,11 +1,12 @@
 import CurlHTTP
 import Foundation
-import Intake
 import Postgres
 import Settings
 import ShopDomain
 import Storage
 import Testing
+
+@testable import Intake
 
 @Suite struct EntryRoutesTests {
     @Test func anEntryIsCommittedOnceAndRepeatsAreIdempotent() async throws {
@@ -199,6 +200,20 @@ import Testing
             // transactions than entries.
             #expect(try await server.metric("intake_entry_batch_size_sum") == 1000)
             #expect(try await server.metric("intake_entry_batch_size_count") < 1000)
+        }
+    }
+
+    /// After graceful shutdown has closed the entry writer (it committed what was queued), an
+    /// entry still arriving gets 503 with Retry-After, not an error of its own or a hang.
+    @Test func anEntryAfterTheWriterClosedGets503() async throws {
+        try await withIntakeServer { server in
+            let drop = try await server.makeDrop()
+            let customers = try await server.makeUsers(1)
+            await server.service.entryWriter.shutdown()
+            let refused = try await server.call("POST", "/v1/drops/\(drop.id)/entries", token: customers[0].token)
+            #expect(refused.status == 503 && refused.problemSlug == "unavailable")
+            #expect(refused.json["detail"] as? String == "the service is shutting down")
+            #expect(refused.header("Retry-After") != nil)
         }
     }
 

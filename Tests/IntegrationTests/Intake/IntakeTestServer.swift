@@ -25,15 +25,16 @@ struct IntakeTestServer: Sendable {
     static let jwtSecret = "integration-tests-secret-0123456789abcdef"
     static let callbackSecret = "integration-tests-provider-secret"
 
-    /// Settings for a test instance: small pools (many tests run at once), bcrypt at its minimum
-    /// cost, any port; `overrides` win.
+    /// Settings for a test instance: small pools (many tests run at once; the request pool's 5
+    /// are 3 for requests and the 2 entry writers' batches), bcrypt at its minimum cost, any
+    /// port; `overrides` win.
     static func settings(
         postgres: PostgresConfiguration, redis: RedisConfiguration, keyPrefix: String, overrides: [String: String]
     ) async throws -> ShopSettings {
         var values = [
             "postgres.host": postgres.host, "postgres.port": String(postgres.port),
             "postgres.database": postgres.database, "postgres.user": postgres.user,
-            "postgres.pool_size": "3", "redis.host": redis.host, "redis.port": String(redis.port),
+            "postgres.pool_size": "5", "redis.host": redis.host, "redis.port": String(redis.port),
             "redis.connections": "1", "redis.key_prefix": keyPrefix, "http.port": "0",
             "auth.jwt_secret": jwtSecret, "auth.bcrypt_cost": "4", "entries.writers": "2",
             "payments.callback_secret": callbackSecret,

@@ -95,18 +95,20 @@ import Testing
 /// connection, so it says ready while requests hold every connection of both pools.
 @Suite struct ReadinessTests {
     @Test func readinessNeedsNoPooledConnection() async throws {
-        try await withIntakeServer(["postgres.pool_size": "1", "postgres.public_pool_size": "1"]) { server in
+        // The smallest request pool the entry writer allows (it must leave requests one).
+        let small = ["postgres.pool_size": "2", "entries.writers": "1", "postgres.public_pool_size": "1"]
+        try await withIntakeServer(small) { server in
             #expect(try await server.readiness(becoming: 200) == 200)
             let sleep = "SELECT pg_sleep(30)"
-            let holders = [server.pool, server.service.publicPool].map { pool in Task { try await pool.query(sleep) } }
-            // Both statements run: watched from a connection of neither pool.
+            let holders = [server.pool, server.pool, server.service.publicPool].map { pool in Task { try await pool.query(sleep) } }
+            // All three statements run: watched from a connection of neither pool.
             let observer = PostgresPool(configuration: server.service.settings.requestPostgresConfiguration, size: 1, name: "observer")
             let running = try await eventually {
                 try await observer.query(
                     """
                     SELECT count(*) FROM pg_stat_activity
                     WHERE datname = current_database() AND query = $1 AND state = 'active'
-                    """, [.text(sleep)])[0].int(0) == 2
+                    """, [.text(sleep)])[0].int(0) == 3
             }
             await observer.shutdown()
             try #require(running)

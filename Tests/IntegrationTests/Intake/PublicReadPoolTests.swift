@@ -18,9 +18,10 @@ import Testing
 
     @Test func auditDownloadsNeitherStarveEntriesNorWaitPastThePoolTimeout() async throws {
         // One public connection and a short acquire timeout: the downloads queue for it and the
-        // ones that wait past a second are refused, whatever this machine's speed.
+        // ones that wait past a second are refused, whatever this machine's speed. (The request
+        // pool: 3 for requests and the 2 entry writers' batches.)
         try await withIntakeServer([
-            "postgres.pool_size": "3", "postgres.public_pool_size": "1", "postgres.acquire_timeout_ms": "1000",
+            "postgres.pool_size": "5", "postgres.public_pool_size": "1", "postgres.acquire_timeout_ms": "1000",
             "limits.customer_per_s": "1000", "limits.customer_burst": "1000",
         ]) { server in
             let drawn = try await Self.drawnDrop(server.pool, entrants: Self.entrants)
