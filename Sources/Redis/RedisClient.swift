@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// A Redis client for async callers that pipelines automatically.
