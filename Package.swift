@@ -69,7 +69,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
-        .target(name: "CurlHTTP", dependencies: ["CCurl", "CCurlShims"], swiftSettings: swiftSettings),
+        .target(name: "CurlHTTP", dependencies: ["CCurl", "CCurlShims", "BlockingThreads"], swiftSettings: swiftSettings),
 
         // Configuration and local services.
         .target(

@@ -172,6 +172,36 @@ import Testing
         }
     }
 
+    /// Shutdown does not wait for slow answers: requests queued or running fail with `.closed`
+    /// (running transfers are aborted), and the driver thread ends.
+    @Test func shutdownAbortsRunningAndQueuedRequests() async throws {
+        try await withLocalHTTPServer { server in
+            let client = CurlHTTPClient(name: "http-abort")
+            let first = try await client.execute(HTTPRequest(url: server.baseURL + "/sleep/1"))
+            #expect(first.bodyText == "slept")
+            let codes = await withTaskGroup(of: HTTPClientError.Code?.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await client.execute(HTTPRequest(url: server.baseURL + "/sleep/3000"))
+                            return nil
+                        } catch {
+                            return (error as? HTTPClientError)?.code
+                        }
+                    }
+                }
+                group.addTask {
+                    // Lets the requests reach the driver, so most are running when it stops.
+                    try? await Task.sleep(for: .milliseconds(300))
+                    client.shutdown()
+                    return .closed
+                }
+                return await group.reduce(into: [HTTPClientError.Code?]()) { $0.append($1) }
+            }
+            #expect(codes.count == 21 && codes.allSatisfy { $0 == .closed }, "\(codes)")
+        }
+    }
+
     @Test func shutDownClientRefusesRequests() async throws {
         let client = CurlHTTPClient(name: "http-closed")
         client.shutdown()

@@ -160,6 +160,43 @@ import Testing
         #expect(error?.code == .closed)
     }
 
+    /// Shutting down while 200 callers are sending: nobody is left waiting, the only failure is
+    /// `.closed`, and the answers are true — each INCR that succeeded ran once and each refused
+    /// one never ran, so the counter equals the successes. (A drain that failed requests it had
+    /// already sent, or lost one, breaks the equation.)
+    @Test func shutdownUnderLoadAnswersEveryCallerTruthfully() async throws {
+        let configuration = try await TestServices.shared.redisConfiguration()
+        try await withRedisNamespace { reader, prefix in
+            let client = RedisClient(configuration: configuration, name: "redis-shutdown")
+            let key = prefix + "counter"
+            let outcomes = await withTaskGroup(of: RedisError.Code?.self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        do {
+                            try await client.execute("INCR", key)
+                            return nil
+                        } catch let error as RedisError {
+                            return error.code
+                        } catch {
+                            return RedisError.Code("unexpected")
+                        }
+                    }
+                }
+                group.addTask {
+                    client.shutdown()
+                    return nil
+                }
+                return await group.reduce(into: [RedisError.Code?]()) { $0.append($1) }
+            }
+            let failures = outcomes.compactMap { $0 }
+            let refused = failures.filter { $0 == .closed }.count
+            #expect(refused == failures.count, "only refusals may fail: \(failures)")
+            #expect(outcomes.count == 201)
+            let counter = try await reader.execute("GET", key).string.flatMap { Int($0) } ?? 0
+            #expect(counter == 200 - refused)
+        }
+    }
+
     @Test func unreachableServerFailsWithConnectionFailure() async throws {
         let port = try ClosedPort()
         let client = RedisClient(configuration: RedisConfiguration(port: port.number), name: "redis-unreachable")
