@@ -14,9 +14,13 @@ public final class DedicatedThread: @unchecked Sendable {
     private var pendingHead = 0
     private var stopping = false
     private var finished = false
+    private let onExit: (@Sendable () -> Void)?
 
-    public init(name: String) {
+    /// - Parameter onExit: runs on the thread after its last work item, before ``shutdown()``
+    ///   returns (to close what the thread owns on the thread itself).
+    public init(name: String, onExit: (@Sendable () -> Void)? = nil) {
         self.name = name
+        self.onExit = onExit
         // The thread holds the object strongly: it lives until `shutdown()` ends the loop.
         let thread = Thread { self.loop() }
         thread.name = name
@@ -61,6 +65,10 @@ public final class DedicatedThread: @unchecked Sendable {
             condition.lock()
             while pendingHead == pending.count && !stopping { condition.wait() }
             if pendingHead == pending.count && stopping {
+                // `stopping` refuses new work, so nothing is queued behind this.
+                condition.unlock()
+                onExit?()
+                condition.lock()
                 finished = true
                 condition.broadcast()
                 condition.unlock()

@@ -13,8 +13,18 @@ public final class ThreadConfined<Handle>: @unchecked Sendable {
     private let thread: DedicatedThread
     private let open: @Sendable () throws -> Handle
     private let isBroken: @Sendable (Handle) -> Bool
-    // Only touched on `thread`.
-    private var handle: Handle?
+    private let slot: Slot
+
+    /// The handle's storage. Only touched on `thread`; a box of its own so that the thread's exit
+    /// can close the handle (the box exists before the thread does).
+    private final class Slot: @unchecked Sendable {
+        var handle: Handle?
+    }
+
+    private var handle: Handle? {
+        get { slot.handle }
+        set { slot.handle = newValue }
+    }
 
     /// The reconnect policy is the pair of closures: a handle that `isBroken` is dropped, and the
     /// next ``run(_:)`` calls `open` again. A handle whose session holds something a fresh one
@@ -33,7 +43,11 @@ public final class ThreadConfined<Handle>: @unchecked Sendable {
         self.name = name
         self.open = open
         self.isBroken = isBroken
-        self.thread = DedicatedThread(name: name)
+        let slot = Slot()
+        self.slot = slot
+        // Closed as the thread ends, after every queued item: work queued just before shutdown
+        // may have opened a handle again.
+        self.thread = DedicatedThread(name: name, onExit: { slot.handle = nil })
     }
 
     /// Runs `body` with the handle on the handle's thread, opening the handle first if there is
@@ -80,7 +94,6 @@ public final class ThreadConfined<Handle>: @unchecked Sendable {
 
     /// Runs what is queued, closes the handle on its thread, and ends the thread.
     public func shutdown() {
-        thread.submit { self.handle = nil }
         thread.shutdown()
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import Testing
 
@@ -15,12 +16,17 @@ import Testing
             self.serial = serial
             self.opener = opener
         }
-        deinit { opener.closed.withLock { $0.append(serial) } }
+        deinit {
+            opener.closed.withLock { $0.append(serial) }
+            opener.closingThreads.withLock { $0.append(pthread_self()) }
+        }
     }
 
     final class Opener: Sendable {
         let opened = Atomic<Int>(0)
         let closed = Mutex<[Int]>([])
+        let openingThreads = Mutex<[pthread_t]>([])
+        let closingThreads = Mutex<[pthread_t]>([])
         let failing = Atomic<Bool>(false)
 
         func confined() -> ThreadConfined<FakeHandle> {
@@ -28,6 +34,7 @@ import Testing
                 name: "fake",
                 open: {
                     if self.failing.load(ordering: .relaxed) { throw FakeOpenFailed() }
+                    self.openingThreads.withLock { $0.append(pthread_self()) }
                     return FakeHandle(serial: self.opened.add(1, ordering: .relaxed).newValue, opener: self)
                 },
                 isBroken: { $0.broken })
@@ -103,6 +110,20 @@ import Testing
         let serial = try await confined.run { $0.serial }
         #expect(serial == 1)
         #expect(failures.withLock { $0 } == 1 && !ran.load(ordering: .relaxed))
+    }
+
+    @Test func workQueuedJustBeforeShutdownLeavesNoHandleOpen() async throws {
+        let opener = Opener()
+        let confined = opener.confined()
+        // The last item before shutdown opens a handle (its predecessor broke the first one):
+        // it is closed as the thread ends, on that thread.
+        _ = try await confined.run { $0.serial }
+        confined.start { $0.broken = true }
+        confined.start { _ in }
+        confined.shutdown()
+        #expect(opener.closed.withLock { $0 }.sorted() == [1, 2])
+        let threads = opener.openingThreads.withLock { $0 } + opener.closingThreads.withLock { $0 }
+        #expect(threads.count == 4 && Set(threads).count == 1, "opened and closed on the handle's one thread")
     }
 
     @Test func closeDropsTheHandleAndShutdownClosesItAndRefusesWork() async throws {
