@@ -3,8 +3,8 @@ import Foundation
 
 /// One libpq connection with a synchronous API.
 ///
-/// Not thread-safe: it is used by exactly one thread at a time (the pool gives each connection a
-/// ``DedicatedThread``). Only the ``canceller`` may be used from other threads.
+/// Not thread-safe: it is used by exactly one thread (each is a `ThreadConfined` handle: the
+/// pool's slots, the leader lock's session). Only the ``canceller`` may be used from other threads.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     public let canceller: PostgresCanceller
