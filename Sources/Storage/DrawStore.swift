@@ -130,6 +130,19 @@ public enum DrawStore {
         var toCharge: [Int]
         var paid: Int
         var count: Int { toCharge.count + paid }
+
+        init(toCharge: [Int], paid: Int) {
+            self.toCharge = toCharge
+            self.paid = paid
+        }
+
+        /// From rows of `id, status = 'paid'`.
+        init(_ rows: PostgresRows) throws {
+            self.init(toCharge: [], paid: 0)
+            for row in rows {
+                if try row.bool(1) { paid += 1 } else { toCharge.append(try row.int(0)) }
+            }
+        }
     }
 
     /// The draw's ranking (`ranking`: winners first, then the waitlist) and the winners' orders in
@@ -141,19 +154,9 @@ public enum DrawStore {
         _ connection: PostgresConnection, dropID: Int, winners: [Int], ranking: [Int], paymentWindowSeconds: Int
     ) throws -> CreatedOrders {
         guard !ranking.isEmpty else { return CreatedOrders(toCharge: [], paid: 0) }
-        var created = CreatedOrders(toCharge: [], paid: 0)
-        for row in try connection.query(
+        let rows = try connection.query(
             """
-            WITH created AS (
-                INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
-                SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $4),
-                       CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
-                       CASE WHEN d.price_cents = 0 THEN 'done' ELSE 'queued' END
-                FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
-                JOIN drops d ON d.id = $1
-                ORDER BY u.ordinality
-                RETURNING id, user_id, status
-            ), ranked AS (
+            WITH created AS (\(createdOrders(windowParameter: "$4"))), ranked AS (
                 INSERT INTO drop_rankings (drop_id, position, user_id, order_id)
                 SELECT $1, r.ordinality - 1, r.user_id, created.id
                 FROM unnest($3::bigint[]) WITH ORDINALITY AS r(user_id, ordinality)
@@ -161,10 +164,7 @@ public enum DrawStore {
             )
             SELECT id, status = 'paid' FROM created ORDER BY id
             """, [.int(dropID), .intArray(winners), .intArray(ranking), .int(paymentWindowSeconds)])
-        {
-            if try row.bool(1) { created.paid += 1 } else { created.toCharge.append(try row.int(0)) }
-        }
-        return created
+        return try CreatedOrders(rows)
     }
 
     /// Creates orders at the drop's locked price for `users` and links them to their ranking
@@ -175,28 +175,34 @@ public enum DrawStore {
         _ connection: PostgresConnection, dropID: Int, users: [Int], paymentWindowSeconds: Int
     ) throws -> CreatedOrders {
         guard !users.isEmpty else { return CreatedOrders(toCharge: [], paid: 0) }
-        var created = CreatedOrders(toCharge: [], paid: 0)
-        for row in try connection.query(
+        let rows = try connection.query(
             """
-            WITH created AS (
+            WITH created AS (\(createdOrders(windowParameter: "$3"))), linked AS (
+                UPDATE drop_rankings r SET order_id = created.id
+                FROM created WHERE r.drop_id = $1 AND r.user_id = created.user_id
+            )
+            SELECT id, status = 'paid' FROM created ORDER BY id
+            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)])
+        return try CreatedOrders(rows)
+    }
+
+    /// The `created` step shared by ``rankAndCreateOrders`` and ``createOrders``: one order per
+    /// user of `$2` (in order) for drop `$1` at its locked price, expiring after the window in
+    /// `windowParameter` seconds; `paid` with nothing to charge when the price is 0. Returns
+    /// `id, user_id, status`.
+    private static func createdOrders(windowParameter: String) -> String {
+        """
+
                 INSERT INTO orders (drop_id, user_id, amount_cents, currency, expires_at, status, charge_state)
-                SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => $3),
+                SELECT d.id, u.user_id, d.price_cents, d.currency, now() + make_interval(secs => \(windowParameter)),
                        CASE WHEN d.price_cents = 0 THEN 'paid' ELSE 'pending_payment' END,
                        CASE WHEN d.price_cents = 0 THEN \(ChargeState.done.sql) ELSE \(ChargeState.queued.sql) END
                 FROM unnest($2::bigint[]) WITH ORDINALITY AS u(user_id, ordinality)
                 JOIN drops d ON d.id = $1
                 ORDER BY u.ordinality
                 RETURNING id, user_id, status
-            ), linked AS (
-                UPDATE drop_rankings r SET order_id = created.id
-                FROM created WHERE r.drop_id = $1 AND r.user_id = created.user_id
-            )
-            SELECT id, status = 'paid' FROM created ORDER BY id
-            """, [.int(dropID), .intArray(users), .int(paymentWindowSeconds)])
-        {
-            if try row.bool(1) { created.paid += 1 } else { created.toCharge.append(try row.int(0)) }
-        }
-        return created
+
+        """
     }
 
     /// Moves the units of newly created orders: out of `available`, into `held` (to charge) or
