@@ -47,16 +47,8 @@ import Worker
                     .init(
                         pool: pool, redis: redis, queue: queue, payments: payments, paymentWindowSeconds: 900, returnUnits: nil))
                 let charge = try #require(handlers[ShopJob.chargeOrderKind])
-                func run(_ handler: any JobHandler, _ job: ShopJob, attempt: Int) async throws {
-                    try await handler.handle(
-                        JobContext(
-                            job: Job(
-                                id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 100,
-                                visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-                            logger: Logger(label: "test")))
-                }
                 do {
-                    try await run(charge, .chargeOrder(orderID: order), attempt: 1)
+                    try await charge.run(.chargeOrder(orderID: order), maxAttempts: 100)
                     Issue.record("a refused connection was not retried")
                 } catch let retry as RetryLater {
                     // Never past what is left of the three-second window.
@@ -70,7 +62,7 @@ import Worker
                 // Once the window has ended, the expiry releases the unit whatever the charge is doing.
                 try await pool.query("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", [.int(order)])
                 let expire = try #require(handlers[ShopJob.expireOrderKind])
-                try await run(expire, .expireOrder(orderID: order, atMilliseconds: expiresAt), attempt: 1)
+                try await expire.run(.expireOrder(orderID: order, atMilliseconds: expiresAt), maxAttempts: 100)
                 let status = try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0)
                 #expect(status == "expired")
                 let figures = try await pool.query("SELECT available, held FROM drops WHERE id = $1", [.int(drop)])[0]

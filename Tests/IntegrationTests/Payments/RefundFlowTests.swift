@@ -14,15 +14,6 @@ import Worker
 /// charge under its own stable key; the provider's ledger never refunds more than was charged
 /// and counts a second refund of an order; the money the provider keeps follows the units.
 @Suite struct RefundFlowTests {
-    static func run(_ handler: any JobHandler, _ job: ShopJob, attempt: Int = 1) async throws {
-        try await handler.handle(
-            JobContext(
-                job: Job(
-                    id: "j\(attempt)", kind: job.kind, queue: "payments", attempt: attempt, maxAttempts: 10,
-                    visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-                logger: Logger(label: "test")))
-    }
-
     @Test func aLateSuccessIsPaidBackOnceAndTheProviderKeepsNothingForIt() async throws {
         try await withTestDatabase(poolSize: 2) { pool, _ in
             try await withRedisNamespace { redis, prefix in
@@ -44,7 +35,7 @@ import Worker
                     let kept = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyers[0], paid: false)
                     let late = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyers[1], paid: false)
                     let charge = try #require(handlers[ShopJob.chargeOrderKind])
-                    try await Self.run(charge, .chargeOrder(orderID: kept))
+                    try await charge.run(.chargeOrder(orderID: kept))
                     // The second order's window ends while its charge is in flight: the charge
                     // goes through at the provider, the order has expired meanwhile.
                     let context = try #require(try await pool.withConnection { try OrderStore.chargeContext($0, orderID: late) })
@@ -60,9 +51,9 @@ import Worker
                     let refund = try #require(handlers[ShopJob.refundOrderKind])
                     // The refund job was enqueued by the settlement's follow-up.
                     #expect(try await queue.enqueue([ShopJob.refundOrder(orderID: late)]) == 0)
-                    try await Self.run(refund, .refundOrder(orderID: late))
+                    try await refund.run(.refundOrder(orderID: late))
                     // Redelivered: the refund is done, nothing is sent again.
-                    try await Self.run(refund, .refundOrder(orderID: late), attempt: 2)
+                    try await refund.run(.refundOrder(orderID: late), attempt: 2)
                     let row = try await pool.query("SELECT status, refund_id IS NOT NULL FROM refunds WHERE order_id = $1", [.int(late)])[0]
                     #expect(try row.string(0) == "succeeded" && row.bool(1))
 
@@ -121,7 +112,7 @@ import Worker
                     let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
                     let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
                     let charge = try #require(handlers[ShopJob.chargeOrderKind])
-                    await #expect(throws: RetryLater.self) { try await Self.run(charge, .chargeOrder(orderID: order)) }
+                    await #expect(throws: RetryLater.self) { try await charge.run(.chargeOrder(orderID: order)) }
                     // (On a loaded machine the provider may take a while to get to the request.)
                     try await eventually("the provider charged, holding its answer back") {
                         try await !client.charges(orderID: order).isEmpty
@@ -131,7 +122,7 @@ import Worker
                     let doubts = try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) }
                     #expect(doubts.isEmpty, "still pending: not in doubt yet")
                     // The retry finds the window over: it expires the order, then asks the provider.
-                    try await Self.run(charge, .chargeOrder(orderID: order), attempt: 2)
+                    try await charge.run(.chargeOrder(orderID: order), attempt: 2)
                     #expect(try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) == "expired")
                     let refund = try await pool.query("SELECT reason FROM refunds WHERE order_id = $1", [.int(order)])
                     #expect(try refund.first?.string(0) == "late_success")
@@ -163,13 +154,7 @@ import Worker
                 let buyer = try await DropFixtures.insertCustomers(pool, count: 1)[0]
                 let order = try await MoneyFixtures.openRunOrder(pool, dropID: drop, userID: buyer, paid: false)
                 let charge = try #require(handlers[ShopJob.chargeOrderKind])
-                let job = ShopJob.chargeOrder(orderID: order)
-                try await charge.handle(
-                    JobContext(
-                        job: Job(
-                            id: "last", kind: job.kind, queue: "payments", attempt: 8, maxAttempts: 8,
-                            visibilityMilliseconds: 10_000, enqueuedAtMilliseconds: 1, uniqueKey: nil, payload: job.payload),
-                        logger: Logger(label: "test")))
+                try await charge.run(.chargeOrder(orderID: order), attempt: 8, maxAttempts: 8)
                 #expect(try await pool.query("SELECT status FROM orders WHERE id = $1", [.int(order)])[0].string(0) == "failed")
                 #expect(try await pool.withConnection { try OrderStore.chargesInDoubt($0, minimumAgeSeconds: 0) } == [order])
             }
